@@ -1,0 +1,87 @@
+"""The pages in a real headless Chromium, against a live server and a real worker."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from ..conftest import DATA
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+LAUNCH_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def browser_session():
+    """Return a function that runs `fn(browser)` with a headless Chromium."""
+    assert CHROMIUM, "Chromium is needed for the page tests: `make test` installs it"
+
+    def run(fn):
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            try:
+                return fn(browser)
+            finally:
+                browser.close()
+
+    return run
+
+
+def test_a_person_uploads_a_photo_and_shares_the_result(live_server, with_worker, browser_session, tmp_path):
+    def visit(browser):
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page.goto(live_server.url + "/")
+        page.set_input_files("input[type=file]", str(DATA / "faces" / "two_people.jpg"))
+        page.click("button[type=submit]")
+        page.wait_for_url("**/r/**")
+        # The page follows the job by itself until the points appear.
+        page.wait_for_selector("svg.overlay circle", timeout=30_000)
+        circles = page.locator("svg.overlay circle").count()
+        page.uncheck("input[data-toggle=mouth]")
+        hidden_mouths = page.locator('.grp.hidden[data-group="mouth"]').count()
+        page.screenshot(path=str(tmp_path / "result.png"), full_page=True)
+        share_url = page.input_value("#share-url")
+
+        other = browser.new_context().new_page()
+        other.goto(share_url)
+        shared_circles = other.locator("svg.overlay circle").count()
+        shared_delete_buttons = other.locator("text=Delete photo").count()
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("text=Delete photo and result")
+        page.wait_for_url(live_server.url + "/")
+        other.goto(share_url)
+        gone = other.locator("h1").inner_text()
+        return circles, hidden_mouths, shared_circles, shared_delete_buttons, gone
+
+    circles, hidden_mouths, shared_circles, shared_delete_buttons, gone = with_worker(
+        lambda: browser_session(visit), timeout=120
+    )
+    assert circles == 2 * 88
+    assert hidden_mouths == 2
+    assert shared_circles == 2 * 88
+    assert shared_delete_buttons == 0
+    assert gone == "This link does not work"
+    assert (tmp_path / "result.png").stat().st_size > 10_000
+
+
+def test_a_bad_file_gets_a_message_on_the_page(live_server, browser_session, tmp_path):
+    bad = tmp_path / "notes.jpg"
+    bad.write_bytes(b"these are not pixels" * 100)
+
+    def visit(browser):
+        page = browser.new_page()
+        page.goto(live_server.url + "/")
+        page.set_input_files("input[type=file]", str(bad))
+        page.click("button[type=submit]")
+        return page.locator("[role=alert]").inner_text()
+
+    assert "The file is not an image." in browser_session(visit)

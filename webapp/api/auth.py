@@ -1,0 +1,57 @@
+"""Tencent-style signature checks for API requests."""
+
+from __future__ import annotations
+
+import time
+
+import django_rq
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+
+from webapp.wire.signature import SignatureError, parse
+
+from .errors import ApiFailure
+from .models import ApiClient
+
+
+def authenticate(request: HttpRequest, body_appid: str | None) -> ApiClient:
+    """Return the credential that signed the request, or raise ApiFailure."""
+    header = request.headers.get("Authorization", "").strip()
+    if not header:
+        raise ApiFailure("auth_missing")
+    try:
+        claims = parse(header)
+    except SignatureError as exc:
+        raise ApiFailure("auth_malformed", reason=str(exc)) from exc
+    client = ApiClient.objects.filter(secret_id=claims.secret_id, is_active=True).first()
+    if client is None or client.appid != claims.appid:
+        raise ApiFailure("unknown_appid")
+    if body_appid is not None and body_appid != claims.appid:
+        raise ApiFailure("unknown_appid")
+    secret_key = client.secret_key
+    if not secret_key or not claims.verify(secret_key):
+        raise ApiFailure("auth_failed")
+    now = int(time.time())
+    if claims.expires_at <= now:
+        raise ApiFailure("auth_expired")
+    too_new = claims.signed_at > now + settings.SIGNATURE_CLOCK_SKEW
+    too_long = claims.expires_at - claims.signed_at > settings.SIGNATURE_MAX_AGE
+    if too_new or too_long:
+        raise ApiFailure("auth_malformed", reason="its times are out of range")
+    check_rate_limit(client)
+    ApiClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+    return client
+
+
+def check_rate_limit(client: ApiClient) -> None:
+    """Count the request in this minute's window; refuse it above the credential's limit."""
+    window = int(time.time() // 60)
+    key = f"likeness:rate:{client.pk}:{window}"
+    connection = django_rq.get_connection("default")
+    with connection.pipeline() as pipe:
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        count, _ = pipe.execute()
+    if count > client.rate_limit_per_minute:
+        raise ApiFailure("rate_limited", limit=client.rate_limit_per_minute)

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+def _fernet() -> Fernet:
+    # Secret keys must stay usable to verify HMAC signatures, so they are
+    # encrypted (not hashed) with a key derived from SECRET_KEY.
+    digest = hashlib.sha256(b"likeness.api.secret-key:" + settings.SECRET_KEY.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def new_appid() -> str:
+    return str(1_000_000_000 + secrets.randbelow(9_000_000_000))
+
+
+def new_secret_id() -> str:
+    return "AKID" + secrets.token_urlsafe(24).replace("-", "x").replace("_", "y")
+
+
+def default_rate_limit() -> int:
+    return settings.DEFAULT_RATE_LIMIT_PER_MINUTE
+
+
+class ApiClient(models.Model):
+    """A program allowed to call the APIs, with its signing credentials."""
+
+    name = models.CharField(max_length=100)
+    appid = models.CharField(max_length=20, unique=True, default=new_appid, editable=False)
+    secret_id = models.CharField(max_length=64, unique=True, default=new_secret_id, editable=False)
+    secret_key_encrypted = models.TextField(editable=False)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        default=default_rate_limit,
+        help_text="Requests a minute this credential may make; more are refused with code -2011.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API credential"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.appid})"
+
+    def set_new_secret_key(self) -> str:
+        """Generate a secret key, store it encrypted and return it (the only time it is shown)."""
+        secret_key = secrets.token_urlsafe(32)
+        self.secret_key_encrypted = _fernet().encrypt(secret_key.encode()).decode()
+        return secret_key
+
+    @property
+    def secret_key(self) -> str:
+        try:
+            return _fernet().decrypt(self.secret_key_encrypted.encode()).decode()
+        except InvalidToken:
+            # SECRET_KEY changed since this credential was made: it cannot verify anything.
+            return ""
+
+    def credentials(self, secret_key: str) -> dict[str, str]:
+        return {"appid": self.appid, "secret_id": self.secret_id, "secret_key": secret_key}

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+
+
+def default_retention_hours() -> int:
+    return settings.RETENTION_HOURS
+
+
+class SiteSettings(models.Model):
+    """Settings operators change at run time in the admin (one row)."""
+
+    retention_hours = models.PositiveIntegerField(
+        "keep photos and results for (hours)",
+        default=default_retention_hours,
+        help_text="Uploaded photos, results and share links are deleted this long after upload.",
+    )
+
+    class Meta:
+        verbose_name = "site settings"
+        verbose_name_plural = "site settings"
+
+    def __str__(self) -> str:
+        return "Site settings"
+
+    @classmethod
+    def load(cls) -> SiteSettings:
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(hours=self.retention_hours)

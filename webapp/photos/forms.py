@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+from webapp import vision
+from webapp.wire.codes import error_message
+
+# The extensions each format may carry; a PNG named .jpg is refused.
+FORMAT_EXTENSIONS = {
+    "JPEG": {".jpg", ".jpeg", ".jpe", ".jfif"},
+    "PNG": {".png"},
+    "WEBP": {".webp"},
+    "BMP": {".bmp", ".dib"},
+}
+ACCEPT = ",".join(sorted({ext for exts in FORMAT_EXTENSIONS.values() for ext in exts}))
+
+
+class PhotoField(forms.FileField):
+    """An uploaded photo checked from its header only: size, format, pixels, extension."""
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault(
+            "help_text",
+            f"JPEG, PNG, WebP or BMP, up to {settings.MAX_UPLOAD_MB} MB and "
+            f"{settings.MAX_IMAGE_PIXELS // 1_000_000} megapixels.",
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs["accept"] = ACCEPT
+
+    def to_python(self, data: UploadedFile | None) -> UploadedFile | None:
+        upload = super().to_python(data)
+        if upload is None:
+            return None
+        if upload.size > settings.MAX_UPLOAD_MB * 2**20:
+            raise self._error("too_large_bytes", size=upload.size, limit=settings.MAX_UPLOAD_MB * 2**20)
+        content = upload.read()
+        upload.seek(0)
+        try:
+            info = vision.probe_image(
+                content,
+                max_bytes=settings.MAX_UPLOAD_MB * 2**20,
+                max_pixels=settings.MAX_IMAGE_PIXELS,
+                min_side=settings.MIN_IMAGE_SIDE,
+            )
+        except vision.ImageError as exc:
+            raise self._error(exc.code, **exc.params) from exc
+        extension = PurePath(upload.name or "").suffix.lower()
+        if extension not in FORMAT_EXTENSIONS[info.format]:
+            raise forms.ValidationError(
+                f"This file is a {info.format} image but its name ends in "
+                f"'{extension or 'nothing'}'. Rename it or export it again.",
+                code="extension_mismatch",
+            )
+        upload.image_info = info
+        upload.content = content
+        return upload
+
+    def _error(self, code: str, **params: object) -> forms.ValidationError:
+        return forms.ValidationError(error_message(code, **params), code=code)
+
+
+class UploadForm(forms.Form):
+    photo = PhotoField(label="Photo")
+    mode = forms.TypedChoiceField(
+        label="Faces",
+        choices=[(0, "Every face"), (1, "The largest face only")],
+        coerce=int,
+        initial=0,
+    )

@@ -1,0 +1,162 @@
+"""Background jobs: plain functions that take ids, run by the engine worker."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from datetime import timedelta
+
+import django_rq
+import numpy as np
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from webapp import vision
+from webapp.core.models import SiteSettings
+
+from . import overlay, services
+from .models import Job, Photo
+
+logger = logging.getLogger(__name__)
+
+DONE_KEY = "likeness:job-done:{}"
+
+
+def create_job(
+    *, upload: bytes, suffix: str, kind: str, params: dict, source: str, **fields: object
+) -> Job:
+    """Store an uploaded photo and its job; the job is enqueued when the transaction commits."""
+    now = timezone.now()
+    with transaction.atomic():
+        photo = Photo(size_bytes=len(upload), created_at=now)
+        photo.file.save(f"upload{suffix}", ContentFile(upload), save=False)
+        photo.save()
+        job = Job.objects.create(
+            photo=photo,
+            kind=kind,
+            params=params,
+            source=source,
+            backend=settings.FACE_SHAPE_BACKEND,
+            created_at=now,
+            expires_at=now + SiteSettings.load().retention,
+            **fields,
+        )
+        transaction.on_commit(lambda: enqueue_job(job))
+    return job
+
+
+def enqueue_job(job: Job) -> None:
+    queue = django_rq.get_queue("default")
+    queue.enqueue_call(
+        run_job,
+        args=(str(job.id),),
+        timeout=settings.JOB_TIMEOUT,
+        result_ttl=0,
+        failure_ttl=24 * 3600,
+        job_id=f"{job.id}-{job.attempts}",
+    )
+
+
+def run_job(job_id: str) -> None:
+    """Run one job; every way out leaves it done or failed, and tells whoever waits."""
+    job = Job.claim(job_id)
+    if job is None:
+        return
+    try:
+        _run(job)
+    except vision.ImageError as exc:
+        job.fail(exc.code, **exc.params)
+    except services.RemoteError as exc:
+        logger.warning("Job %s: remote service failed: %s", job_id, exc)
+        job.fail("remote_failed", reason=str(exc))
+    except BaseException:
+        # Includes RQ's JobTimeoutException; the traceback stays in RQ's failed registry.
+        logger.exception("Job %s failed", job_id)
+        job.fail("internal")
+        raise
+    finally:
+        notify_done(job_id)
+
+
+def _run(job: Job) -> None:
+    image = vision.load_image(
+        job.photo.file.path,
+        max_bytes=settings.MAX_UPLOAD_MB * 2**20,
+        max_pixels=settings.MAX_IMAGE_PIXELS,
+        min_side=settings.MIN_IMAGE_SIDE,
+    )
+    _clean_photo(job.photo, image)
+    body = services.face_shape(
+        image, job.photo.file, mode=job.params.get("mode", 0), backend=job.backend
+    )
+    body.setdefault("data", {})["session_id"] = str(job.id)
+    if body.get("code") == 0 and job.source == Job.Source.WEB:
+        job.overlay.save("overlay.png", ContentFile(overlay.render(image, body)), save=False)
+    job.finish(body)
+
+
+def _clean_photo(photo: Photo, image: np.ndarray) -> None:
+    """Replace the upload by a JPEG without metadata (GPS, camera), orientation applied."""
+    if not photo.cleaned:
+        jpeg = vision.encode_jpeg(image)
+        original = photo.file.name
+        photo.file.save("photo.jpg", ContentFile(jpeg), save=False)
+        photo.file.storage.delete(original)
+        photo.height, photo.width = image.shape[:2]
+        photo.size_bytes = len(jpeg)
+        photo.cleaned = True
+        photo.save(update_fields=["file", "width", "height", "size_bytes", "cleaned"])
+
+
+def notify_done(job_id: str) -> None:
+    key = DONE_KEY.format(job_id)
+    connection = django_rq.get_connection("default")
+    with connection.pipeline() as pipe:
+        pipe.rpush(key, 1)
+        pipe.expire(key, 120)
+        pipe.execute()
+
+
+def wait_for_job(job: Job, timeout: float) -> Job:
+    """Block until the worker reports the job finished or `timeout` seconds pass."""
+    connection = django_rq.get_connection("default")
+    deadline = time.monotonic() + timeout
+    while True:
+        job.refresh_from_db()
+        remaining = deadline - time.monotonic()
+        if job.is_finished or remaining <= 0:
+            return job
+        connection.blpop([DONE_KEY.format(job.id)], timeout=min(remaining, 5))
+
+
+def recover_stale_jobs() -> int:
+    """Requeue or fail jobs whose worker vanished or that never reached one."""
+    now = timezone.now()
+    stale = Job.objects.filter(
+        status=Job.Status.RUNNING,
+        started_at__lt=now - timedelta(seconds=settings.JOB_STALE_AFTER),
+    ) | Job.objects.filter(
+        status=Job.Status.QUEUED,
+        created_at__lt=now - timedelta(seconds=settings.JOB_QUEUE_TIMEOUT),
+    )
+    return sum(job.recover_if_stale(now) for job in stale)
+
+
+def purge_expired() -> int:
+    """Delete jobs, photos and result files past their retention time."""
+    count = 0
+    for job in Job.objects.filter(expires_at__lt=timezone.now()).select_related("photo"):
+        job.delete_with_files()
+        count += 1
+    orphans = Photo.objects.filter(jobs=None, created_at__lt=timezone.now() - timedelta(hours=1))
+    for photo in orphans:
+        photo.delete_files()
+        photo.delete()
+    return count
+
+
+def new_owner_key() -> str:
+    return secrets.token_hex(32)

@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from webapp.wire.codes import error_message
+
+
+def random_photo_name(instance: Photo, filename: str) -> str:
+    """Store uploads under a random name: nothing of the original name is kept."""
+    suffix = PurePath(filename).suffix.lower()[:6]
+    return f"photos/{secrets.token_hex(16)}{suffix}"
+
+
+def random_result_name(instance: Job, filename: str) -> str:
+    return f"results/{secrets.token_hex(16)}{PurePath(filename).suffix.lower()}"
+
+
+def new_share_key() -> str:
+    return secrets.token_urlsafe(32)  # 256 bits
+
+
+class Photo(models.Model):
+    """A photo someone uploaded; after the first job it is a clean JPEG without metadata."""
+
+    file = models.FileField(upload_to=random_photo_name, max_length=200)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    size_bytes = models.PositiveIntegerField(default=0)
+    cleaned = models.BooleanField(
+        default=False, help_text="Re-encoded without metadata (EXIF, GPS), orientation applied."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Photo {self.file.name}"
+
+    def delete_files(self) -> None:
+        if self.file:
+            self.file.delete(save=False)
+
+
+class JobQuerySet(models.QuerySet["Job"]):
+    def owned_by(self, owner_key: str) -> JobQuerySet:
+        if not owner_key:
+            return self.none()
+        return self.filter(owner_key=owner_key)
+
+
+class Job(models.Model):
+    """One request for a service on one photo, from the page or the API."""
+
+    class Kind(models.TextChoices):
+        FACE_SHAPE = "face_shape", "88 face-shape points"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        WEB = "web", "Web page"
+        API = "api", "API"
+
+    # The id appears in the owner's URLs: random, never sequential.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    share_key = models.CharField(max_length=64, unique=True, default=new_share_key, editable=False)
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FACE_SHAPE)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    source = models.CharField(max_length=5, choices=Source.choices, default=Source.WEB)
+    backend = models.CharField(max_length=10, default="local")
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    overlay = models.FileField(upload_to=random_result_name, blank=True, max_length=200)
+    owner_key = models.CharField(max_length=64, blank=True, db_index=True)
+    api_client = models.ForeignKey(
+        "api.ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.id} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("photos:result", args=[self.id])
+
+    def get_share_url(self) -> str:
+        return reverse("photos:shared", args=[self.share_key])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def faces(self) -> list[dict[str, Any]]:
+        if not self.result:
+            return []
+        return self.result.get("data", {}).get("face_shape", [])
+
+    @property
+    def queued_ms(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return (self.started_at - self.created_at).total_seconds() * 1000
+
+    @property
+    def run_ms(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds() * 1000
+
+    # --- State changes, each one conditional so that running a job twice is harmless.
+
+    @classmethod
+    def claim(cls, job_id: str) -> Job | None:
+        """Mark a queued job running and return it, or None if it was not queued."""
+        now = timezone.now()
+        changed = cls.objects.filter(pk=job_id, status=cls.Status.QUEUED).update(
+            status=cls.Status.RUNNING, started_at=now, attempts=models.F("attempts") + 1
+        )
+        if changed != 1:
+            return None
+        return cls.objects.select_related("photo").get(pk=job_id)
+
+    def finish(self, result: dict[str, Any]) -> None:
+        self.result = result
+        self.status = self.Status.DONE
+        self.finished_at = timezone.now()
+        self.save(update_fields=["result", "status", "finished_at", "overlay"])
+
+    def fail(self, code: str, **params: object) -> None:
+        """End the job as failed with error `code` (a key of wire.codes.ERRORS)."""
+        self.status = self.Status.FAILED
+        self.error_code = code
+        self.error_message = error_message(code, **params)
+        self.finished_at = timezone.now()
+        self.save(update_fields=["status", "error_code", "error_message", "finished_at"])
+
+    def recover_if_stale(self, now: timezone.datetime | None = None) -> bool:
+        """Requeue or fail a job whose worker vanished; return True if it changed."""
+        now = now or timezone.now()
+        if self.status == self.Status.RUNNING and self.started_at:
+            if self.started_at > now - timedelta(seconds=settings.JOB_STALE_AFTER):
+                return False
+            if self.attempts < MAX_ATTEMPTS:
+                changed = Job.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(
+                    status=self.Status.QUEUED, started_at=None
+                )
+                if changed:
+                    from .jobs import enqueue_job
+
+                    self.status = self.Status.QUEUED
+                    transaction.on_commit(lambda: enqueue_job(self))
+                return bool(changed)
+            return self._fail_if(self.Status.RUNNING, "worker_lost")
+        if self.status == self.Status.QUEUED:
+            if self.created_at > now - timedelta(seconds=settings.JOB_QUEUE_TIMEOUT):
+                return False
+            return self._fail_if(self.Status.QUEUED, "queue_timeout")
+        return False
+
+    def _fail_if(self, status: str, code: str) -> bool:
+        changed = Job.objects.filter(pk=self.pk, status=status).update(
+            status=self.Status.FAILED,
+            error_code=code,
+            error_message=error_message(code),
+            finished_at=timezone.now(),
+        )
+        if changed:
+            self.refresh_from_db()
+        return bool(changed)
+
+    def delete_with_files(self) -> None:
+        """Delete the job, its overlay and, when no other job uses it, its photo."""
+        photo = self.photo
+        if self.overlay:
+            self.overlay.delete(save=False)
+        self.delete()
+        if not photo.jobs.exists():
+            photo.delete_files()
+            photo.delete()
+
+    def new_share_key(self) -> None:
+        """Replace the share key: the old link stops working."""
+        self.share_key = new_share_key()
+        self.save(update_fields=["share_key"])
+
+    def to_status_dict(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "status": self.status,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "finished": self.is_finished,
+        }
+
+
+# A job whose worker died is tried this many times in all, then failed.
+MAX_ATTEMPTS = 2

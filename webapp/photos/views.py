@@ -1,0 +1,179 @@
+"""Pages: upload a photo, watch its job, see and share the result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePath
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from .forms import UploadForm
+from .jobs import create_job, new_owner_key
+from .models import Job
+from .overlay import GROUP_COLOURS, polylines
+
+OWNER_SESSION_KEY = "owner_key"
+
+
+def _owner_key(request: HttpRequest, *, create: bool = False) -> str:
+    key = request.session.get(OWNER_SESSION_KEY, "")
+    if not key and create:
+        key = request.session[OWNER_SESSION_KEY] = new_owner_key()
+    return key
+
+
+def _get_job_for_owner(request: HttpRequest, job_id: str) -> Job:
+    """Return the visitor's job; 404 for anyone else's, so it never reveals that it exists."""
+    job = Job.objects.owned_by(_owner_key(request)).select_related("photo").filter(pk=job_id).first()
+    if job is None:
+        raise Http404("No such result")
+    job.recover_if_stale()
+    return job
+
+
+def _get_shared_job(share_key: str) -> Job:
+    job = Job.objects.select_related("photo").filter(share_key=share_key).first()
+    if job is None:
+        raise Http404("No such shared result")
+    return job
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    form = UploadForm()
+    return _index(request, form)
+
+
+def _index(request: HttpRequest, form: UploadForm, status: int = 200) -> HttpResponse:
+    recent = Job.objects.owned_by(_owner_key(request))[:20]
+    return render(request, "photos/index.html", {"form": form, "recent": recent}, status=status)
+
+
+@require_POST
+def upload_photo(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _index(request, form, status=400)
+    upload = form.cleaned_data["photo"]
+    job = create_job(
+        upload=upload.content,
+        suffix=PurePath(upload.name).suffix.lower(),
+        kind=Job.Kind.FACE_SHAPE,
+        params={"mode": form.cleaned_data["mode"]},
+        source=Job.Source.WEB,
+        owner_key=_owner_key(request, create=True),
+    )
+    return redirect(job)
+
+
+@require_GET
+def result(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = _get_job_for_owner(request, job_id)
+    share_url = request.build_absolute_uri(job.get_share_url())
+    return _render_result(request, job, owner=True, share_url=share_url)
+
+
+@require_GET
+def shared(request: HttpRequest, share_key: str) -> HttpResponse:
+    return _render_result(request, _get_shared_job(share_key), owner=False)
+
+
+def _render_result(request: HttpRequest, job: Job, *, owner: bool, share_url: str = "") -> HttpResponse:
+    base = reverse("photos:result", args=[job.id]) if owner else reverse("photos:shared", args=[job.share_key])
+    context = {
+        "job": job,
+        "owner": owner,
+        "share_url": share_url,
+        "base": base,
+        "groups": [(g, _hex(c)) for g, c in GROUP_COLOURS.items()],
+        "shapes": _svg_shapes(job),
+        "result_json": json.dumps(job.result, indent=2) if job.result else "",
+    }
+    return render(request, "photos/result.html", context)
+
+
+def _hex(colour: tuple[int, int, int]) -> str:
+    return "#%02x%02x%02x" % colour
+
+
+def _svg_shapes(job: Job) -> list[list[dict[str, object]]]:
+    """Return, per face, each group's points and the polyline through them for the SVG."""
+    faces = []
+    for face in job.faces:
+        groups = []
+        for group, points in face.items():
+            xy = [(p["x"], p["y"]) for p in points]
+            groups.append({
+                "name": group,
+                "colour": _hex(GROUP_COLOURS.get(group, (255, 255, 255))),
+                "points": xy,
+                "lines": [" ".join(f"{x},{y}" for x, y in line) for line in polylines(group, xy)],
+            })
+        faces.append(groups)
+    return faces
+
+
+@require_GET
+def job_status(request: HttpRequest, job_id: str) -> JsonResponse:
+    return JsonResponse(_get_job_for_owner(request, job_id).to_status_dict())
+
+
+@require_GET
+def photo_file(request: HttpRequest, job_id: str | None = None, share_key: str | None = None) -> FileResponse:
+    job = _get_job_for_owner(request, job_id) if job_id else _get_shared_job(share_key)
+    if not job.photo.cleaned:
+        # Until the worker has stripped its metadata, the upload is never served.
+        raise Http404("Photo not ready")
+    return _private_file(job.photo.file, "image/jpeg")
+
+
+@require_GET
+def overlay_file(request: HttpRequest, job_id: str | None = None, share_key: str | None = None) -> FileResponse:
+    job = _get_job_for_owner(request, job_id) if job_id else _get_shared_job(share_key)
+    if not job.overlay:
+        raise Http404("No overlay")
+    return _private_file(job.overlay, "image/png", download=f"likeness-{job.share_key[:8]}.png")
+
+
+@require_GET
+def result_json(request: HttpRequest, job_id: str | None = None, share_key: str | None = None) -> JsonResponse:
+    job = _get_job_for_owner(request, job_id) if job_id else _get_shared_job(share_key)
+    if job.result is None:
+        raise Http404("No result yet")
+    response = JsonResponse(job.result, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="likeness-{job.share_key[:8]}.json"'
+    return response
+
+
+@require_POST
+def delete_result(request: HttpRequest, job_id: str) -> HttpResponse:
+    _get_job_for_owner(request, job_id).delete_with_files()
+    return redirect("photos:index")
+
+
+@require_POST
+def revoke_share(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = _get_job_for_owner(request, job_id)
+    job.new_share_key()
+    return redirect(job)
+
+
+def _private_file(field: object, content_type: str, download: str = "") -> FileResponse:
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("File gone") from exc
+    response = FileResponse(handle, content_type=content_type, as_attachment=bool(download), filename=download)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def bad_link(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "bad_link.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)

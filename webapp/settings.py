@@ -1,0 +1,240 @@
+"""Likeness settings.
+
+Every value comes from an environment variable of the same name and has a
+working default: SQLite, a local media folder and an embedded Redis server, so
+a fresh checkout runs with `make run`. Nothing else in the code reads
+os.environ.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envbool(name: str, default: str) -> bool:
+    value = os.getenv(name, default)
+    if value not in ("True", "False"):
+        raise ImproperlyConfigured(f"{name} must be 'True' or 'False', not {value!r}")
+    return value == "True"
+
+
+def envint(name: str, default: int) -> int:
+    value = os.getenv(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from exc
+
+
+def envfloat(name: str, default: float) -> float:
+    value = os.getenv(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from exc
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.getenv(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+# Mutable state (database, media, generated secret, embedded Redis socket) lives here.
+DATA_DIR = Path(os.getenv("DATA_DIR", str(BASE_DIR / "var")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """Return SECRET_KEY, or a random one generated once and kept in DATA_DIR.
+
+    Credentials' secret keys are encrypted with a key derived from it, so it
+    must stay the same across restarts.
+    """
+    if os.getenv("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = envbool("DEBUG", "False")
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+SITE_URL = os.getenv("SITE_URL", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_rq",
+    "webapp.core",
+    "webapp.photos",
+    "webapp.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "webapp.urls"
+WSGI_APPLICATION = "webapp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite by default; DATABASE_URL (e.g. postgres://user:pass@host/db) switches.
+if os.getenv("DATABASE_URL"):
+    import dj_database_url
+
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": Path(os.getenv("DB_PATH", str(DATA_DIR / "db.sqlite3"))),
+            # Web threads and the worker write at the same time: wait for the lock.
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+TIME_ZONE = os.getenv("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.getenv("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Uploaded photos are private: they are served only by views that check the
+# owner or the share key, never from a public MEDIA_URL.
+MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", str(DATA_DIR / "media")))
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 60 * 60 * 24 * 30)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool(
+    "BEHIND_HTTPS_PROXY", "False"
+) else None
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("BEHIND_HTTPS_PROXY", "False")
+
+# --- Queue -----------------------------------------------------------------
+# Without REDIS_URL the app uses the embedded server that `manage.py serve`
+# starts on a Unix socket in DATA_DIR.
+EMBEDDED_REDIS_SOCKET = DATA_DIR / "redis.sock"
+REDIS_URL = os.getenv("REDIS_URL", "") or f"unix://{EMBEDDED_REDIS_SOCKET}"
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+RQ_SHOW_ADMIN_LINK = True
+RQ = {"COMMIT_MODE": "on_db_commit"}
+
+# `manage.py serve` (what `make run` starts).
+PORT = envint("PORT", 8000)
+WEB_CONCURRENCY = envint("WEB_CONCURRENCY", 2)
+WORKERS = envint("WORKERS", 1)
+
+# --- Photos and jobs ----------------------------------------------------------
+MAX_UPLOAD_MB = envint("MAX_UPLOAD_MB", 10)
+MAX_IMAGE_PIXELS = envint("MAX_IMAGE_PIXELS", 40_000_000)
+MIN_IMAGE_SIDE = envint("MIN_IMAGE_SIDE", 32)
+# Django refuses request bodies above this before a view reads them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = (MAX_UPLOAD_MB + 1) * 2**20
+FILE_UPLOAD_MAX_MEMORY_SIZE = (MAX_UPLOAD_MB + 1) * 2**20
+# A job running longer than this is stopped by the worker and marked failed.
+JOB_TIMEOUT = envint("JOB_TIMEOUT", 120)
+# A job still "running" this long after it started lost its worker.
+JOB_STALE_AFTER = envint("JOB_STALE_AFTER", JOB_TIMEOUT + 60)
+# A job still "queued" this long after it was created never reached a worker.
+JOB_QUEUE_TIMEOUT = envint("JOB_QUEUE_TIMEOUT", 60 * 60)
+# Default retention of photos and results; the admin can change it at run time.
+RETENTION_HOURS = envint("RETENTION_HOURS", 24 * 7)
+
+# --- Services -----------------------------------------------------------------
+# local: the engine in the worker; remote: an HTTP client that signs and calls
+# the same API at FACE_SHAPE_REMOTE_URL (the cloud service or another Likeness).
+FACE_SHAPE_BACKEND = envchoice("FACE_SHAPE_BACKEND", "local", ("local", "remote"))
+FACE_SHAPE_REMOTE_URL = os.getenv("FACE_SHAPE_REMOTE_URL", "")
+FACE_SHAPE_REMOTE_APPID = os.getenv("FACE_SHAPE_REMOTE_APPID", "")
+FACE_SHAPE_REMOTE_SECRET_ID = os.getenv("FACE_SHAPE_REMOTE_SECRET_ID", "")
+FACE_SHAPE_REMOTE_SECRET_KEY = os.getenv("FACE_SHAPE_REMOTE_SECRET_KEY", "")
+REMOTE_TIMEOUT = envfloat("REMOTE_TIMEOUT", 30.0)
+
+# --- API ---------------------------------------------------------------------
+# How long an API request waits for its job before answering "busy".
+API_WAIT_SECONDS = envfloat("API_WAIT_SECONDS", 30.0)
+# Signatures may be valid for at most this long (e - t).
+SIGNATURE_MAX_AGE = envint("SIGNATURE_MAX_AGE", 90 * 24 * 3600)
+SIGNATURE_CLOCK_SKEW = envint("SIGNATURE_CLOCK_SKEW", 300)
+DEFAULT_RATE_LIMIT_PER_MINUTE = envint("DEFAULT_RATE_LIMIT_PER_MINUTE", 600)
+# Fetching `url` images.
+URL_FETCH_TIMEOUT = envfloat("URL_FETCH_TIMEOUT", 10.0)
+URL_FETCH_ALLOW_PRIVATE = envbool("URL_FETCH_ALLOW_PRIVATE", "False")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

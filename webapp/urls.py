@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from webapp.api import views as api_views
+
+admin.site.site_header = "Likeness administration"
+admin.site.site_title = "Likeness admin"
+
+urlpatterns = [
+    path("admin/rq/", include("django_rq.urls")),
+    path("admin/", admin.site.urls),
+    # The cloud services' own paths, so clients switch by changing the base URL.
+    path("face/shape", api_views.face_shape, name="api-face-shape"),
+    path("", include("webapp.photos.urls")),
+]
+
+handler404 = "webapp.photos.views.bad_link"
+handler500 = "webapp.photos.views.server_error"
