@@ -196,7 +196,7 @@ def test_it_refuses_invalid_json(credential):
 @pytest.mark.parametrize(
     ("content", "code", "message"),
     [
-        (b"", -6, "Send the photo as 'image' (multipart/form-data) or as 'url'."),
+        (b"", -1001, "The image is empty."),
         (b"\x00" * 3000, -1001, "The file is not an image."),
         (image_bytes((1, 1)), -1001, "The image is too small (1x1)"),
     ],
@@ -206,6 +206,15 @@ def test_it_refuses_bad_images(credential, content, code, message):
     response = post_image(credential, content)
     assert response.json()["code"] == code
     assert message in response.json()["message"]
+
+
+def test_it_asks_for_an_image(credential):
+    response = Client().post(
+        "/face/shape", {"appid": credential["appid"], "mode": 0}, headers={"Authorization": auth(credential)}
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == -6
+    assert response.json()["message"] == "Send the photo as 'image' (multipart/form-data) or as 'url'."
 
 
 def test_it_refuses_a_bad_mode(credential, face_photo):

@@ -52,8 +52,8 @@ def test_a_job_whose_worker_died_is_retried_then_failed(face_photo, run_worker, 
     job = make_job(face_photo)
     django_rq.get_queue("default").empty()  # the worker took it...
     Job.claim(str(job.id))  # ...claimed it, then died.
-    later = timezone.now() + timedelta(seconds=settings.JOB_STALE_AFTER + 1)
-    Job.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER + 1))
+    long_ago = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER + 1)
+    Job.objects.filter(pk=job.pk).update(started_at=long_ago)
 
     assert jobs.recover_stale_jobs() == 1
     job.refresh_from_db()
@@ -63,7 +63,7 @@ def test_a_job_whose_worker_died_is_retried_then_failed(face_photo, run_worker, 
     # The second attempt dies too: the job is failed, not left running.
     django_rq.get_queue("default").empty()
     Job.claim(str(job.id))
-    Job.objects.filter(pk=job.pk).update(started_at=later - timedelta(seconds=2 * settings.JOB_STALE_AFTER))
+    Job.objects.filter(pk=job.pk).update(started_at=long_ago)
     assert jobs.recover_stale_jobs() == 1
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED

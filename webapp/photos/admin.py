@@ -47,5 +47,8 @@ class PhotoAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request: HttpRequest, obj: Photo) -> None:
-        obj.delete_files()
-        obj.delete()
+        for job in obj.jobs.all():
+            job.delete_with_files()
+        if Photo.objects.filter(pk=obj.pk).exists():
+            obj.delete_files()
+            obj.delete()

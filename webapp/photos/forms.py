@@ -70,4 +70,5 @@ class UploadForm(forms.Form):
         choices=[(0, "Every face"), (1, "The largest face only")],
         coerce=int,
         initial=0,
+        widget=forms.RadioSelect,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import django_rq
@@ -82,20 +84,40 @@ def run_job(job_id: str) -> None:
 
 
 def _run(job: Job) -> None:
-    image = vision.load_image(
-        job.photo.file.path,
-        max_bytes=settings.MAX_UPLOAD_MB * 2**20,
-        max_pixels=settings.MAX_IMAGE_PIXELS,
-        min_side=settings.MIN_IMAGE_SIDE,
-    )
-    _clean_photo(job.photo, image)
-    body = services.face_shape(
-        image, job.photo.file, mode=job.params.get("mode", 0), backend=job.backend
-    )
+    timer = _Timer(job.timings)
+    with timer("decode"):
+        image = vision.load_image(
+            job.photo.file.path,
+            max_bytes=settings.MAX_UPLOAD_MB * 2**20,
+            max_pixels=settings.MAX_IMAGE_PIXELS,
+            min_side=settings.MIN_IMAGE_SIDE,
+        )
+    with timer("clean"):
+        _clean_photo(job.photo, image)
+    with timer("engine"):
+        body = services.face_shape(
+            image, job.photo.file, mode=job.params.get("mode", 0), backend=job.backend
+        )
     body.setdefault("data", {})["session_id"] = str(job.id)
     if body.get("code") == 0 and job.source == Job.Source.WEB:
-        job.overlay.save("overlay.png", ContentFile(overlay.render(image, body)), save=False)
+        with timer("overlay"):
+            job.overlay.save("overlay.png", ContentFile(overlay.render(image, body)), save=False)
     job.finish(body)
+
+
+class _Timer:
+    """Record how long each step takes, in milliseconds, into `timings`."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+
+    @contextmanager
+    def __call__(self, step: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[step] = round((time.perf_counter() - start) * 1000, 2)
 
 
 def _clean_photo(photo: Photo, image: np.ndarray) -> None:

@@ -93,6 +93,9 @@ class Job(models.Model):
     api_client = models.ForeignKey(
         "api.ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
+    timings = models.JSONField(
+        default=dict, blank=True, help_text="Milliseconds spent in each step of the job."
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -152,7 +155,7 @@ class Job(models.Model):
         self.result = result
         self.status = self.Status.DONE
         self.finished_at = timezone.now()
-        self.save(update_fields=["result", "status", "finished_at", "overlay"])
+        self.save(update_fields=["result", "status", "finished_at", "overlay", "timings"])
 
     def fail(self, code: str, **params: object) -> None:
         """End the job as failed with error `code` (a key of wire.codes.ERRORS)."""

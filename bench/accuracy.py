@@ -1,0 +1,148 @@
+"""Accuracy of the 88-point face shape against iBUG 68-point ground truth.
+
+``python -m bench.accuracy [DATA_DIR]`` prints, per image, the mean error of
+the 14 points that both layouts name (tests/data/README.md and
+/work/shared/testdata/README.md give the mapping), normalised by the outer
+eye-corner distance |p36 - p45| of the ground truth, and whether every
+annotated face was found.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageOps
+
+from webapp.vision import FaceShape, ImageError, face_shape, load_image
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "landmarks68"
+
+#: (88-point group, index) -> iBUG 68-point index (0-based).
+POINT_PAIRS: dict[tuple[str, int], int] = {
+    ("left_eye", 0): 36,
+    ("left_eye", 4): 39,
+    ("right_eye", 4): 42,
+    ("right_eye", 0): 45,
+    ("left_eyebrow", 0): 17,
+    ("left_eyebrow", 4): 21,
+    ("right_eyebrow", 4): 22,
+    ("right_eyebrow", 0): 26,
+    ("nose", 0): 30,
+    ("mouth", 0): 48,
+    ("mouth", 6): 54,
+    ("mouth", 9): 51,
+    ("mouth", 3): 57,
+    ("face_profile", 10): 8,
+}
+#: A detected face is the annotated one when their boxes overlap this much.
+MATCH_IOU = 0.3
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".webp")
+
+
+def read_pts(path: Path) -> NDArray[np.float64]:
+    """Read an iBUG ``.pts`` file as 0-based pixel coordinates, shape (68, 2)."""
+    lines = path.read_text().splitlines()
+    start = lines.index("{") + 1
+    end = lines.index("}")
+    points = np.array([[float(v) for v in line.split()] for line in lines[start:end]])
+    return points - 1.0  # .pts files are 1-based
+
+
+def read_photo(path: Path) -> NDArray[np.uint8]:
+    """Decode a photo with the engine; formats it refuses (PPM) go through Pillow."""
+    try:
+        return load_image(path)
+    except ImageError as exc:
+        if exc.code != "unsupported_format":
+            raise
+    with Image.open(path) as im:
+        return np.array(ImageOps.exif_transpose(im).convert("RGB"))
+
+
+def image_error(result: FaceShape, truth: NDArray[np.float64]) -> dict[str, Any]:
+    """Match the annotated face among the results and measure its 14 points."""
+    truth_box = _box(truth)
+    best, best_iou = None, 0.0
+    for face in result.faces:
+        points = np.array([p for group in ("face_profile", "left_eye", "right_eye", "left_eyebrow",
+                                           "right_eyebrow", "mouth", "nose")
+                           for p in getattr(face, group)], dtype=np.float64)
+        iou = _iou(_box(points), truth_box)
+        if iou > best_iou:
+            best, best_iou = face, iou
+    if best is None or best_iou < MATCH_IOU:
+        return {"found": False, "error": float("nan"), "errors": {}}
+    scale = float(np.hypot(*(truth[36] - truth[45])))
+    errors = {}
+    for (group, index), ibug in POINT_PAIRS.items():
+        x, y = getattr(best, group)[index]
+        distance = float(np.hypot(x - truth[ibug, 0], y - truth[ibug, 1]))
+        errors[f"{group}[{index}]"] = distance / scale
+    return {"found": True, "error": float(np.mean(list(errors.values()))), "errors": errors}
+
+
+def faceshape_accuracy(data_dir: str | Path = DEFAULT_DATA_DIR) -> dict[str, Any]:
+    """Measure every ``<name>.<image>`` + ``<name>.pts`` pair in ``data_dir``.
+
+    Returns
+    -------
+    dict
+        ``images``: per image name, ``found`` (bool), ``error`` (mean normalised
+        error of the 14 points) and ``errors`` (per point); ``mean_error``: the
+        mean over images; ``all_found``: whether every annotated face was found.
+    """
+    data_dir = Path(data_dir)
+    images: dict[str, Any] = {}
+    for pts in sorted(data_dir.glob("*.pts")):
+        candidates = sorted(data_dir.glob(pts.stem + ".*"))
+        photo = next((p for p in candidates if p.suffix.lower() in IMAGE_SUFFIXES), None)
+        if photo is None:
+            continue
+        result = face_shape(read_photo(photo), mode=0)
+        images[photo.name] = image_error(result, read_pts(pts))
+    found = [r["found"] for r in images.values()]
+    errors = [r["error"] for r in images.values() if r["found"]]
+    return {
+        "images": images,
+        "mean_error": float(np.mean(errors)) if errors else float("nan"),
+        "all_found": bool(found) and all(found),
+    }
+
+
+def _box(points: NDArray[np.float64]) -> tuple[float, float, float, float]:
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    union = a[2] * a[3] + b[2] * b[3] - ix * iy
+    return ix * iy / union if union > 0 else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the per-image and mean errors; exit 1 if a face was missed."""
+    args = sys.argv[1:] if argv is None else argv
+    data_dir = Path(args[0]) if args else DEFAULT_DATA_DIR
+    report = faceshape_accuracy(data_dir)
+    print(f"88-point face shape vs iBUG 68 ground truth in {data_dir}")
+    print("error = mean distance of 14 points / outer eye-corner distance |p36-p45|")
+    for name, r in report["images"].items():
+        if not r["found"]:
+            print(f"  {name:20s} annotated face NOT found")
+            continue
+        worst = max(r["errors"], key=r["errors"].get)
+        worst_error = 100 * r["errors"][worst]
+        print(f"  {name:20s} {100 * r['error']:5.2f}%   worst {worst} {worst_error:.1f}%")
+    print(f"  {'mean':20s} {100 * report['mean_error']:5.2f}%")
+    print(f"every annotated face found: {'yes' if report['all_found'] else 'NO'}")
+    return 0 if report["all_found"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Speed of the 88-point face shape, and of dlib's 68-point pipeline on the same photos.
+
+``python -m bench.engine [--runs N] [--all-cores]`` prints medians over N runs
+(after warm-up) of:
+
+- decoding the file (``load_image``), separately;
+- the engine: ``face_shape(image, mode=0)`` and ``mode=1``;
+- dlib (benchmark-only extra: ``pip install .[bench]``): the HOG frontal face
+  detector (one upsampling, as face_recognition does) plus
+  ``shape_predictor_68_face_landmarks`` on every face it finds, and the
+  ratio dlib / ours.
+
+Photos: (a) tests/data/faces/astronaut.png, 512x512, one face; (b) a
+1920x1080 picture of three faces composed here from three test photos.
+By default the process is pinned to one core, the engine's cost target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from webapp.vision import encode_jpeg, face_shape, load_image, warm_up
+
+FACES_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "faces"
+COMPOSITION_SIZE = (1920, 1080)
+#: (photo, vertical anchor of the crop: 0 top, 0.5 centre) for the three panels.
+COMPOSITION_PANELS = (("obama2.jpg", 0.5), ("astronaut.png", 0.5), ("biden.jpg", 0.0))
+
+
+def compose_three_faces() -> NDArray[np.uint8]:
+    """A 1920x1080 RGB picture: three test photos side by side, one face each.
+
+    Each panel is 640x1080: the photo scaled to cover it and cropped
+    (horizontally centred; vertically at the panel's anchor). Deterministic.
+    """
+    width, height = COMPOSITION_SIZE
+    panel_width = width // len(COMPOSITION_PANELS)
+    canvas = Image.new("RGB", (width, height))
+    for i, (name, anchor) in enumerate(COMPOSITION_PANELS):
+        photo = Image.fromarray(load_image(FACES_DIR / name))
+        scale = max(panel_width / photo.width, height / photo.height)
+        size = (round(photo.width * scale), round(photo.height * scale))
+        photo = photo.resize(size, Image.Resampling.LANCZOS)
+        left = (size[0] - panel_width) // 2
+        top = round((size[1] - height) * anchor)
+        panel = photo.crop((left, top, left + panel_width, top + height))
+        canvas.paste(panel, (i * panel_width, 0))
+    return np.asarray(canvas)
+
+
+def median_ms(function: Callable[[], Any], *, runs: int, warm: int = 3) -> float:
+    """Median wall time of ``function()`` in milliseconds, after ``warm`` untimed calls."""
+    for _ in range(warm):
+        function()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def machine() -> str:
+    """CPU model and the cores this process may use."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model}; {os.cpu_count()} cores, this process uses {usable}"
+
+
+def load_dlib() -> Callable[[NDArray[np.uint8]], list[Any]] | str:
+    """dlib's HOG + 68-point pipeline as a function, or why it is unavailable."""
+    try:
+        import dlib
+    except ImportError:
+        return (
+            "dlib is not installed "
+            "(pip install 'dlib-bin==20.0.1.post1' 'face-recognition-models==0.3.0')"
+        )
+    model = _dlib_model_path()
+    if model is None:
+        return "face_recognition_models is not installed: no shape_predictor_68_face_landmarks.dat"
+    detector = dlib.get_frontal_face_detector()
+    predictor = dlib.shape_predictor(str(model))
+
+    def landmarks68(image: NDArray[np.uint8]) -> list[Any]:
+        return [predictor(image, box) for box in detector(image, 1)]
+
+    return landmarks68
+
+
+def _dlib_model_path() -> Path | None:
+    # face_recognition_models' own helper needs pkg_resources; find the file directly.
+    import importlib.util
+
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    package = Path(list(spec.submodule_search_locations)[0])
+    path = package / "models" / "shape_predictor_68_face_landmarks.dat"
+    return path if path.exists() else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(prog="python -m bench.engine")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--all-cores", action="store_true", help="do not pin to one core")
+    args = parser.parse_args(argv)
+    if not args.all_cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+    print(f"machine: {machine()}")
+    print(f"runs: median of {args.runs} after warm-up")
+    started = time.perf_counter()
+    warm_up()
+    print(f"warm_up (graphs created and run once): {(time.perf_counter() - started) * 1000:.0f} ms")
+
+    astronaut_file = (FACES_DIR / "astronaut.png").read_bytes()
+    composed = compose_three_faces()
+    photos = {
+        "astronaut.png 512x512 (PNG)": astronaut_file,
+        "composed 1920x1080, 3 faces (JPEG q92)": encode_jpeg(composed),
+    }
+    dlib_run = load_dlib()
+    if isinstance(dlib_run, str):
+        print(f"dlib: skipped, {dlib_run}")
+    for label, data in photos.items():
+        image = load_image(data)
+        decode = median_ms(lambda data=data: load_image(data), runs=args.runs)
+        faces = len(face_shape(image, mode=0).faces)
+        ours = median_ms(lambda image=image: face_shape(image, mode=0), runs=args.runs)
+        ours_largest = median_ms(lambda image=image: face_shape(image, mode=1), runs=args.runs)
+        print(f"\n{label}")
+        print(f"  decode (load_image)                {decode:8.1f} ms")
+        print(f"  ours: face_shape mode=0, {faces} face(s) {ours:8.1f} ms")
+        print(f"  ours: face_shape mode=1            {ours_largest:8.1f} ms")
+        if not isinstance(dlib_run, str):
+            found = len(dlib_run(image))
+            theirs = median_ms(lambda image=image: dlib_run(image), runs=args.runs, warm=1)
+            print(f"  dlib: HOG(upsample=1) + 68 points, {found} face(s) {theirs:8.1f} ms")
+            print(f"  ratio dlib / ours (mode=0)         {theirs / ours:8.1f} x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,58 @@
+"""Command line: ``python -m webapp.vision faceshape IMAGE [IMAGE...] [--mode 0|1]``.
+
+Prints one JSON object per line and image: the body the ``face/shape`` API
+would answer with. Exit status 0 when every image succeeded, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from .errors import ImageError
+from .faces import warm_up
+from .faceshape import face_shape
+from .images import load_image
+
+__all__ = ["main", "warm_up"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m webapp.vision")
+    commands = parser.add_subparsers(dest="command", required=True)
+    faceshape = commands.add_parser("faceshape", help="88 face-shape points per image, as JSON")
+    faceshape.add_argument("images", nargs="+", metavar="IMAGE")
+    faceshape.add_argument("--mode", type=int, choices=(0, 1), default=0)
+    args = parser.parse_args(argv)
+    return _faceshape(args.images, mode=args.mode)
+
+
+def _faceshape(paths: Sequence[str], *, mode: int) -> int:
+    # The wire format lives outside the engine; webapp.wire is pure too.
+    from webapp.wire.faceshape import error_body, success_body
+
+    status = 0
+    for path in paths:
+        try:
+            result = face_shape(load_image(path), mode=mode)
+        except OSError as exc:
+            print(f"{path}: {exc.strerror or exc}", file=sys.stderr)
+            status = 1
+            continue
+        except ImageError as exc:
+            body = error_body(exc.code, **exc.params)
+            status = 1
+        else:
+            # success_body answers "no_face" itself (code 1000, with the image size).
+            body = success_body(result)
+            if not result.faces:
+                status = 1
+        print(json.dumps(body, ensure_ascii=False), flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,313 @@
+"""Find every face in a photo and fit MediaPipe's 478-point face mesh to each.
+
+The pipeline (see DESIGN.md, "What we know about the engine"):
+
+1. Detect with MediaPipe's short-range detector and, unless it found a large
+   face (a portrait), its full-range detector too: they miss different faces.
+   Their boxes are merged by IoU.
+2. For each face, cut a square crop about twice the detector's box, rotated so
+   the eyes are level and resized to a fixed size, and run FaceMesh on it
+   (refined: 478 points with the irises). A crop that finds nothing is tried
+   again at a second scale.
+3. Map the points back to the photo through the inverse of the crop's affine.
+4. If that mesh shows the crop was badly aligned (eyes far from level, face
+   far from the centre), run the mesh once more on a crop aligned with it.
+
+MediaPipe graphs are neither fork-safe nor thread-safe: each thread gets its
+own, created on first use (or by :func:`warm_up`) and kept for the life of the
+thread.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import check_image
+
+#: Side in pixels of the square crop the mesh runs on. The mesh's own region of
+#: interest covers about 3/4 of it, which is then at least the model's 192 px.
+CROP_SIZE = 256
+#: Crop side as a multiple of the detector's box side; the second (more context,
+#: for a box that is too small or off-centre) is tried when the mesh finds
+#: nothing in the first.
+CROP_SCALES = (2.0, 3.0)
+#: When the first mesh shows the crop was badly aligned (the detector's eye
+#: keypoints are poor on small or tilted faces: 24 degrees off on einstein.jpg),
+#: the mesh is run again on a crop aligned with the first mesh's own eyes.
+REALIGN_DEGREES = 8.0
+REALIGN_SHIFT = 0.15
+#: Boxes from the two detectors overlapping more than this are one face.
+DETECTION_IOU = 0.3
+#: Meshes whose boxes overlap more than this are one face found twice.
+MESH_IOU = 0.5
+MIN_DETECTION_SCORE = 0.5
+#: With ``max_faces`` found, candidates whose detector box is smaller than
+#: this fraction of the last kept one's are not meshed.
+SIZE_MARGIN = 0.7
+#: When the short-range detector finds a face whose box is at least this
+#: fraction of the photo's shorter side, the photo is a portrait or a close
+#: group: the full-range detector (5 ms, as much as the mesh) is skipped. It
+#: runs otherwise, since only it finds small faces (einstein.jpg). The cost:
+#: a far smaller face behind such a portrait may be missed.
+CLOSE_UP_FRACTION = 0.15
+
+_local = threading.local()
+
+
+@dataclass(frozen=True, eq=False)
+class Face:
+    """One face found in a photo.
+
+    Coordinates are in pixels of the photo, origin at the top-left corner,
+    ``x`` = column, ``y`` = row.
+
+    Attributes
+    ----------
+    box : tuple of float
+        ``(x, y, w, h)``: the extent of the mesh's points.
+    score : float
+        The detector's confidence, 0 to 1.
+    mesh : ndarray of shape (478, 3) and dtype float32
+        MediaPipe's face mesh with refined irises (468-477), read-only.
+        Columns are x, y in pixels and z, the relative depth in the same
+        pixel scale (smaller is nearer the camera; 0 is about the face's
+        centre).
+    """
+
+    box: tuple[float, float, float, float]
+    score: float
+    mesh: NDArray[np.float32] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class _Detection:
+    box: tuple[float, float, float, float]  # x, y, w, h in pixels
+    score: float
+    right_eye: tuple[float, float]  # the subject's right eye: image left
+    left_eye: tuple[float, float]
+
+
+def detect_faces(image: NDArray[np.uint8], *, max_faces: int = 20) -> tuple[Face, ...]:
+    """Find the faces in an RGB photo and fit a 478-point mesh to each.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3) and dtype uint8
+        RGB photo, upright. It is not modified.
+    max_faces : int, optional
+        At most this many faces are returned, the largest ones.
+
+    Returns
+    -------
+    tuple of Face
+        Largest first (by box area). Empty when there is no face.
+
+    Raises
+    ------
+    InvalidImageError
+        If ``image`` is not an (H, W, 3) uint8 array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> detect_faces(np.full((64, 64, 3), 128, np.uint8))
+    ()
+    """
+    check_image(image)
+    if max_faces < 1:
+        return ()
+    image = np.ascontiguousarray(image)
+    found: list[tuple[float, Face]] = []  # (detector box area, face)
+    for detection in _detect(image):
+        area = detection.box[2] * detection.box[3]
+        if len(found) >= max_faces:
+            # Detector boxes rank faces only roughly: keep meshing candidates
+            # that might still be among the largest by mesh.
+            kth = sorted((a for a, _ in found), reverse=True)[max_faces - 1]
+            if area < SIZE_MARGIN * kth:
+                break
+        face = _fit_mesh(image, detection)
+        if face is None or any(_iou(face.box, f.box) > MESH_IOU for _, f in found):
+            continue
+        found.append((area, face))
+    faces = sorted((f for _, f in found), key=lambda f: -f.box[2] * f.box[3])
+    return tuple(faces[:max_faces])
+
+
+def warm_up() -> None:
+    """Create this thread's MediaPipe graphs and run each once.
+
+    Call it at the start of a worker process (one that will not fork
+    afterwards) so that the first request does not pay for loading models.
+    """
+    image = np.zeros((256, 256, 3), np.uint8)
+    graphs = _graphs()
+    graphs.short.process(image)
+    graphs.full.process(image)
+    graphs.mesh.process(image)
+
+
+# --- graphs ------------------------------------------------------------------------
+
+
+def _graphs() -> Any:
+    """This thread's MediaPipe graphs, created on first use."""
+    if not hasattr(_local, "mesh"):
+        # Imported here: importing the engine must not load MediaPipe.
+        from mediapipe.python.solutions import face_detection, face_mesh
+
+        _local.short = face_detection.FaceDetection(
+            model_selection=0, min_detection_confidence=MIN_DETECTION_SCORE
+        )
+        _local.full = face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=MIN_DETECTION_SCORE
+        )
+        _local.mesh = face_mesh.FaceMesh(
+            static_image_mode=True,
+            max_num_faces=1,
+            refine_landmarks=True,
+            min_detection_confidence=MIN_DETECTION_SCORE,
+        )
+    return _local
+
+
+# --- detection ---------------------------------------------------------------------
+
+
+def _detect(image: NDArray[np.uint8]) -> list[_Detection]:
+    """Detections from both detectors, merged, largest first."""
+    graphs = _graphs()
+    height, width = image.shape[:2]
+    short = _run_detector(graphs.short, image)
+    close_up = any(d.box[2] >= CLOSE_UP_FRACTION * min(width, height) for d in short)
+    found = short if close_up else short + _run_detector(graphs.full, image)
+    found.sort(key=lambda d: -d.score)
+    kept: list[_Detection] = []
+    for det in found:
+        if all(_iou(det.box, k.box) <= DETECTION_IOU for k in kept):
+            kept.append(det)
+    kept.sort(key=lambda d: -d.box[2] * d.box[3])
+    return kept
+
+
+def _run_detector(graph: Any, image: NDArray[np.uint8]) -> list[_Detection]:
+    height, width = image.shape[:2]
+    result = graph.process(image)
+    detections = []
+    for det in result.detections or ():
+        box = det.location_data.relative_bounding_box
+        kps = det.location_data.relative_keypoints
+        detections.append(
+            _Detection(
+                box=(box.xmin * width, box.ymin * height, box.width * width, box.height * height),
+                score=float(det.score[0]),
+                right_eye=(kps[0].x * width, kps[0].y * height),
+                left_eye=(kps[1].x * width, kps[1].y * height),
+            )
+        )
+    return detections
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+# --- mesh --------------------------------------------------------------------------
+
+
+def _fit_mesh(image: NDArray[np.uint8], detection: _Detection) -> Face | None:
+    mesh = None
+    for scale in CROP_SCALES:
+        mesh = _mesh_on_crop(image, detection, scale)
+        if mesh is not None:
+            break
+    if mesh is None:
+        return None
+    realigned = _detection_from_mesh(mesh, detection.score)
+    if _misaligned(detection, realigned):
+        second = _mesh_on_crop(image, realigned, CROP_SCALES[0])
+        if second is not None:
+            mesh = second
+    x0, y0 = mesh[:, :2].min(axis=0)
+    x1, y1 = mesh[:, :2].max(axis=0)
+    box = (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+    mesh.flags.writeable = False
+    return Face(box=box, score=detection.score, mesh=mesh)
+
+
+def _detection_from_mesh(mesh: NDArray[np.float32], score: float) -> _Detection:
+    """A detection (square box, eye centres) derived from a fitted mesh."""
+    xy = mesh[:, :2].astype(np.float64)
+    (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+    side = max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    right_eye = xy[[33, 133]].mean(axis=0)  # the subject's right eye corners
+    left_eye = xy[[263, 362]].mean(axis=0)
+    return _Detection(
+        box=(cx - side / 2, cy - side / 2, side, side),
+        score=score,
+        right_eye=(float(right_eye[0]), float(right_eye[1])),
+        left_eye=(float(left_eye[0]), float(left_eye[1])),
+    )
+
+
+def _eye_angle(detection: _Detection) -> float:
+    (rx, ry), (lx, ly) = detection.right_eye, detection.left_eye
+    return math.degrees(math.atan2(ly - ry, lx - rx))
+
+
+def _misaligned(used: _Detection, fitted: _Detection) -> bool:
+    turn = abs((_eye_angle(fitted) - _eye_angle(used) + 180) % 360 - 180)
+    ux, uy, uw, uh = used.box
+    fx, fy, fw, fh = fitted.box
+    shift = math.hypot(fx + fw / 2 - ux - uw / 2, fy + fh / 2 - uy - uh / 2) / max(uw, uh)
+    return turn > REALIGN_DEGREES or shift > REALIGN_SHIFT
+
+
+def _crop_transform(detection: _Detection, scale: float) -> NDArray[np.float64]:
+    """The 2x3 affine taking photo pixels to crop pixels: eyes level, face centred."""
+    x, y, w, h = detection.box
+    cx, cy = x + w / 2, y + h / 2
+    angle = _eye_angle(detection)
+    zoom = CROP_SIZE / (scale * max(w, h))
+    matrix = cv2.getRotationMatrix2D((cx, cy), angle, zoom)
+    matrix[:, 2] += (CROP_SIZE / 2 - cx, CROP_SIZE / 2 - cy)
+    return matrix
+
+
+def _mesh_on_crop(
+    image: NDArray[np.uint8], detection: _Detection, scale: float
+) -> NDArray[np.float32] | None:
+    matrix = _crop_transform(detection, scale)
+    # Outside the photo the crop is black: a face cut by the border still fits.
+    crop = cv2.warpAffine(
+        image,
+        matrix,
+        (CROP_SIZE, CROP_SIZE),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(0, 0, 0),
+    )
+    result = _graphs().mesh.process(crop)
+    if not result.multi_face_landmarks:
+        return None
+    landmarks = result.multi_face_landmarks[0].landmark
+    points = np.array([(p.x, p.y, p.z) for p in landmarks], dtype=np.float64) * CROP_SIZE
+    # MediaPipe's 0..1 spans the crop's edges; OpenCV (and our output) puts
+    # pixel centres on integers: pixel i covers [i - 0.5, i + 0.5].
+    inverse = cv2.invertAffineTransform(matrix)
+    xy = (points[:, :2] - 0.5) @ inverse[:, :2].T + inverse[:, 2]
+    # MediaPipe's z is in the crop's x scale; bring it to the photo's.
+    z = points[:, 2] * math.hypot(inverse[0, 0], inverse[0, 1])
+    return np.column_stack([xy, z]).astype(np.float32)

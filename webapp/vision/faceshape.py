@@ -1,0 +1,318 @@
+"""The 88-point face shape (Tencent Youtu's ``face/shape`` layout) from the face mesh.
+
+Each group is read off MediaPipe's 478-point mesh: named landmarks where the
+layout names one (eye corners, mouth corners, nose tip, chin, lip centres),
+and contours resampled at even arc length in between. The order is fixed by
+the seed's example response (DESIGN.md, "The 88-point order"); "left" is the
+left of the image, i.e. the subject's right.
+
+Mesh points chosen (MediaPipe indices; the subject's right side is the
+image's left):
+
+- eyes: outer corners 33 / 263, inner corners 133 / 362, lids along the
+  mesh's eye contours (refined by the iris model);
+- eyebrows: each end is the midpoint of the mesh's upper and lower contour
+  ends (46+70, 55+107 / 276+300, 285+336); the lower edge follows 46-53-52-65-55,
+  the upper 70-63-105-66-107 (mirrored: 276-283-282-295-285, 300-293-334-296-336);
+- nose: the tip is 4, the mesh's most forward point (1 lies under the tip);
+  the sides run 122-196-174-236-198-131 to the wings 48 / 278, the outer
+  edge of the ala at the height of the tip (mirrored 351-419-399-456-420-360);
+  the base 48-64-98-97-2-326-327-294-278 has the subnasale 2 in its middle;
+- mouth: corners 61 / 291, lip centres 0 (upper outer), 17 (lower outer),
+  13 / 14 (inner), contours from MediaPipe's lip rings;
+- profile: the face's outline (MediaPipe's face oval on a frontal face, the
+  silhouette of the mesh on a turned one) from the temple at the height of
+  the outer eye corners, down the jaw to the chin 152 (index 10), up the
+  other side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import check_image
+from .faces import detect_faces
+
+#: The seven groups of the 88-point layout, in the order of the wire format.
+FACE_SHAPE_GROUPS: Mapping[str, int] = MappingProxyType(
+    {
+        "face_profile": 21,
+        "left_eye": 8,
+        "right_eye": 8,
+        "left_eyebrow": 8,
+        "right_eyebrow": 8,
+        "mouth": 22,
+        "nose": 13,
+    }
+)
+
+#: Mode 0's "every face" stops at this many, the largest.
+MAX_FACES = 20
+
+Point = tuple[int, int]
+Points = tuple[Point, ...]
+
+# Mesh contours, as chains of MediaPipe indices.
+_CHIN = 152
+#: Rays per side used to trace the face outline.
+_PROFILE_RAYS = 24
+
+_LEFT_EYE_LOWER = (33, 7, 163, 144, 145, 153, 154, 155, 133)  # outer -> inner
+_LEFT_EYE_UPPER = (133, 173, 157, 158, 159, 160, 161, 246, 33)  # inner -> outer
+_RIGHT_EYE_LOWER = (263, 249, 390, 373, 374, 380, 381, 382, 362)
+_RIGHT_EYE_UPPER = (362, 398, 384, 385, 386, 387, 388, 466, 263)
+
+_LEFT_BROW_LOWER = (46, 53, 52, 65, 55)  # outer -> inner
+_LEFT_BROW_UPPER = (107, 66, 105, 63, 70)  # inner -> outer
+_RIGHT_BROW_LOWER = (276, 283, 282, 295, 285)
+_RIGHT_BROW_UPPER = (336, 296, 334, 293, 300)
+
+_NOSE_TIP = 4
+_NOSE_LEFT_SIDE = (122, 196, 174, 236, 198, 131, 48)  # bridge -> wing
+_NOSE_RIGHT_SIDE = (278, 360, 420, 456, 399, 419, 351)  # wing -> bridge
+_NOSE_BASE_LEFT = (48, 64, 98, 97, 2)  # wing -> subnasale
+_NOSE_BASE_RIGHT = (2, 326, 327, 294, 278)
+
+_LIP_OUTER_LOWER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)  # left -> right
+_LIP_OUTER_UPPER = (291, 409, 270, 269, 267, 0, 37, 39, 40, 185, 61)  # right -> left
+_LIP_INNER_LOWER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
+_LIP_INNER_UPPER = (308, 415, 310, 311, 312, 13, 82, 81, 80, 191, 78)
+
+_QUARTERS = (0.25, 0.5, 0.75)
+_THIRDS = (1 / 3, 2 / 3)
+
+
+@dataclass(frozen=True)
+class FaceShapePoints:
+    """The 88 points of one face, in pixels (origin top-left, x = column, y = row).
+
+    Each group is a tuple of ``(x, y)`` integer points, in the order of
+    DESIGN.md "The 88-point order"; "left" is the image's left.
+    """
+
+    face_profile: Points
+    left_eye: Points
+    right_eye: Points
+    left_eyebrow: Points
+    right_eyebrow: Points
+    mouth: Points
+    nose: Points
+
+
+@dataclass(frozen=True)
+class FaceShape:
+    """The result of :func:`face_shape`.
+
+    Attributes
+    ----------
+    width, height : int
+        Size of the photo, in pixels.
+    faces : tuple of FaceShapePoints
+        Largest face first; empty when no face was found.
+    """
+
+    width: int
+    height: int
+    faces: tuple[FaceShapePoints, ...]
+
+
+def face_shape(image: NDArray[np.uint8], *, mode: int = 0) -> FaceShape:
+    """Locate the 88 face-shape points of the faces in a photo.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3) and dtype uint8
+        RGB photo, upright. It is not modified.
+    mode : {0, 1}, optional
+        0: every face (the ``MAX_FACES`` largest); 1: only the largest face.
+
+    Returns
+    -------
+    FaceShape
+        The photo's size and, per face, the seven groups of points
+        (see ``FACE_SHAPE_GROUPS``), largest face first. Coordinates are
+        integer pixels, origin at the top-left corner, ``x`` = column,
+        ``y`` = row, clipped to the photo. No face gives an empty ``faces``.
+
+    Raises
+    ------
+    InvalidImageError
+        If ``image`` is not an (H, W, 3) uint8 array.
+    ValueError
+        If ``mode`` is not 0 or 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> face_shape(np.zeros((48, 64, 3), np.uint8), mode=1)
+    FaceShape(width=64, height=48, faces=())
+    """
+    check_image(image)
+    if mode not in (0, 1):
+        raise ValueError(f"mode must be 0 (all faces) or 1 (largest face), got {mode!r}")
+    height, width = image.shape[:2]
+    faces = detect_faces(image, max_faces=1 if mode == 1 else MAX_FACES)
+    shapes = tuple(_shape_points(face.mesh, width=width, height=height) for face in faces)
+    return FaceShape(width=width, height=height, faces=shapes)
+
+
+def _shape_points(mesh: NDArray[np.float32], *, width: int, height: int) -> FaceShapePoints:
+    xy = mesh[:, :2].astype(np.float64)
+    groups = {
+        "face_profile": _profile(xy),
+        "left_eye": _eye(xy, _LEFT_EYE_LOWER, _LEFT_EYE_UPPER),
+        "right_eye": _eye(xy, _RIGHT_EYE_LOWER, _RIGHT_EYE_UPPER),
+        "left_eyebrow": _eyebrow(xy, _LEFT_BROW_LOWER, _LEFT_BROW_UPPER),
+        "right_eyebrow": _eyebrow(xy, _RIGHT_BROW_LOWER, _RIGHT_BROW_UPPER),
+        "mouth": _mouth(xy),
+        "nose": _nose(xy),
+    }
+    limit = np.array([width - 1, height - 1])
+    as_points = {
+        name: tuple(
+            (int(x), int(y)) for x, y in np.clip(np.rint(points), 0, limit).astype(int)
+        )
+        for name, points in groups.items()
+    }
+    return FaceShapePoints(**as_points)
+
+
+# --- contour geometry --------------------------------------------------------------
+
+
+def _along(points: NDArray[np.float64], fractions: Sequence[float]) -> NDArray[np.float64]:
+    """Points at the given fractions (0 to 1) of a polyline's arc length."""
+    steps = np.hypot(*np.diff(points, axis=0).T)
+    arc = np.concatenate([[0.0], np.cumsum(steps)])
+    if arc[-1] == 0:
+        return np.repeat(points[:1], len(fractions), axis=0)
+    at = np.asarray(fractions) * arc[-1]
+    return np.column_stack([np.interp(at, arc, points[:, 0]), np.interp(at, arc, points[:, 1])])
+
+
+def _chain(xy: NDArray[np.float64], indices: Sequence[int]) -> NDArray[np.float64]:
+    return xy[list(indices)]
+
+
+def _eye(
+    xy: NDArray[np.float64], lower: Sequence[int], upper: Sequence[int]
+) -> NDArray[np.float64]:
+    """0 outer corner, 1-3 lower lid, 4 inner corner, 5-7 upper lid back."""
+    return np.vstack(
+        [
+            xy[lower[0]],
+            _along(_chain(xy, lower), _QUARTERS),
+            xy[lower[-1]],
+            _along(_chain(xy, upper), _QUARTERS),
+        ]
+    )
+
+
+def _eyebrow(
+    xy: NDArray[np.float64], lower: Sequence[int], upper: Sequence[int]
+) -> NDArray[np.float64]:
+    """0 outer end, 1-3 lower edge, 4 inner end, 5-7 upper edge back."""
+    outer = (xy[lower[0]] + xy[upper[-1]]) / 2
+    inner = (xy[lower[-1]] + xy[upper[0]]) / 2
+    lower_edge = np.vstack([outer, _chain(xy, lower), inner])
+    upper_edge = np.vstack([inner, _chain(xy, upper), outer])
+    return np.vstack([outer, _along(lower_edge, _QUARTERS), inner, _along(upper_edge, _QUARTERS)])
+
+
+def _mouth(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Outer lip: corners and centres pinned; inner lip: 5 + 5 points centred on 14 / 13."""
+
+    def lip(chain: Sequence[int]) -> NDArray[np.float64]:
+        # Five points between the ends, the middle one on the chain's centre landmark.
+        middle = len(chain) // 2
+        first = _along(_chain(xy, chain[: middle + 1]), _THIRDS)
+        second = _along(_chain(xy, chain[middle:]), _THIRDS)
+        return np.vstack([first, xy[chain[middle]], second])
+
+    return np.vstack(
+        [
+            xy[_LIP_OUTER_LOWER[0]],
+            lip(_LIP_OUTER_LOWER),
+            xy[_LIP_OUTER_LOWER[-1]],
+            lip(_LIP_OUTER_UPPER),
+            lip(_LIP_INNER_LOWER),
+            lip(_LIP_INNER_UPPER),
+        ]
+    )
+
+
+def _nose(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """0 tip, 1-5 left side down to the wing, 6-8 base, 9 right wing, 10-12 up the right side."""
+    left_side = _along(_chain(xy, _NOSE_LEFT_SIDE), (0.0, *_QUARTERS, 1.0))
+    right_side = _along(_chain(xy, _NOSE_RIGHT_SIDE), (0.0, *_THIRDS, 1.0))
+    return np.vstack(
+        [
+            xy[_NOSE_TIP],
+            left_side,
+            _along(_chain(xy, _NOSE_BASE_LEFT), (0.5,)),
+            xy[_NOSE_BASE_LEFT[-1]],
+            _along(_chain(xy, _NOSE_BASE_RIGHT), (0.5,)),
+            right_side,
+        ]
+    )
+
+
+def _profile(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """21 points: image-left temple at eye height, down to the chin (10), up to the right.
+
+    The contour is the face's visible outline: rays from the midpoint of the
+    outer eye corners, swept from the eye line down to the chin, stop at the
+    farthest mesh edge they cross. On a frontal face that is MediaPipe's face
+    oval; on a turned face the far side follows the silhouette (cheek, nose)
+    instead of the hidden jaw behind it.
+    """
+    centre = (xy[33] + xy[263]) / 2
+    across = xy[263] - xy[33]
+    across = across / (np.linalg.norm(across) or 1.0)
+    down = np.array([-across[1], across[0]])  # perpendicular to the eye line, pointing down
+    frame = np.column_stack([(xy - centre) @ across, (xy - centre) @ down])
+    chin = frame[_CHIN]
+    chin_angle = float(np.arctan2(chin[1], chin[0]))
+    left = _outline(frame, np.linspace(np.pi, chin_angle, _PROFILE_RAYS))
+    right = _outline(frame, np.linspace(chin_angle, 0.0, _PROFILE_RAYS))
+    fractions = np.linspace(0.0, 1.0, 11)
+    down_left = _along(np.vstack([left, chin]), fractions)
+    up_right = _along(np.vstack([chin, right]), fractions)
+    profile = np.vstack([down_left, up_right[1:]])
+    return centre + profile[:, :1] * across + profile[:, 1:] * down
+
+
+def _outline(frame: NDArray[np.float64], angles: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Farthest crossing of the mesh's edges along rays from the origin, one per angle."""
+    rays = np.column_stack([np.cos(angles), np.sin(angles)])
+    edges = _mesh_edges()
+    a, b = frame[edges[:, 0]], frame[edges[:, 1]]
+    # Only edges that meet the fan's bounding box can be crossed (about a 4x saving).
+    reach_max = float(np.hypot(frame[:, 0], frame[:, 1]).max())
+    low = np.minimum(rays.min(axis=0), 0.0) * reach_max
+    high = np.maximum(rays.max(axis=0), 0.0) * reach_max
+    inside = np.all((np.maximum(a, b) >= low) & (np.minimum(a, b) <= high), axis=1)
+    a, span = a[inside], b[inside] - a[inside]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denom = rays[:, :1] * span[:, 1] - rays[:, 1:] * span[:, 0]
+        t = (a[:, 0] * span[:, 1] - a[:, 1] * span[:, 0]) / denom
+        s = (a[:, 0] * rays[:, 1:] - a[:, 1] * rays[:, :1]) / denom
+        hit = (t >= 0) & (s >= 0) & (s <= 1)
+    reach = np.where(hit, t, -np.inf).max(axis=1)
+    keep = np.isfinite(reach)
+    return rays[keep] * reach[keep, None]
+
+
+@lru_cache(maxsize=1)
+def _mesh_edges() -> NDArray[np.intp]:
+    """The edges of MediaPipe's 468-point face mesh triangulation."""
+    # Imported here: MediaPipe is loaded by the time a mesh exists.
+    from mediapipe.python.solutions.face_mesh_connections import FACEMESH_TESSELATION
+
+    return np.array(sorted(FACEMESH_TESSELATION), dtype=np.intp)

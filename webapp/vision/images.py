@@ -1,0 +1,491 @@
+"""Image files in, RGB ``uint8`` arrays out.
+
+:func:`load_image` is the only place in the engine that decodes files. It
+applies the EXIF orientation, converts every mode to RGB and refuses what the
+engine cannot or should not process with an :class:`~webapp.vision.errors.ImageError`.
+:func:`probe_image` runs the same checks from the header alone, cheaply enough
+for a web request.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from .errors import ImageError, check_image
+
+DEFAULT_MAX_BYTES = 10 * 2**20
+DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_MIN_SIDE = 32
+
+Source = bytes | bytearray | memoryview | str | Path
+Format = Literal["JPEG", "PNG", "WEBP", "BMP"]
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Exceptions Pillow's plugins raise on data that is not their format.
+_NOT_THIS_FORMAT = (SyntaxError, IndexError, TypeError, ValueError, struct.error, EOFError, OSError)
+# Exceptions a decoder raises on damaged data.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, IndexError, struct.error, EOFError)
+# EXIF orientations that swap width and height.
+_TRANSPOSED = {5, 6, 7, 8}
+_ORIENTATION_TAG = 0x0112
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What the header of an accepted image file says.
+
+    Attributes
+    ----------
+    format : {'JPEG', 'PNG', 'WEBP', 'BMP'}
+        The format found from the content (never from a file name).
+    width, height : int
+        Size in pixels once the EXIF orientation is applied.
+    frames : int
+        Number of frames (always 1 for an accepted file).
+    orientation : int
+        The EXIF orientation tag (1 to 8, 1 when absent).
+    """
+
+    format: Format
+    width: int
+    height: int
+    frames: int = 1
+    orientation: int = 1
+
+
+def probe_image(
+    source: Source,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_side: int = DEFAULT_MIN_SIDE,
+) -> ImageInfo:
+    """Check an image file from its header, without decoding the pixels.
+
+    Parameters
+    ----------
+    source : bytes or str or Path
+        The file's content, or its path. The format is found from the
+        content; a file name's extension is ignored.
+    max_bytes : int, optional
+        Largest accepted file size in bytes.
+    max_pixels : int, optional
+        Largest accepted ``width * height``. Checked from the header, before
+        anything is allocated, so a decompression bomb is refused quickly.
+    min_side : int, optional
+        Smallest accepted width and height, in pixels.
+
+    Returns
+    -------
+    ImageInfo
+        Format, and width and height after the EXIF orientation.
+
+    Raises
+    ------
+    ImageError
+        With ``code``, in the order checked: ``"empty"``, ``"too_large_bytes"``
+        (params ``size``, ``limit``), ``"not_image"``, ``"unsupported_format"``
+        (param ``format``), ``"animated"`` (param ``frames``),
+        ``"too_many_pixels"`` (params ``width``, ``height``, ``limit``),
+        ``"too_small"`` (params ``width``, ``height``, ``min_side``).
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> buf = io.BytesIO()
+    >>> Image.new("RGB", (64, 48)).save(buf, "PNG")
+    >>> probe_image(buf.getvalue())
+    ImageInfo(format='PNG', width=64, height=48, frames=1, orientation=1)
+    """
+    data = _read(source, max_bytes)
+    info, _ = _probe(data, max_pixels=max_pixels, min_side=min_side)
+    return info
+
+
+def load_image(
+    source: Source,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_side: int = DEFAULT_MIN_SIDE,
+) -> NDArray[np.uint8]:
+    """Decode an image file into an RGB array, upright.
+
+    Runs every check of :func:`probe_image` first, then decodes. The EXIF
+    orientation is applied; greyscale, palette, CMYK and 16-bit images are
+    converted to 8-bit RGB (16-bit values are rounded from 0-65535 to
+    0-255); transparency is flattened onto white.
+
+    Parameters
+    ----------
+    source : bytes or str or Path
+        The file's content, or its path.
+    max_bytes, max_pixels, min_side : int, optional
+        As in :func:`probe_image`.
+
+    Returns
+    -------
+    image : ndarray of shape (H, W, 3) and dtype uint8
+        RGB pixels; row 0 is the top of the upright picture.
+
+    Raises
+    ------
+    ImageError
+        Any code of :func:`probe_image`, or ``"damaged"`` when the header is
+        valid but the data is truncated or corrupt.
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> buf = io.BytesIO()
+    >>> Image.new("L", (40, 32), 200).save(buf, "PNG")
+    >>> image = load_image(buf.getvalue())
+    >>> image.shape, image.dtype, image[0, 0].tolist()
+    ((32, 40, 3), dtype('uint8'), [200, 200, 200])
+    """
+    data = _read(source, max_bytes)
+    info, im = _probe(data, max_pixels=max_pixels, min_side=min_side)
+    if not _is_complete(data, info.format):
+        raise ImageError("damaged")
+    try:
+        im.load()
+    except _DECODE_ERRORS as exc:
+        raise ImageError("damaged") from exc
+    rgb = _to_rgb(im)
+    return _orient(rgb, info.orientation)
+
+
+def encode_jpeg(image: NDArray[np.uint8], *, quality: int = 92) -> bytes:
+    """Encode an RGB array as a baseline JPEG file with no metadata.
+
+    No EXIF, ICC profile, comment or thumbnail is written: only the JFIF
+    header libjpeg always writes, and the pixels.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3) and dtype uint8
+        RGB pixels.
+    quality : int, optional
+        JPEG quality, 1 (worst) to 95 (best).
+
+    Returns
+    -------
+    bytes
+        The JPEG file.
+
+    Raises
+    ------
+    InvalidImageError
+        If ``image`` is not an (H, W, 3) uint8 array.
+    ValueError
+        If ``quality`` is outside 1-95.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = encode_jpeg(np.zeros((8, 8, 3), np.uint8))
+    >>> data[:2], data[-2:]
+    (b'\\xff\\xd8', b'\\xff\\xd9')
+    """
+    check_image(image)
+    if not 1 <= quality <= 95:
+        raise ValueError(f"quality must be between 1 and 95, got {quality}")
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image), "RGB").save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+# --- reading and identifying -------------------------------------------------------
+
+
+def _read(source: Source, max_bytes: int) -> bytes:
+    if isinstance(source, (str, Path)):
+        size = os.stat(source).st_size
+        _check_size(size, max_bytes)
+        with open(source, "rb") as f:
+            # Read one byte more than allowed: the file may have grown since stat.
+            data = f.read(max_bytes + 1)
+    else:
+        data = bytes(source)
+    _check_size(len(data), max_bytes)
+    return data
+
+
+def _check_size(size: int, max_bytes: int) -> None:
+    if size == 0:
+        raise ImageError("empty")
+    if size > max_bytes:
+        raise ImageError("too_large_bytes", size=size, limit=max_bytes)
+
+
+def _probe(
+    data: bytes, *, max_pixels: int, min_side: int
+) -> tuple[ImageInfo, ImageFile.ImageFile]:
+    """Return the header's facts and the opened (not decoded) Pillow image."""
+    fmt = _sniff(data)
+    if fmt is None:
+        name = _identify_other(data)
+        if name is None:
+            raise ImageError("not_image")
+        raise ImageError("unsupported_format", format=name)
+    if fmt == "GIF":
+        frames = _gif_frames(_open_as(data, "GIF"))
+        if frames > 1:
+            raise ImageError("animated", frames=frames)
+        raise ImageError("unsupported_format", format="GIF")
+    im, width, height, exif = _open_checked(data, fmt, max_pixels)
+    orientation = _orientation(exif)
+    if orientation in _TRANSPOSED:
+        width, height = height, width
+    if min(width, height) < min_side:
+        raise ImageError("too_small", width=width, height=height, min_side=min_side)
+    return ImageInfo(fmt, width, height, 1, orientation), im
+
+
+def _open_checked(
+    data: bytes, fmt: str, max_pixels: int
+) -> tuple[ImageFile.ImageFile, int, int, bytes | None]:
+    """Open an accepted format after the frame and pixel checks; return its EXIF block."""
+    if fmt == "WEBP":
+        # Pillow's WebP reader allocates the whole canvas when it opens a file,
+        # so the size and frame count come from the RIFF chunks instead.
+        width, height, frames, exif = _webp_header(data)
+        _check_frames(frames)
+        _check_pixels(width, height, max_pixels)
+        return _open_as(data, "WEBP"), width, height, exif
+    im = _open_as(data, fmt)
+    width, height = im.size
+    _check_frames(getattr(im, "n_frames", 1) if fmt == "PNG" else 1)
+    _check_pixels(width, height, max_pixels)
+    exif = _png_exif(data) if fmt == "PNG" else im.info.get("exif")
+    return im, width, height, exif
+
+
+def _sniff(data: bytes) -> str | None:
+    if data[:3] == b"\xff\xd8\xff":
+        return "JPEG"
+    if data[:8] == _PNG_SIGNATURE:
+        return "PNG"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[:2] == b"BM":
+        return "BMP"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    return None
+
+
+def _open_as(data: bytes, fmt: str) -> ImageFile.ImageFile:
+    """Open with one Pillow plugin, bypassing ``Image.open``'s decompression-bomb check.
+
+    Our own ``max_pixels`` check replaces it, so that the refusal carries our
+    code and numbers whatever ``Image.MAX_IMAGE_PIXELS`` is set to.
+    """
+    Image.init()
+    factory, _accept = Image.OPEN[fmt]
+    try:
+        im = factory(io.BytesIO(data), "")
+    except _NOT_THIS_FORMAT as exc:
+        raise ImageError("not_image") from exc
+    if im.format == "MPO":
+        # Multi-picture JPEGs (some cameras) are a JPEG plus extra views: use the first.
+        im.format = "JPEG"
+    return im
+
+
+def _identify_other(data: bytes) -> str | None:
+    """Return the name of a format Pillow knows but we do not accept, or None."""
+    Image.init()
+    prefix = data[:16]
+    for name in Image.ID:
+        factory, accept = Image.OPEN[name]
+        # Formats with no magic number (TGA, IM...) would claim random bytes.
+        if accept is None:
+            continue
+        try:
+            result = accept(prefix)
+            if not result or isinstance(result, str):
+                continue
+            im = factory(io.BytesIO(data), "")
+        except _NOT_THIS_FORMAT:
+            continue
+        return str(im.format or name)
+    return None
+
+
+def _gif_frames(im: ImageFile.ImageFile) -> int:
+    # n_frames walks the frame headers without decoding them.
+    try:
+        return int(getattr(im, "n_frames", 1))
+    except _DECODE_ERRORS:
+        return 1
+
+
+def _check_frames(frames: int) -> None:
+    if frames > 1:
+        raise ImageError("animated", frames=frames)
+
+
+def _check_pixels(width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ImageError("too_many_pixels", width=width, height=height, limit=max_pixels)
+
+
+def _riff_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
+    """(fourcc, start, end) of each chunk of a RIFF/WEBP file."""
+    chunks = []
+    pos = 12
+    while pos + 8 <= len(data):
+        fourcc = data[pos : pos + 4]
+        (size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
+        chunks.append((fourcc, pos + 8, min(pos + 8 + size, len(data))))
+        pos += 8 + size + (size & 1)
+    return chunks
+
+
+def _webp_header(data: bytes) -> tuple[int, int, int, bytes | None]:
+    """Width, height, frames and EXIF block of a WebP file, from its chunks."""
+    chunks = _riff_chunks(data)
+    if not chunks:
+        raise ImageError("not_image")
+    fourcc, start, end = chunks[0]
+    body = data[start:end]
+    try:
+        if fourcc == b"VP8X":
+            animated = bool(body[0] & 0x02)
+            width = 1 + int.from_bytes(body[4:7], "little")
+            height = 1 + int.from_bytes(body[7:10], "little")
+        elif fourcc == b"VP8 ":
+            animated = False
+            width, height = struct.unpack("<HH", body[6:10])
+            width, height = width & 0x3FFF, height & 0x3FFF
+        elif fourcc == b"VP8L":
+            animated = False
+            bits = int.from_bytes(body[1:5], "little")
+            width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        else:
+            raise ImageError("not_image")
+    except (IndexError, struct.error) as exc:
+        raise ImageError("not_image") from exc
+    frames = sum(1 for c in chunks if c[0] == b"ANMF") if animated else 1
+    exif = next((data[s:e] for c, s, e in chunks if c == b"EXIF"), None)
+    return width, height, max(frames, 1), exif
+
+
+def _png_exif(data: bytes) -> bytes | None:
+    """The eXIf chunk of a PNG file, wherever it is, found without decoding."""
+    pos = len(_PNG_SIGNATURE)
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        if kind == b"eXIf":
+            return data[pos + 8 : pos + 8 + length]
+        if kind == b"IEND":
+            break
+        pos += 12 + length
+    return None
+
+
+def _orientation(exif: bytes | None) -> int:
+    if not exif:
+        return 1
+    try:
+        parsed = Image.Exif()
+        parsed.load(exif)
+        value = int(parsed.get(_ORIENTATION_TAG, 1))
+    except _DECODE_ERRORS:
+        # A broken EXIF block does not make the picture unusable.
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+# --- decoding ----------------------------------------------------------------------
+
+
+def _is_complete(data: bytes, fmt: str) -> bool:
+    """Whether the file has its end marker.
+
+    Pillow refuses a truncated file only while ``ImageFile.LOAD_TRUNCATED_IMAGES``
+    is false, a process-wide switch any library may flip; this check does not
+    depend on it.
+    """
+    if fmt == "JPEG":
+        sos = _jpeg_first_scan(data)
+        # FF D9 cannot occur inside entropy-coded data (FF is stuffed with 00).
+        return sos > 0 and data.rfind(b"\xff\xd9") > sos
+    if fmt == "PNG":
+        return data.rfind(b"IEND") > len(_PNG_SIGNATURE)
+    if fmt == "WEBP":
+        (riff_size,) = struct.unpack("<I", data[4:8])
+        return len(data) >= 8 + riff_size
+    if fmt == "BMP":
+        (file_size,) = struct.unpack("<I", data[2:6])
+        return file_size == 0 or len(data) >= file_size
+    return True
+
+
+def _jpeg_first_scan(data: bytes) -> int:
+    """Offset of the main image's first SOS marker, walking the marker segments.
+
+    Walking (rather than searching) skips an EXIF thumbnail's own SOS and EOI.
+    """
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return -1
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+        elif marker == 0xDA:
+            return pos
+        elif 0xD0 <= marker <= 0xD8 or marker == 0x01:
+            pos += 2
+        else:
+            (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+            pos += 2 + length
+    return -1
+
+
+def _to_rgb(im: Image.Image) -> NDArray[np.uint8]:
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit greyscale: Pillow's convert("RGB") would clip, not scale.
+        grey = np.asarray(im, dtype=np.float64)
+        grey = np.clip(np.rint(grey / 257.0), 0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info
+    if has_alpha:
+        rgba = np.asarray(im.convert("RGBA"), dtype=np.uint16)
+        alpha = rgba[:, :, 3:4]
+        flat = (rgba[:, :, :3] * alpha + 255 * (255 - alpha) + 127) // 255
+        return flat.astype(np.uint8)
+    if mode != "RGB":
+        im = im.convert("RGB")
+    return np.array(im, dtype=np.uint8)
+
+
+def _orient(image: NDArray[np.uint8], orientation: int) -> NDArray[np.uint8]:
+    """Apply an EXIF orientation to an array (the transforms of ImageOps.exif_transpose)."""
+    transforms = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.transpose(1, 0, 2),
+        6: lambda a: np.rot90(a, k=-1),
+        7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
+        8: lambda a: np.rot90(a, k=1),
+    }
+    if orientation in transforms:
+        image = transforms[orientation](image)
+    return np.ascontiguousarray(image)
