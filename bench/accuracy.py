@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
+from bench.common import verdict
 from webapp.vision import FaceShape, ImageError, face_shape, load_image
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "landmarks68"
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         worst = max(r["errors"], key=r["errors"].get)
         worst_error = 100 * r["errors"][worst]
         print(f"  {name:20s} {100 * r['error']:5.2f}%   worst {worst} {worst_error:.1f}%")
-    print(f"  {'mean':20s} {100 * report['mean_error']:5.2f}%")
+    print(f"  {'mean':20s} {100 * report['mean_error']:5.2f}%   {verdict(100 * report['mean_error'], 4)}")
     print(f"every annotated face found: {'yes' if report['all_found'] else 'NO'}")
     return 0 if report["all_found"] else 1
 

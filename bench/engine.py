@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from bench.common import verdict
 from webapp.vision import encode_jpeg, face_shape, load_image, warm_up
 
 FACES_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "faces"
@@ -150,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         ours_largest = median_ms(lambda image=image: face_shape(image, mode=1), runs=args.runs)
         print(f"\n{label}")
         print(f"  decode (load_image)                {decode:8.1f} ms")
-        print(f"  ours: face_shape mode=0, {faces} face(s) {ours:8.1f} ms")
+        target = f"  {verdict(ours, 15)}" if faces == 1 else ""
+        print(f"  ours: face_shape mode=0, {faces} face(s) {ours:8.1f} ms{target}")
         print(f"  ours: face_shape mode=1            {ours_largest:8.1f} ms")
         if not isinstance(dlib_run, str):
             found = len(dlib_run(image))

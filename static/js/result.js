@@ -36,6 +36,17 @@
     });
   });
 
+  var zoom = document.getElementById("zoom");
+  if (zoom) {
+    var svg = document.querySelector("svg.overlay");
+    zoom.addEventListener("click", function () {
+      var zoomed = zoom.getAttribute("aria-pressed") !== "true";
+      svg.setAttribute("viewBox", zoomed ? svg.dataset.zoom : svg.dataset.full);
+      zoom.setAttribute("aria-pressed", String(zoomed));
+      zoom.textContent = zoomed ? "Whole photo" : "Zoom to faces";
+    });
+  }
+
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     button.addEventListener("click", function () {
       var input = document.querySelector(button.dataset.copy);

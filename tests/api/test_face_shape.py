@@ -48,7 +48,7 @@ def _file(content: bytes):
     return SimpleUploadedFile("test.jpg", content)
 
 
-def test_it_answers_in_the_seeds_format(credential, face_photo, with_worker):
+def test_it_answers_in_the_seeds_format(credential, face_photo, with_worker, settings):
     response = with_worker(lambda: post_image(credential, face_photo))
     assert response.status_code == 200
     body = response.json()
@@ -59,6 +59,8 @@ def test_it_answers_in_the_seeds_format(credential, face_photo, with_worker):
     job = Job.objects.get()
     assert body["data"]["session_id"] == str(job.id)
     assert job.source == Job.Source.API
+    assert not job.photo.file, "the API keeps no copy of the photo"
+    assert not any((settings.MEDIA_ROOT / "photos").iterdir())
     (face,) = body["data"]["face_shape"]
     assert list(face) == ["face_profile", "left_eye", "right_eye", "left_eyebrow", "right_eyebrow", "mouth", "nose"]
     assert all(set(p) == {"x", "y"} and all(isinstance(v, int) for v in p.values()) for g in face.values() for p in g)

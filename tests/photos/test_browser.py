@@ -47,6 +47,9 @@ def test_a_person_uploads_a_photo_and_shares_the_result(live_server, with_worker
         circles = page.locator("svg.overlay circle").count()
         page.uncheck("input[data-toggle=mouth]")
         hidden_mouths = page.locator('.grp.hidden[data-group="mouth"]').count()
+        full_view = page.get_attribute("svg.overlay", "viewBox")
+        page.click("#zoom")
+        zoomed_view = page.get_attribute("svg.overlay", "viewBox")
         page.screenshot(path=str(tmp_path / "result.png"), full_page=True)
         share_url = page.input_value("#share-url")
 
@@ -60,13 +63,16 @@ def test_a_person_uploads_a_photo_and_shares_the_result(live_server, with_worker
         page.wait_for_url(live_server.url + "/")
         other.goto(share_url)
         gone = other.locator("h1").inner_text()
-        return circles, hidden_mouths, shared_circles, shared_delete_buttons, gone
+        return circles, hidden_mouths, shared_circles, shared_delete_buttons, gone, full_view, zoomed_view
 
-    circles, hidden_mouths, shared_circles, shared_delete_buttons, gone = with_worker(
+    circles, hidden_mouths, shared_circles, shared_delete_buttons, gone, full_view, zoomed_view = with_worker(
         lambda: browser_session(visit), timeout=120
     )
     assert circles == 2 * 88
     assert hidden_mouths == 2
+    assert full_view == "0 0 1126 661"
+    zoom_width, zoom_height = map(float, zoomed_view.split()[2:])
+    assert zoom_width * zoom_height < 0.8 * 1126 * 661
     assert shared_circles == 2 * 88
     assert shared_delete_buttons == 0
     assert gone == "This link does not work"

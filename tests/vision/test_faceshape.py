@@ -215,14 +215,8 @@ def test_every_annotated_face_is_found(accuracy):
 
 
 def test_accuracy_does_not_regress(accuracy):
+    # A guard against regressions at today's level, not the product target (4%),
+    # which `make bench` measures and reports as met or missed.
     # Measured: breakingbad 7.8%, einstein 7.8%, takeo 4.0%, mean 6.5%.
     assert accuracy["mean_error"] <= 0.07
     assert all(r["error"] <= 0.085 for r in accuracy["images"].values())
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="target 4% not reached: the mesh's eyebrows and the turned/tilted faces give ~6.5%",
-)
-def test_accuracy_meets_the_target(accuracy):
-    assert accuracy["mean_error"] <= 0.04

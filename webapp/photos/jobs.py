@@ -92,8 +92,9 @@ def _run(job: Job) -> None:
             max_pixels=settings.MAX_IMAGE_PIXELS,
             min_side=settings.MIN_IMAGE_SIDE,
         )
-    with timer("clean"):
-        _clean_photo(job.photo, image)
+    if job.source == Job.Source.WEB:
+        with timer("clean"):
+            _clean_photo(job.photo, image)
     with timer("engine"):
         body = services.face_shape(
             image, job.photo.file, mode=job.params.get("mode", 0), backend=job.backend
@@ -103,6 +104,9 @@ def _run(job: Job) -> None:
         with timer("overlay"):
             job.overlay.save("overlay.png", ContentFile(overlay.render(image, body)), save=False)
     job.finish(body)
+    if job.source == Job.Source.API:
+        # The API answers with the points only: its upload is not kept at all.
+        job.photo.discard_file()
 
 
 class _Timer:

@@ -31,7 +31,7 @@ def new_share_key() -> str:
 class Photo(models.Model):
     """A photo someone uploaded; after the first job it is a clean JPEG without metadata."""
 
-    file = models.FileField(upload_to=random_photo_name, max_length=200)
+    file = models.FileField(upload_to=random_photo_name, max_length=200, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     size_bytes = models.PositiveIntegerField(default=0)
@@ -49,6 +49,11 @@ class Photo(models.Model):
     def delete_files(self) -> None:
         if self.file:
             self.file.delete(save=False)
+
+    def discard_file(self) -> None:
+        """Delete the stored file but keep the row (its jobs' results stay until they expire)."""
+        self.delete_files()
+        self.save(update_fields=["file"])
 
 
 class JobQuerySet(models.QuerySet["Job"]):

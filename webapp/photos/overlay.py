@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 # One colour per group, shared with the page's SVG (static/css/site.css).
 GROUP_COLOURS = {
-    "face_profile": (255, 255, 255),
+    "face_profile": (255, 221, 51),
     "left_eyebrow": (255, 64, 255),
     "right_eyebrow": (255, 160, 0),
     "left_eye": (64, 128, 255),
