@@ -31,7 +31,7 @@ def redis_url() -> Iterator[str]:
 def isolated(settings: Any, tmp_path: Path, redis_url: str) -> Iterator[None]:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.RQ_QUEUES = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 60}}
-    settings.FACE_SHAPE_BACKEND = "local"
+    settings.SERVICE_BACKENDS = {kind: "local" for kind in settings.SERVICE_BACKENDS}
     yield
     import django_rq
 

@@ -211,13 +211,20 @@ JOB_QUEUE_TIMEOUT = envint("JOB_QUEUE_TIMEOUT", 60 * 60)
 RETENTION_HOURS = envint("RETENTION_HOURS", 24 * 7)
 
 # --- Services -----------------------------------------------------------------
-# local: the engine in the worker; remote: an HTTP client that signs and calls
-# the same API at FACE_SHAPE_REMOTE_URL (the cloud service or another Likeness).
-FACE_SHAPE_BACKEND = envchoice("FACE_SHAPE_BACKEND", "local", ("local", "remote"))
-FACE_SHAPE_REMOTE_URL = os.getenv("FACE_SHAPE_REMOTE_URL", "")
-FACE_SHAPE_REMOTE_APPID = os.getenv("FACE_SHAPE_REMOTE_APPID", "")
-FACE_SHAPE_REMOTE_SECRET_ID = os.getenv("FACE_SHAPE_REMOTE_SECRET_ID", "")
-FACE_SHAPE_REMOTE_SECRET_KEY = os.getenv("FACE_SHAPE_REMOTE_SECRET_KEY", "")
+# Per service, `local` runs the engine in the worker; `remote` sends the photo to
+# <PREFIX>_REMOTE_URL (the cloud service or another Likeness) with its credentials.
+SERVICE_ENV_PREFIXES = {"face_shape": "FACE_SHAPE", "dense": "DENSE", "id_check": "IDPHOTO", "fusion": "FUSION"}
+SERVICE_BACKENDS = {
+    kind: envchoice(f"{prefix}_BACKEND", "local", ("local", "remote"))
+    for kind, prefix in SERVICE_ENV_PREFIXES.items()
+}
+REMOTE_SERVICES = {
+    kind: {
+        key: os.getenv(f"{prefix}_REMOTE_{key}", "")
+        for key in ("URL", "APPID", "SECRET_ID", "SECRET_KEY")
+    }
+    for kind, prefix in SERVICE_ENV_PREFIXES.items()
+}
 REMOTE_TIMEOUT = envfloat("REMOTE_TIMEOUT", 30.0)
 
 # --- API ---------------------------------------------------------------------

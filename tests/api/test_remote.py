@@ -36,11 +36,11 @@ def test_remote_client_calls_this_apps_own_endpoint(live_server, credential, fac
 def test_a_job_with_the_remote_backend_gets_the_remote_answer(
     live_server, credential, face_photo, with_worker, settings
 ):
-    settings.FACE_SHAPE_REMOTE_URL = live_server.url
-    settings.FACE_SHAPE_REMOTE_APPID = credential["appid"]
-    settings.FACE_SHAPE_REMOTE_SECRET_ID = credential["secret_id"]
-    settings.FACE_SHAPE_REMOTE_SECRET_KEY = credential["secret_key"]
-    settings.FACE_SHAPE_BACKEND = "remote"
+    settings.REMOTE_SERVICES = {"face_shape": {
+        "URL": live_server.url, "APPID": credential["appid"],
+        "SECRET_ID": credential["secret_id"], "SECRET_KEY": credential["secret_key"],
+    }}
+    settings.SERVICE_BACKENDS = {"face_shape": "remote"}
     job = jobs.create_job(
         upload=face_photo, suffix=".png", kind=Job.Kind.FACE_SHAPE, params={"mode": 0},
         source=Job.Source.WEB,
@@ -49,7 +49,7 @@ def test_a_job_with_the_remote_backend_gets_the_remote_answer(
     # This test runs the job itself (below); the worker serves only the API's job,
     # which must use the engine rather than call itself.
     django_rq.get_queue("default").empty()
-    settings.FACE_SHAPE_BACKEND = "local"
+    settings.SERVICE_BACKENDS = {"face_shape": "local"}
     with_worker(lambda: jobs.run_job(str(job.id)))
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.error_message

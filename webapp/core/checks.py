@@ -22,16 +22,19 @@ def check_secret_key(app_configs: object, **kwargs: object) -> list[Error]:
 
 
 @register()
-def check_remote_backend(app_configs: object, **kwargs: object) -> list[Error]:
-    if settings.FACE_SHAPE_BACKEND == "remote" and not settings.FACE_SHAPE_REMOTE_URL:
-        return [
-            Error(
-                "FACE_SHAPE_BACKEND is 'remote' but FACE_SHAPE_REMOTE_URL is empty.",
-                hint="Set FACE_SHAPE_REMOTE_URL to the base URL of the service to call.",
-                id="core.E002",
+def check_remote_backends(app_configs: object, **kwargs: object) -> list[Error]:
+    errors = []
+    for kind, backend in settings.SERVICE_BACKENDS.items():
+        prefix = settings.SERVICE_ENV_PREFIXES[kind]
+        if backend == "remote" and not settings.REMOTE_SERVICES[kind]["URL"]:
+            errors.append(
+                Error(
+                    f"{prefix}_BACKEND is 'remote' but {prefix}_REMOTE_URL is empty.",
+                    hint=f"Set {prefix}_REMOTE_URL to the base URL of the service to call.",
+                    id="core.E002",
+                )
             )
-        ]
-    return []
+    return errors
 
 
 @register()

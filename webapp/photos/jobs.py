@@ -41,7 +41,7 @@ def create_job(
             kind=kind,
             params=params,
             source=source,
-            backend=settings.FACE_SHAPE_BACKEND,
+            backend=services.backend_for(kind),
             created_at=now,
             expires_at=now + SiteSettings.load().retention,
             **fields,
@@ -86,26 +86,27 @@ def run_job(job_id: str) -> None:
 def _run(job: Job) -> None:
     timer = _Timer(job.timings)
     with timer("decode"):
+        with job.photo.file.open("rb") as f:
+            raw = f.read()
         image = vision.load_image(
-            job.photo.file.path,
+            raw,
             max_bytes=settings.MAX_UPLOAD_MB * 2**20,
             max_pixels=settings.MAX_IMAGE_PIXELS,
             min_side=settings.MIN_IMAGE_SIDE,
         )
+    with timer("engine"):
+        body = services.run(job.kind, job.backend, services.Request(str(job.id), image, raw, job.params))
     if job.source == Job.Source.WEB:
         with timer("clean"):
             _clean_photo(job.photo, image)
-    with timer("engine"):
-        body = services.face_shape(
-            image, job.photo.file, mode=job.params.get("mode", 0), backend=job.backend
-        )
-    body.setdefault("data", {})["session_id"] = str(job.id)
-    if body.get("code") == 0 and job.source == Job.Source.WEB:
-        with timer("overlay"):
-            job.overlay.save("overlay.png", ContentFile(overlay.render(image, body)), save=False)
+        service = services.SERVICES[job.kind]
+        if service.render and service.succeeded(body):
+            with timer("overlay"):
+                png = service.render(image, body)
+                job.overlay.save("overlay.png", ContentFile(png), save=False)
     job.finish(body)
     if job.source == Job.Source.API:
-        # The API answers with the points only: its upload is not kept at all.
+        # The API answers with the result only: its upload is not kept at all.
         job.photo.discard_file()
 
 

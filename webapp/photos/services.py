@@ -1,31 +1,78 @@
-"""The services behind jobs: the local engine, or a remote API that speaks the seed's format."""
+"""The services behind jobs: the local engine, or a remote API that speaks the seed's format.
+
+Each kind of job has one entry in SERVICES: how the engine answers it, how a
+remote service is called instead, and what the result page draws. The job
+runner and the pages only go through this table.
+"""
 
 from __future__ import annotations
 
-from typing import IO, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import requests
 from django.conf import settings
 
-from webapp.wire import faceshape as wire
+from webapp.wire import faceshape as faceshape_wire
 from webapp.wire.signature import sign
+
+from . import overlay
 
 
 class RemoteError(Exception):
     """The remote service failed or answered something that is not the wire format."""
 
 
-def face_shape(
-    image: np.ndarray, photo_file: IO[bytes], *, mode: int, backend: str
-) -> dict[str, Any]:
-    """Return the face-shape response body for a decoded photo, from the chosen backend."""
-    if backend == "remote":
-        with photo_file.open("rb") as f:
-            return RemoteFaceShape.from_settings().face_shape(f.read(), mode=mode)
+@dataclass(frozen=True)
+class Request:
+    """What a job hands to a service: the decoded photo, the file as uploaded, the options."""
+
+    job_id: str
+    image: np.ndarray
+    raw: bytes
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Service:
+    kind: str
+    #: Run the engine on a request and return the wire body.
+    local: Callable[[Request], dict[str, Any]]
+    #: Call the remote service named in settings and return its wire body.
+    remote: Callable[[Request], dict[str, Any]]
+    #: Whether a wire body holds a result worth drawing.
+    succeeded: Callable[[dict[str, Any]], bool]
+    #: Draw the result over the photo as a PNG, or None.
+    render: Callable[[np.ndarray, dict[str, Any]], bytes] | None = None
+
+
+def run(kind: str, backend: str, request: Request) -> dict[str, Any]:
+    """Return the wire body for a request, from the engine or the remote service."""
+    service = SERVICES[kind]
+    return service.remote(request) if backend == "remote" else service.local(request)
+
+
+def backend_for(kind: str) -> str:
+    return settings.SERVICE_BACKENDS.get(kind, "local")
+
+
+# --- Face shape (88 points) -------------------------------------------------------
+
+
+def _face_shape_local(request: Request) -> dict[str, Any]:
     from webapp import vision
 
-    return wire.success_body(vision.face_shape(image, mode=mode))
+    result = vision.face_shape(request.image, mode=request.params.get("mode", 0))
+    return faceshape_wire.success_body(result, session_id=request.job_id)
+
+
+def _face_shape_remote(request: Request) -> dict[str, Any]:
+    body = RemoteFaceShape.from_settings().face_shape(request.raw, mode=request.params.get("mode", 0))
+    # Results are looked up here by our own session id, not the remote one.
+    body.setdefault("data", {})["session_id"] = request.job_id
+    return body
 
 
 class RemoteFaceShape:
@@ -43,11 +90,12 @@ class RemoteFaceShape:
 
     @classmethod
     def from_settings(cls) -> RemoteFaceShape:
+        remote = settings.REMOTE_SERVICES["face_shape"]
         return cls(
-            settings.FACE_SHAPE_REMOTE_URL,
-            appid=settings.FACE_SHAPE_REMOTE_APPID,
-            secret_id=settings.FACE_SHAPE_REMOTE_SECRET_ID,
-            secret_key=settings.FACE_SHAPE_REMOTE_SECRET_KEY,
+            remote["URL"],
+            appid=remote["APPID"],
+            secret_id=remote["SECRET_ID"],
+            secret_key=remote["SECRET_KEY"],
             timeout=settings.REMOTE_TIMEOUT,
         )
 
@@ -59,14 +107,33 @@ class RemoteFaceShape:
                 self.url,
                 headers={"Authorization": auth},
                 data={"appid": self.appid, "mode": str(mode)},
-                files={"image": ("photo.jpg", image, "image/jpeg")},
+                files={"image": ("photo.jpg", image, "application/octet-stream")},
                 timeout=self.timeout,
             )
-            body = response.json()
         except requests.RequestException as exc:
             raise RemoteError(f"cannot reach {self.url}: {type(exc).__name__}") from exc
-        except ValueError as exc:
-            raise RemoteError(f"HTTP {response.status_code} without a JSON body") from exc
-        if not isinstance(body, dict) or not isinstance(body.get("code"), int):
+        body = _json_body(response)
+        if not isinstance(body.get("code"), int):
             raise RemoteError(f"HTTP {response.status_code} with an unexpected body")
         return body
+
+
+def _json_body(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise RemoteError(f"HTTP {response.status_code} without a JSON body") from exc
+    if not isinstance(body, dict):
+        raise RemoteError(f"HTTP {response.status_code} with an unexpected body")
+    return body
+
+
+SERVICES: dict[str, Service] = {
+    "face_shape": Service(
+        kind="face_shape",
+        local=_face_shape_local,
+        remote=_face_shape_remote,
+        succeeded=lambda body: body.get("code") == 0,
+        render=overlay.render,
+    ),
+}
