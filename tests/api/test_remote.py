@@ -9,7 +9,8 @@ from django.core.management import call_command
 from webapp.api.models import ApiClient
 from webapp.photos import jobs
 from webapp.photos.models import Job
-from webapp.photos.services import RemoteError, RemoteFaceShape
+from webapp.photos.services import RemoteError
+from webapp.photos.services.faceshape import RemoteFaceShape
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -68,6 +68,9 @@ class Job(models.Model):
 
     class Kind(models.TextChoices):
         FACE_SHAPE = "face_shape", "88 face-shape points"
+        DENSE = "dense", "Dense landmarks"
+        ID_CHECK = "id_check", "ID-photo check"
+        FUSION = "fusion", "Face fusion"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .forms import UploadForm
 from .jobs import create_job, new_owner_key
 from .models import Job
-from .overlay import GROUP_COLOURS, polylines
+from .services import SERVICES
 
 OWNER_SESSION_KEY = "owner_key"
 
@@ -82,51 +82,17 @@ def shared(request: HttpRequest, share_key: str) -> HttpResponse:
 
 def _render_result(request: HttpRequest, job: Job, *, owner: bool, share_url: str = "") -> HttpResponse:
     base = reverse("photos:result", args=[job.id]) if owner else reverse("photos:shared", args=[job.share_key])
+    service = SERVICES[job.kind]
     context = {
         "job": job,
         "owner": owner,
         "share_url": share_url,
         "base": base,
-        "groups": [(g, _hex(c)) for g, c in GROUP_COLOURS.items()],
-        "shapes": _svg_shapes(job),
-        "zoom_box": _zoom_box(job),
         "result_json": json.dumps(job.result, indent=2) if job.result else "",
+        "service_template": service.template,
+        **(service.context(job) if job.status == Job.Status.DONE else {}),
     }
     return render(request, "photos/result.html", context)
-
-
-def _hex(colour: tuple[int, int, int]) -> str:
-    return "#%02x%02x%02x" % colour
-
-
-def _svg_shapes(job: Job) -> list[dict[str, object]]:
-    """Return, per face, each group's points and lines for the SVG, and a dot size to match."""
-    faces = []
-    for face in job.faces:
-        groups = []
-        xs = [p["x"] for points in face.values() for p in points]
-        for group, points in face.items():
-            xy = [(p["x"], p["y"]) for p in points]
-            groups.append({
-                "name": group,
-                "colour": _hex(GROUP_COLOURS.get(group, (255, 255, 255))),
-                "points": xy,
-                "lines": [" ".join(f"{x},{y}" for x, y in line) for line in polylines(group, xy)],
-            })
-        faces.append({"groups": groups, "radius": round(max(1.0, (max(xs) - min(xs)) / 90), 1)})
-    return faces
-
-
-def _zoom_box(job: Job) -> str:
-    """Return an SVG viewBox around every face, with a margin, for "zoom to faces"."""
-    points = [(p["x"], p["y"]) for face in job.faces for ps in face.values() for p in ps]
-    if not points or not job.photo.width:
-        return ""
-    xs, ys = [x for x, _ in points], [y for _, y in points]
-    margin = 0.35 * max(max(xs) - min(xs), max(ys) - min(ys))
-    x0, y0 = max(0, min(xs) - margin), max(0, min(ys) - margin)
-    x1, y1 = min(job.photo.width, max(xs) + margin), min(job.photo.height, max(ys) + margin)
-    return f"{x0:.0f} {y0:.0f} {x1 - x0:.0f} {y1 - y0:.0f}"
 
 
 @require_GET

@@ -1,64 +1,18 @@
-"""The services behind jobs: the local engine, or a remote API that speaks the seed's format.
-
-Each kind of job has one entry in SERVICES: how the engine answers it, how a
-remote service is called instead, and what the result page draws. The job
-runner and the pages only go through this table.
-"""
+"""The 88-point face shape (`POST /face/shape`, Tencent's format)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import requests
 from django.conf import settings
 
 from webapp.wire import faceshape as faceshape_wire
 from webapp.wire.signature import sign
 
-from . import overlay
-
-
-class RemoteError(Exception):
-    """The remote service failed or answered something that is not the wire format."""
-
-
-@dataclass(frozen=True)
-class Request:
-    """What a job hands to a service: the decoded photo, the file as uploaded, the options."""
-
-    job_id: str
-    image: np.ndarray
-    raw: bytes
-    params: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Service:
-    kind: str
-    #: Run the engine on a request and return the wire body.
-    local: Callable[[Request], dict[str, Any]]
-    #: Call the remote service named in settings and return its wire body.
-    remote: Callable[[Request], dict[str, Any]]
-    #: Whether a wire body holds a result worth drawing.
-    succeeded: Callable[[dict[str, Any]], bool]
-    #: Draw the result over the photo as a PNG, or None.
-    render: Callable[[np.ndarray, dict[str, Any]], bytes] | None = None
-
-
-def run(kind: str, backend: str, request: Request) -> dict[str, Any]:
-    """Return the wire body for a request, from the engine or the remote service."""
-    service = SERVICES[kind]
-    return service.remote(request) if backend == "remote" else service.local(request)
-
-
-def backend_for(kind: str) -> str:
-    return settings.SERVICE_BACKENDS.get(kind, "local")
-
-
-# --- Face shape (88 points) -------------------------------------------------------
+from .. import overlay
+from ..models import Job
+from . import RemoteError, Request, Service, json_body
 
 
 def _face_shape_local(request: Request) -> dict[str, Any]:
@@ -112,28 +66,60 @@ class RemoteFaceShape:
             )
         except requests.RequestException as exc:
             raise RemoteError(f"cannot reach {self.url}: {type(exc).__name__}") from exc
-        body = _json_body(response)
+        body = json_body(response)
         if not isinstance(body.get("code"), int):
             raise RemoteError(f"HTTP {response.status_code} with an unexpected body")
         return body
 
 
-def _json_body(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise RemoteError(f"HTTP {response.status_code} without a JSON body") from exc
-    if not isinstance(body, dict):
-        raise RemoteError(f"HTTP {response.status_code} with an unexpected body")
-    return body
+def _hex(colour: tuple[int, int, int]) -> str:
+    return "#%02x%02x%02x" % colour
 
 
-SERVICES: dict[str, Service] = {
-    "face_shape": Service(
-        kind="face_shape",
-        local=_face_shape_local,
-        remote=_face_shape_remote,
-        succeeded=lambda body: body.get("code") == 0,
-        render=overlay.render,
-    ),
-}
+def _svg_shapes(job: Job) -> list[dict[str, object]]:
+    """Return, per face, each group's points and lines for the SVG, and a dot size to match."""
+    faces = []
+    for face in job.faces:
+        groups = []
+        xs = [p["x"] for points in face.values() for p in points]
+        for group, points in face.items():
+            xy = [(p["x"], p["y"]) for p in points]
+            groups.append({
+                "name": group,
+                "colour": _hex(overlay.GROUP_COLOURS.get(group, (255, 255, 255))),
+                "points": xy,
+                "lines": [" ".join(f"{x},{y}" for x, y in line) for line in overlay.polylines(group, xy)],
+            })
+        faces.append({"groups": groups, "radius": round(max(1.0, (max(xs) - min(xs)) / 90), 1)})
+    return faces
+
+
+def _zoom_box(job: Job) -> str:
+    """Return an SVG viewBox around every face, with a margin, for "zoom to faces"."""
+    points = [(p["x"], p["y"]) for face in job.faces for ps in face.values() for p in ps]
+    if not points or not job.photo.width:
+        return ""
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    margin = 0.35 * max(max(xs) - min(xs), max(ys) - min(ys))
+    x0, y0 = max(0, min(xs) - margin), max(0, min(ys) - margin)
+    x1, y1 = min(job.photo.width, max(xs) + margin), min(job.photo.height, max(ys) + margin)
+    return f"{x0:.0f} {y0:.0f} {x1 - x0:.0f} {y1 - y0:.0f}"
+
+
+def _context(job: Job) -> dict[str, Any]:
+    return {
+        "groups": [(g, _hex(c)) for g, c in overlay.GROUP_COLOURS.items()],
+        "shapes": _svg_shapes(job),
+        "zoom_box": _zoom_box(job),
+    }
+
+
+SERVICE = Service(
+    kind=Job.Kind.FACE_SHAPE,
+    local=_face_shape_local,
+    remote=_face_shape_remote,
+    succeeded=lambda body: body.get("code") == 0,
+    template="photos/results/face_shape.html",
+    context=_context,
+    render=overlay.render,
+)
