@@ -1,6 +1,9 @@
-"""Command line: ``python -m webapp.vision faceshape IMAGE [IMAGE...] [--mode 0|1]``.
+"""Command line for scripts and tuning.
 
-Prints one JSON object per line and image: the body the ``face/shape`` API
+    python -m webapp.vision faceshape IMAGE [IMAGE...] [--mode 0|1]
+    python -m webapp.vision dense IMAGE [IMAGE...] [--parts all|left_eyebrow,mouth,...]
+
+Each prints one JSON object per line and image: the body the service's API
 would answer with. Exit status 0 when every image succeeded, 1 otherwise.
 """
 
@@ -26,7 +29,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     faceshape = commands.add_parser("faceshape", help="88 face-shape points per image, as JSON")
     faceshape.add_argument("images", nargs="+", metavar="IMAGE")
     faceshape.add_argument("--mode", type=int, choices=(0, 1), default=0)
+    dense = commands.add_parser("dense", help="the dense landmarks of the largest face, as JSON")
+    dense.add_argument("images", nargs="+", metavar="IMAGE")
+    dense.add_argument("--parts", default="all", help="all, or a comma-separated list of parts")
     args = parser.parse_args(argv)
+    if args.command == "dense":
+        from webapp.wire.dense import run_cli
+
+        return run_cli(args.images, args.parts)
     return _faceshape(args.images, mode=args.mode)
 
 

@@ -1,0 +1,320 @@
+"""Face++'s dense-landmark API (``POST /facepp/v1/face/thousandlandmark``), on the wire.
+
+Pure Python: the response bodies, the error table, the ``return_landmark``
+parser and the image rules of seed 02, shared by the HTTP API, a remote
+client and the command line. The engine (:mod:`webapp.vision.dense`) is
+imported only by the functions that run it.
+
+Decisions where the seed is loose:
+
+- Error messages are ``NAME`` or ``NAME: <param>``, always with one space
+  after the colon, as Face++'s servers answer (``"IMAGE_ERROR_UNSUPPORTED_FORMAT:
+  image_file"``); the seed's table drops the space in two rows
+  (``BAD_ARGUMENTS:<key>``, ``AUTHORIZATION_ERROR:<reason>``) but not in others.
+- ``ERRORS`` holds every row of the seed's two error tables, the
+  ``INVALID_FACE_TOKENS_SIZE`` of its failure example, and the image errors
+  that Face++'s other APIs document for the seed's image rules (format,
+  pixel size, file size, URL), which the seed states but gives no message for.
+- ``return_landmark`` is case-insensitive (the seed's own example sends
+  ``All``), items may carry spaces, ``all`` anywhere means every part, and the
+  seed's ``mouse`` (a typo in its list of values, the response part being
+  ``mouth``) is accepted as ``mouth``.
+- No face is not an error: HTTP 200 with an empty ``face`` object, as the
+  seed says ("如果没有检测出人脸则为空").
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypedDict
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from webapp.vision.dense import DenseLandmarks
+
+#: Every Face++ error this API can answer: name -> (HTTP status, message template).
+#: Templates name their parameter: ``error_message("BAD_ARGUMENTS", key="return_landmark")``.
+ERRORS: Mapping[str, tuple[int, str]] = MappingProxyType(
+    {
+        # Seed 02, "当前 API 特有的 ERROR_MESSAGE".
+        "INVALID_FACE_TOKEN": (400, "INVALID_FACE_TOKEN: {face_token}"),
+        # Seed 02, "通用的ERROR_MESSAGE".
+        "AUTHENTICATION_ERROR": (401, "AUTHENTICATION_ERROR"),
+        "AUTHORIZATION_ERROR": (403, "AUTHORIZATION_ERROR: {reason}"),
+        "CONCURRENCY_LIMIT_EXCEEDED": (403, "CONCURRENCY_LIMIT_EXCEEDED"),
+        "MISSING_ARGUMENTS": (400, "MISSING_ARGUMENTS: {key}"),
+        "BAD_ARGUMENTS": (400, "BAD_ARGUMENTS: {key}"),
+        "COEXISTENCE_ARGUMENTS": (400, "COEXISTENCE_ARGUMENTS"),
+        "IMAGE_DOWNLOAD_TIMEOUT": (412, "IMAGE_DOWNLOAD_TIMEOUT"),
+        "REQUEST_ENTITY_TOO_LARGE": (413, "Request Entity Too Large"),  # plain text, not JSON
+        "API_NOT_FOUND": (404, "API_NOT_FOUND"),
+        "INTERNAL_ERROR": (500, "INTERNAL_ERROR"),
+        # Seed 02's failure example.
+        "INVALID_FACE_TOKENS_SIZE": (400, "INVALID_FACE_TOKENS_SIZE"),
+        # The seed's image rules, with the messages of Face++'s other APIs.
+        "IMAGE_ERROR_UNSUPPORTED_FORMAT": (400, "IMAGE_ERROR_UNSUPPORTED_FORMAT: {param}"),
+        "INVALID_IMAGE_SIZE": (400, "INVALID_IMAGE_SIZE: {param}"),
+        "INVALID_IMAGE_URL": (400, "INVALID_IMAGE_URL"),
+        "IMAGE_FILE_TOO_LARGE": (400, "IMAGE_FILE_TOO_LARGE"),
+    }
+)
+#: Errors answered as a plain-text body (the seed: "该错误的返回格式为纯文本，不是json格式").
+PLAIN_TEXT_ERRORS = frozenset({"REQUEST_ENTITY_TOO_LARGE"})
+
+#: The parts ``return_landmark`` can ask for, in the response's order (the
+#: engine's ``webapp.vision.dense.ALL_PARTS``; a test keeps them equal).
+PARTS: tuple[str, ...] = (
+    "face",
+    "left_eyebrow",
+    "right_eyebrow",
+    "left_eye",
+    "right_eye",
+    "nose",
+    "mouth",
+)
+_ALIASES = {"mouse": "mouth"}
+
+# The seed's image rules.
+MAX_IMAGE_BYTES = 2 * 2**20
+MIN_IMAGE_SIDE = 100
+MAX_IMAGE_SIDE = 4096
+IMAGE_FORMATS = ("JPEG", "PNG")
+
+# Engine ImageError codes -> Face++ error names.
+_IMAGE_ERRORS = {
+    "empty": "IMAGE_ERROR_UNSUPPORTED_FORMAT",
+    "not_image": "IMAGE_ERROR_UNSUPPORTED_FORMAT",
+    "unsupported_format": "IMAGE_ERROR_UNSUPPORTED_FORMAT",
+    "animated": "IMAGE_ERROR_UNSUPPORTED_FORMAT",
+    "damaged": "IMAGE_ERROR_UNSUPPORTED_FORMAT",
+    "too_large_bytes": "IMAGE_FILE_TOO_LARGE",
+    "too_many_pixels": "INVALID_IMAGE_SIZE",
+    "too_small": "INVALID_IMAGE_SIZE",
+}
+
+
+class Point(TypedDict):
+    x: int
+    y: int
+
+
+class FaceRectangle(TypedDict):
+    top: int
+    left: int
+    width: int
+    height: int
+
+
+class DenseRequestError(Exception):
+    """A request this API answers with one of ``ERRORS``.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``ERRORS``, e.g. ``"BAD_ARGUMENTS"``.
+    **params
+        What the message template needs, e.g. ``key="return_landmark"``.
+    """
+
+    def __init__(self, name: str, **params: str) -> None:
+        if name not in ERRORS:
+            raise ValueError(f"unknown Face++ error {name!r}")
+        self.name = name
+        self.params = params
+        super().__init__(error_message(name, **params))
+
+    @property
+    def status(self) -> int:
+        return ERRORS[self.name][0]
+
+
+def error_message(name: str, **params: str) -> str:
+    """Return the ``error_message`` of error ``name``, e.g. ``"MISSING_ARGUMENTS: api_key"``."""
+    return ERRORS[name][1].format_map(params)
+
+
+def new_request_id(now: float | None = None) -> str:
+    """Return a Face++-style ``request_id``: ``"<unix seconds>,<uuid4>"``."""
+    return f"{int(time.time() if now is None else now)},{uuid.uuid4()}"
+
+
+def parse_return_landmark(value: str | None) -> tuple[str, ...]:
+    """Parse ``return_landmark`` into the parts to return, in the response's order.
+
+    Parameters
+    ----------
+    value : str or None
+        The request's value: ``all``, or comma-separated part names (any
+        order, any case). None when the request has no such parameter.
+
+    Returns
+    -------
+    tuple of str
+        Parts from ``PARTS``; all of them when ``all`` is among the items.
+
+    Raises
+    ------
+    DenseRequestError
+        ``MISSING_ARGUMENTS: return_landmark`` when absent or blank,
+        ``BAD_ARGUMENTS: return_landmark`` for an unknown item.
+
+    Examples
+    --------
+    >>> parse_return_landmark("mouth, Left_Eye")
+    ('left_eye', 'mouth')
+    >>> parse_return_landmark("nose,all") == PARTS
+    True
+    """
+    if value is None or not value.strip():
+        raise DenseRequestError("MISSING_ARGUMENTS", key="return_landmark")
+    items = {item.strip().lower() for item in value.split(",")} - {""}
+    if "all" in items:
+        return PARTS
+    items = {_ALIASES.get(item, item) for item in items}
+    if not items or not items <= set(PARTS):
+        raise DenseRequestError("BAD_ARGUMENTS", key="return_landmark")
+    return tuple(part for part in PARTS if part in items)
+
+
+def success_body(result: DenseLandmarks, *, request_id: str, time_used: int) -> dict[str, Any]:
+    """Return the 200 body for an engine result; no face gives an empty ``face``."""
+    face: dict[str, Any] = {}
+    if result.face_rectangle is not None:
+        top, left, width, height = result.face_rectangle
+        rectangle: FaceRectangle = {"top": top, "left": left, "width": width, "height": height}
+        face = {"landmark": landmark_payload(result), "face_rectangle": rectangle}
+    return {"request_id": request_id, "time_used": int(time_used), "face": face}
+
+
+def landmark_payload(result: DenseLandmarks) -> dict[str, dict[str, Point | int]]:
+    """Return ``face.landmark``: each point as ``{"x", "y"}``, pupil radii as bare ints."""
+    return {
+        part: {
+            name: value if isinstance(value, int) else {"x": value[0], "y": value[1]}
+            for name, value in fields.items()
+        }
+        for part, fields in result.landmark.items()
+    }
+
+
+def error_body(name: str, *, request_id: str, time_used: int, **params: str) -> dict[str, Any]:
+    """Return the JSON body of error ``name`` (see ``error_status`` for its HTTP status)."""
+    return {
+        "time_used": int(time_used),
+        "error_message": error_message(name, **params),
+        "request_id": request_id,
+    }
+
+
+def error_status(name: str) -> int:
+    """Return the HTTP status of error ``name``."""
+    return ERRORS[name][0]
+
+
+def image_error(code: str, *, param: str = "image_file") -> DenseRequestError:
+    """Return the Face++ error for an engine ``ImageError`` code about request field ``param``."""
+    name = _IMAGE_ERRORS[code]
+    return (
+        DenseRequestError(name, param=param)
+        if "{param}" in ERRORS[name][1]
+        else DenseRequestError(name)
+    )
+
+
+def load_request_image(
+    source: bytes | str | Path, *, param: str = "image_file"
+) -> NDArray[np.uint8]:
+    """Decode an image under the seed's rules (JPEG or PNG, 100 to 4096 px a side, 2 MB).
+
+    Parameters
+    ----------
+    source : bytes or str or Path
+        The file's content (``image_file``, decoded ``image_base64``, a
+        downloaded ``image_url``) or its path.
+    param : str, optional
+        The request field it came from, named in the error messages.
+
+    Returns
+    -------
+    ndarray of shape (H, W, 3) and dtype uint8
+        RGB pixels, upright.
+
+    Raises
+    ------
+    DenseRequestError
+        ``IMAGE_FILE_TOO_LARGE``, ``IMAGE_ERROR_UNSUPPORTED_FORMAT: <param>``
+        or ``INVALID_IMAGE_SIZE: <param>``.
+    """
+    from webapp.vision import ImageError, load_image, probe_image
+
+    limits = {
+        "max_bytes": MAX_IMAGE_BYTES,
+        "max_pixels": MAX_IMAGE_SIDE**2,
+        "min_side": MIN_IMAGE_SIDE,
+    }
+    try:
+        info = probe_image(source, **limits)
+        if info.format not in IMAGE_FORMATS:
+            raise DenseRequestError("IMAGE_ERROR_UNSUPPORTED_FORMAT", param=param)
+        if max(info.width, info.height) > MAX_IMAGE_SIDE:
+            raise DenseRequestError("INVALID_IMAGE_SIZE", param=param)
+        return load_image(source, **limits)
+    except ImageError as exc:
+        raise image_error(exc.code, param=param) from exc
+
+
+def run_cli(paths: Sequence[str], parts: str = "all") -> int:
+    """Print the API's body for each image, one JSON object per line.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Image files.
+    parts : str, optional
+        A ``return_landmark`` value, e.g. ``"all"`` or ``"left_eye,mouth"``.
+
+    Returns
+    -------
+    int
+        0 when every image got a 200 body (a photo without a face included),
+        1 when any got an error body or could not be read (reported on stderr).
+    """
+    from webapp.vision.dense import dense_landmarks
+
+    try:
+        wanted = parse_return_landmark(parts)
+    except DenseRequestError as exc:
+        print(
+            json.dumps(
+                error_body(exc.name, request_id=new_request_id(), time_used=0, **exc.params)
+            ),
+            flush=True,
+        )
+        return 1
+    status = 0
+    for path in paths:
+        start = time.perf_counter()
+        request_id = new_request_id()
+        try:
+            result = dense_landmarks(load_request_image(Path(path)), parts=wanted)
+        except OSError as exc:
+            print(f"{path}: {exc.strerror or exc}", file=sys.stderr)
+            status = 1
+            continue
+        except DenseRequestError as exc:
+            used = round(1000 * (time.perf_counter() - start))
+            body = error_body(exc.name, request_id=request_id, time_used=used, **exc.params)
+            status = 1
+        else:
+            used = round(1000 * (time.perf_counter() - start))
+            body = success_body(result, request_id=request_id, time_used=used)
+        print(json.dumps(body, ensure_ascii=False), flush=True)
+    return status
