@@ -234,6 +234,8 @@ API_WAIT_SECONDS = envfloat("API_WAIT_SECONDS", 30.0)
 SIGNATURE_MAX_AGE = envint("SIGNATURE_MAX_AGE", 90 * 24 * 3600)
 SIGNATURE_CLOCK_SKEW = envint("SIGNATURE_CLOCK_SKEW", 300)
 DEFAULT_RATE_LIMIT_PER_MINUTE = envint("DEFAULT_RATE_LIMIT_PER_MINUTE", 600)
+# face_token values answered by the dense-landmark API stay valid this long (Face++: 72 h).
+FACE_TOKEN_HOURS = envint("FACE_TOKEN_HOURS", 72)
 # Fetching `url` images.
 URL_FETCH_TIMEOUT = envfloat("URL_FETCH_TIMEOUT", 10.0)
 URL_FETCH_ALLOW_PRIVATE = envbool("URL_FETCH_ALLOW_PRIVATE", "False")

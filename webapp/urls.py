@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from webapp.api import dense as dense_api
 from webapp.api import views as api_views
 
 admin.site.site_header = "Likeness administration"
@@ -13,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The cloud services' own paths, so clients switch by changing the base URL.
     path("face/shape", api_views.face_shape, name="api-face-shape"),
+    path("facepp/v1/face/thousandlandmark", dense_api.thousandlandmark, name="api-dense"),
     path("", include("webapp.photos.urls")),
 ]
 

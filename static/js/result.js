@@ -43,7 +43,8 @@
       var zoomed = zoom.getAttribute("aria-pressed") !== "true";
       svg.setAttribute("viewBox", zoomed ? svg.dataset.zoom : svg.dataset.full);
       zoom.setAttribute("aria-pressed", String(zoomed));
-      zoom.textContent = zoomed ? "Whole photo" : "Zoom to faces";
+      zoom.dataset.label = zoom.dataset.label || zoom.textContent;
+      zoom.textContent = zoomed ? "Whole photo" : zoom.dataset.label;
     });
   }
 

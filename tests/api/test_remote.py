@@ -72,3 +72,22 @@ def test_apiclient_command_prints_working_credentials(capsys):
     assert client.name == "mobile app"
     assert client.rate_limit_per_minute == 30
     assert client.secret_key == printed["secret_key"]
+
+
+def test_a_dense_job_with_the_remote_backend(live_server, credential, face_photo, with_worker, settings):
+    settings.REMOTE_SERVICES = {"dense": {
+        "URL": live_server.url, "APPID": credential["appid"],
+        "SECRET_ID": credential["secret_id"], "SECRET_KEY": credential["secret_key"],
+    }}
+    settings.SERVICE_BACKENDS = {"dense": "remote"}
+    job = jobs.create_job(
+        upload=face_photo, suffix=".png", kind=Job.Kind.DENSE, params={}, source=Job.Source.WEB,
+    )
+    assert job.backend == "remote"
+    django_rq.get_queue("default").empty()
+    settings.SERVICE_BACKENDS = {"dense": "local"}
+    with_worker(lambda: jobs.run_job(str(job.id)))
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error_message
+    assert len(job.result["face"]["landmark"]) == 7
+    assert Job.objects.filter(source=Job.Source.API, kind=Job.Kind.DENSE).count() == 1

@@ -9,7 +9,7 @@ from webapp.photos.models import Job, Photo
 
 @pytest.fixture
 def done_job(client, face_photo, run_worker) -> Job:
-    client.post("/upload", {"photo": SimpleUploadedFile("me.png", face_photo), "mode": 0})
+    client.post("/upload", {"photo": SimpleUploadedFile("me.png", face_photo), "mode": 0, "kind": "face_shape"})
     run_worker()
     job = Job.objects.get()
     assert job.status == Job.Status.DONE

@@ -15,9 +15,9 @@ from webapp.photos.models import Job, Photo
 from ..conftest import DATA, image_bytes
 
 
-def upload(client, content: bytes, name: str = "photo.png", mode: int = 0):
+def upload(client, content: bytes, name: str = "photo.png", mode: int = 0, kind: str = "face_shape"):
     return client.post(
-        "/upload", {"photo": SimpleUploadedFile(name, content), "mode": mode}
+        "/upload", {"photo": SimpleUploadedFile(name, content), "mode": mode, "kind": kind}
     )
 
 
@@ -184,3 +184,21 @@ def test_upload_page_works(client):
     response = client.get("/")
     assert response.status_code == 200
     assert b'enctype="multipart/form-data"' in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_draws_the_dense_landmarks(client, face_photo, run_worker):
+    upload(client, face_photo, kind="dense")
+    run_worker()
+    job = Job.objects.get()
+    assert job.kind == Job.Kind.DENSE
+    assert job.status == Job.Status.DONE, job.error_message
+    assert job.result["face"]["landmark"]["mouth"]["upper_lip_63"]
+    assert job.result["metadata"]["hairline"] in ("detected", "estimated")
+    page = client.get(job.get_absolute_url()).content.decode()
+    # One polyline per sequence: hairline, two contours, two brows, two eyes, three nose lines, two lips.
+    assert page.count("<polyline") == 12
+    assert page.count('class="pupil"') == 2
+    for part in ("face", "left_eyebrow", "right_eyebrow", "left_eye", "right_eye", "nose", "mouth"):
+        assert f'data-toggle="{part}"' in page
+    assert client.get(f"/r/{job.id}/overlay.png").status_code == 200

@@ -42,16 +42,22 @@ def authenticate(request: HttpRequest, body_appid: str | None) -> ApiClient:
     too_long = claims.expires_at - claims.signed_at > settings.SIGNATURE_MAX_AGE
     if too_new or too_long:
         raise ApiFailure("auth_malformed", reason="its times are out of range")
-    check_rate_limit(client)
-    now_dt = timezone.now()
-    if client.last_used_at is None or now_dt - client.last_used_at > LAST_USED_PRECISION:
-        # A write per request would serialise requests on SQLite: a minute is precise enough.
-        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now_dt)
+    try:
+        count_request(client)
+    except RateLimited as exc:
+        raise ApiFailure("rate_limited", limit=client.rate_limit_per_minute) from exc
     return client
 
 
-def check_rate_limit(client: ApiClient) -> None:
-    """Count the request in this minute's window; refuse it above the credential's limit."""
+class RateLimited(Exception):
+    """The credential used up its requests for this minute."""
+
+
+def count_request(client: ApiClient) -> None:
+    """Count a request in this minute's window; raise RateLimited above the credential's limit.
+
+    Also notes when the credential was last used.
+    """
     window = int(time.time() // 60)
     key = f"likeness:rate:{client.pk}:{window}"
     connection = django_rq.get_connection("default")
@@ -60,4 +66,8 @@ def check_rate_limit(client: ApiClient) -> None:
         pipe.expire(key, 120)
         count, _ = pipe.execute()
     if count > client.rate_limit_per_minute:
-        raise ApiFailure("rate_limited", limit=client.rate_limit_per_minute)
+        raise RateLimited(client.rate_limit_per_minute)
+    now = timezone.now()
+    if client.last_used_at is None or now - client.last_used_at > LAST_USED_PRECISION:
+        # A write per request would serialise requests on SQLite: a minute is precise enough.
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)

@@ -9,13 +9,24 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from .errors import ApiFailure
-
 MAX_REDIRECTS = 3
 
 
+class FetchError(Exception):
+    """The image at a URL cannot be had; `kind` says why for each API's own codes.
+
+    Kinds: "bad_url", "timeout", "unreachable", "http", "not_image", "too_large".
+    """
+
+    def __init__(self, kind: str, reason: str, **params: int) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+        self.params = params
+
+
 def fetch_image(url: str, *, max_bytes: int, timeout: float, allow_private: bool) -> bytes:
-    """Return the body at `url` if it is an image of at most `max_bytes`, or raise ApiFailure."""
+    """Return the body at `url` if it is an image of at most `max_bytes`, or raise FetchError."""
     deadline = time.monotonic() + timeout
     for _ in range(MAX_REDIRECTS + 1):
         _check_url(url, allow_private=allow_private)
@@ -25,33 +36,33 @@ def fetch_image(url: str, *, max_bytes: int, timeout: float, allow_private: bool
                 headers={"User-Agent": "Likeness/1.0"},
             )
         except requests.Timeout as exc:
-            raise ApiFailure("url_fetch_failed", reason="the server did not answer in time") from exc
+            raise FetchError("timeout", "the server did not answer in time") from exc
         except requests.RequestException as exc:
-            raise ApiFailure("url_fetch_failed", reason="the server cannot be reached") from exc
+            raise FetchError("unreachable", "the server cannot be reached") from exc
         with response:
             if response.is_redirect:
                 url = urljoin(url, response.headers.get("Location", ""))
                 continue
             if response.status_code != 200:
-                raise ApiFailure("url_fetch_failed", reason=f"the server answered HTTP {response.status_code}")
+                raise FetchError("http", f"the server answered HTTP {response.status_code}")
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if not content_type.startswith("image/") and content_type != "application/octet-stream":
-                raise ApiFailure("url_fetch_failed", reason=f"it is {content_type or 'not an image'}, not an image")
+                raise FetchError("not_image", f"it is {content_type or 'not an image'}, not an image")
             return _read_limited(response, max_bytes=max_bytes, deadline=deadline)
-    raise ApiFailure("url_fetch_failed", reason="too many redirects")
+    raise FetchError("http", "too many redirects")
 
 
 def _read_limited(response: requests.Response, *, max_bytes: int, deadline: float) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise ApiFailure("too_large_bytes", size=int(declared), limit=max_bytes)
+        raise FetchError("too_large", "the image is too large", size=int(declared), limit=max_bytes)
     chunks, size = [], 0
     for chunk in response.iter_content(64 * 1024):
         size += len(chunk)
         if size > max_bytes:
-            raise ApiFailure("too_large_bytes", size=size, limit=max_bytes)
+            raise FetchError("too_large", "the image is too large", size=size, limit=max_bytes)
         if time.monotonic() > deadline:
-            raise ApiFailure("url_fetch_failed", reason="the download took too long")
+            raise FetchError("timeout", "the download took too long")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -59,14 +70,14 @@ def _read_limited(response: requests.Response, *, max_bytes: int, deadline: floa
 def _check_url(url: str, *, allow_private: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ApiFailure("bad_field", field="url", reason="it must be an http or https URL")
+        raise FetchError("bad_url", "it must be an http or https URL")
     if allow_private:
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
-        raise ApiFailure("url_fetch_failed", reason="its host name cannot be resolved") from exc
+        raise FetchError("unreachable", "its host name cannot be resolved") from exc
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if not address.is_global or address.is_multicast:
-            raise ApiFailure("url_fetch_failed", reason="its address is not a public one")
+            raise FetchError("unreachable", "its address is not a public one")

@@ -67,3 +67,30 @@ class ApiClient(models.Model):
 
     def credentials(self, secret_key: str) -> dict[str, str]:
         return {"appid": self.appid, "secret_id": self.secret_id, "secret_key": secret_key}
+
+
+def new_face_token() -> str:
+    return secrets.token_hex(16)
+
+
+class FaceTokenQuerySet(models.QuerySet["FaceToken"]):
+    def expired(self) -> FaceTokenQuerySet:
+        return self.filter(expires_at__lte=timezone.now())
+
+
+class FaceToken(models.Model):
+    """A face the dense-landmark API found, which later requests may name instead of a photo."""
+
+    token = models.CharField(max_length=64, unique=True, default=new_face_token, editable=False)
+    api_client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="face_tokens")
+    face = models.JSONField(help_text="The face's landmark (every part) and face_rectangle.")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = FaceTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.token

@@ -20,7 +20,7 @@ from webapp.wire.faceshape import error_body
 
 from .auth import authenticate
 from .errors import ApiFailure
-from .fetch import fetch_image
+from .fetch import FetchError, fetch_image
 
 FORMAT_SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp"}
 
@@ -48,12 +48,7 @@ def face_shape(request: HttpRequest) -> JsonResponse:
     mode = _parse_mode(fields.get("mode", 0))
     if fields.get("url"):
         # As the seed says: with both, only the url is used.
-        upload = fetch_image(
-            str(fields["url"]),
-            max_bytes=settings.MAX_UPLOAD_MB * 2**20,
-            timeout=settings.URL_FETCH_TIMEOUT,
-            allow_private=settings.URL_FETCH_ALLOW_PRIVATE,
-        )
+        upload = _fetch(str(fields["url"]))
     if upload is None:
         raise ApiFailure("missing_image")
     info = _probe(upload)
@@ -66,6 +61,27 @@ def face_shape(request: HttpRequest) -> JsonResponse:
         api_client=client,
     )
     return _job_response(wait_for_job(job, settings.API_WAIT_SECONDS))
+
+
+def fetch_url(url: str, *, max_bytes: int | None = None) -> bytes:
+    """Fetch an image URL with the site's limits (raises FetchError)."""
+    return fetch_image(
+        url,
+        max_bytes=max_bytes or settings.MAX_UPLOAD_MB * 2**20,
+        timeout=settings.URL_FETCH_TIMEOUT,
+        allow_private=settings.URL_FETCH_ALLOW_PRIVATE,
+    )
+
+
+def _fetch(url: str) -> bytes:
+    try:
+        return fetch_url(url)
+    except FetchError as exc:
+        if exc.kind == "bad_url":
+            raise ApiFailure("bad_field", field="url", reason=exc.reason) from exc
+        if exc.kind == "too_large":
+            raise ApiFailure("too_large_bytes", **exc.params) from exc
+        raise ApiFailure("url_fetch_failed", reason=exc.reason) from exc
 
 
 def _read_body(request: HttpRequest) -> tuple[dict[str, Any], bytes | None]:

@@ -33,10 +33,12 @@ class EngineWorker(SimpleWorker):
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
+        from webapp.api.models import FaceToken
         from webapp.photos.jobs import purge_expired, recover_stale_jobs
 
         try:
             recovered, purged = recover_stale_jobs(), purge_expired()
+            FaceToken.objects.expired().delete()
         except Exception:  # noqa: BLE001  (maintenance must never stop the worker)
             logger.exception("Maintenance failed")
             return

@@ -65,8 +65,23 @@ class PhotoField(forms.FileField):
 
 class UploadForm(forms.Form):
     photo = PhotoField(label="Photo")
+    kind = forms.ChoiceField(
+        label="What to find",
+        choices=[
+            ("face_shape", "88 points: eyebrows, eyes, nose, mouth and face outline, for every face"),
+            ("dense", "Dense: about a thousand named points of the largest face, hairline included"),
+        ],
+        initial="face_shape",
+        widget=forms.RadioSelect,
+    )
+
+    def job_params(self) -> dict[str, object]:
+        """Return the job's parameters for the chosen service."""
+        if self.cleaned_data["kind"] == "face_shape":
+            return {"mode": self.cleaned_data["mode"]}
+        return {}
     mode = forms.TypedChoiceField(
-        label="Faces",
+        label="Faces (88 points)",
         choices=[(0, "Every face"), (1, "The largest face only")],
         coerce=int,
         initial=0,

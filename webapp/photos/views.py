@@ -60,8 +60,8 @@ def upload_photo(request: HttpRequest) -> HttpResponse:
     job = create_job(
         upload=upload.content,
         suffix=PurePath(upload.name).suffix.lower(),
-        kind=Job.Kind.FACE_SHAPE,
-        params={"mode": form.cleaned_data["mode"]},
+        kind=form.cleaned_data["kind"],
+        params=form.job_params(),
         source=Job.Source.WEB,
         owner_key=_owner_key(request, create=True),
     )

@@ -72,9 +72,9 @@ def json_body(response: requests.Response) -> dict[str, Any]:
 
 
 def _registry() -> dict[str, Service]:
-    from . import faceshape
+    from . import dense, faceshape
 
-    return {service.kind: service for service in (faceshape.SERVICE,)}
+    return {service.kind: service for service in (faceshape.SERVICE, dense.SERVICE)}
 
 
 SERVICES: dict[str, Service] = _registry()

@@ -1,0 +1,152 @@
+"""Dense landmarks (`POST /facepp/v1/face/thousandlandmark`, Face++'s format)."""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+import numpy as np
+import requests
+from django.conf import settings
+from PIL import Image, ImageDraw
+
+from webapp.wire import dense as dense_wire
+
+from ..models import Job
+from . import RemoteError, Request, Service, json_body
+
+#: One colour per part, on the page and in the PNG.
+PART_COLOURS = {
+    "face": (255, 221, 51),
+    "left_eyebrow": (255, 64, 255),
+    "right_eyebrow": (255, 160, 0),
+    "left_eye": (64, 128, 255),
+    "right_eye": (255, 48, 48),
+    "nose": (0, 200, 200),
+    "mouth": (40, 220, 60),
+}
+#: The sequences of each part, as field-name prefixes and whether the line closes on itself.
+SEQUENCES = {
+    "face": [("face_hairline_", False), ("face_contour_right_", False), ("face_contour_left_", False)],
+    "left_eyebrow": [("left_eyebrow_", True)],
+    "right_eyebrow": [("right_eyebrow_", True)],
+    "left_eye": [("left_eye_", True)],
+    "right_eye": [("right_eye_", True)],
+    "nose": [("nose_left_", False), ("nose_right_", False), ("nose_midline_", False)],
+    "mouth": [("upper_lip_", True), ("lower_lip_", True)],
+}
+
+
+def _local(request: Request) -> dict[str, Any]:
+    from webapp.vision.dense import dense_landmarks
+
+    start = time.perf_counter()
+    result = dense_landmarks(request.image)
+    used = round(1000 * (time.perf_counter() - start))
+    body = dense_wire.success_body(result, request_id=dense_wire.new_request_id(), time_used=used)
+    if result.found:
+        # Not a Face++ field: says whether the hairline was seen or estimated.
+        body["metadata"] = {
+            "hairline": "estimated" if result.hairline_estimated else "detected",
+            "hairline_coverage": round(result.hairline_coverage, 2),
+        }
+    return body
+
+
+def _remote(request: Request) -> dict[str, Any]:
+    remote = settings.REMOTE_SERVICES["dense"]
+    url = remote["URL"].rstrip("/") + "/facepp/v1/face/thousandlandmark"
+    try:
+        response = requests.post(
+            url,
+            data={"api_key": remote["SECRET_ID"], "api_secret": remote["SECRET_KEY"], "return_landmark": "all"},
+            files={"image_file": ("photo.jpg", request.raw, "application/octet-stream")},
+            timeout=settings.REMOTE_TIMEOUT,
+        )
+    except requests.RequestException as exc:
+        raise RemoteError(f"cannot reach {url}: {type(exc).__name__}") from exc
+    body = json_body(response)
+    if "error_message" not in body and "face" not in body:
+        raise RemoteError(f"HTTP {response.status_code} with an unexpected body")
+    return body
+
+
+def sequences(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return every polyline of a result: part, sequence name, points in order, closed or not."""
+    landmark = body.get("face", {}).get("landmark", {})
+    lines = []
+    for part, specs in SEQUENCES.items():
+        fields = landmark.get(part, {})
+        for prefix, closed in specs:
+            points = []
+            index = 0
+            while (point := fields.get(f"{prefix}{index}")) is not None:
+                points.append((point["x"], point["y"]))
+                index += 1
+            if points:
+                lines.append({"part": part, "name": prefix.rstrip("_"), "points": points, "closed": closed})
+    return lines
+
+
+def render(image: np.ndarray, body: dict[str, Any]) -> bytes:
+    """Return a PNG of the photo with every dense sequence drawn as a line."""
+    canvas = Image.fromarray(image).convert("RGB")
+    draw = ImageDraw.Draw(canvas)
+    rect = body["face"]["face_rectangle"]
+    width = max(1, round(rect["width"] / 250))
+    for line in sequences(body):
+        xy = line["points"] + (line["points"][:1] if line["closed"] else [])
+        draw.line(xy, fill=PART_COLOURS[line["part"]], width=width)
+    for part in ("left_eye", "right_eye"):
+        fields = body["face"]["landmark"].get(part, {})
+        centre, radius = fields.get(f"{part}_pupil_center"), fields.get(f"{part}_pupil_radius")
+        if centre and radius:
+            x, y = centre["x"], centre["y"]
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), outline=(255, 255, 255), width=width)
+    buffer = io.BytesIO()
+    canvas.save(buffer, "PNG", compress_level=3)
+    return buffer.getvalue()
+
+
+def _context(job: Job) -> dict[str, Any]:
+    body = job.result or {}
+    face = body.get("face") or {}
+    lines = [
+        {**line, "svg": " ".join(f"{x},{y}" for x, y in line["points"] + (line["points"][:1] if line["closed"] else []))}
+        for line in sequences(body)
+    ]
+    pupils = []
+    for part in ("left_eye", "right_eye"):
+        fields = face.get("landmark", {}).get(part, {})
+        if fields.get(f"{part}_pupil_center"):
+            pupils.append({"part": part, **fields[f"{part}_pupil_center"], "r": fields[f"{part}_pupil_radius"]})
+    rect = face.get("face_rectangle")
+    zoom = ""
+    if rect:
+        margin = 0.6 * max(rect["width"], rect["height"])
+        x0, y0 = max(0, rect["left"] - margin), max(0, rect["top"] - 1.3 * margin)
+        x1 = min(job.photo.width or 0, rect["left"] + rect["width"] + margin)
+        y1 = min(job.photo.height or 0, rect["top"] + rect["height"] + margin)
+        zoom = f"{x0:.0f} {y0:.0f} {x1 - x0:.0f} {y1 - y0:.0f}"
+    return {
+        "lines": lines,
+        "pupils": pupils,
+        "rect": rect,
+        "zoom_box": zoom,
+        "parts": [(part, "#%02x%02x%02x" % colour) for part, colour in PART_COLOURS.items()],
+        "point_count": sum(len(line["points"]) for line in lines),
+        "stroke": max(1.0, (rect["width"] if rect else 100) / 250),
+        "metadata": body.get("metadata", {}),
+    }
+
+
+SERVICE = Service(
+    kind=Job.Kind.DENSE,
+    local=_local,
+    remote=_remote,
+    succeeded=lambda body: bool(body.get("face")),
+    template="photos/results/dense.html",
+    context=_context,
+    render=render,
+)
