@@ -2,6 +2,7 @@
 
     python -m webapp.vision faceshape IMAGE [IMAGE...] [--mode 0|1]
     python -m webapp.vision dense IMAGE [IMAGE...] [--parts all|left_eyebrow,mouth,...]
+    python -m webapp.vision fuse TEMPLATE USER [--shape 0-100] [--features 0-100] -o OUT
 
 Each prints one JSON object per line and image: the body the service's API
 would answer with. Exit status 0 when every image succeeded, 1 otherwise.
@@ -32,7 +33,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     dense = commands.add_parser("dense", help="the dense landmarks of the largest face, as JSON")
     dense.add_argument("images", nargs="+", metavar="IMAGE")
     dense.add_argument("--parts", default="all", help="all, or a comma-separated list of parts")
+    fuse = commands.add_parser("fuse", help="fuse the user's face into a template photo")
+    fuse.add_argument("template")
+    fuse.add_argument("user")
+    fuse.add_argument("--shape", type=int, default=100, help="face-shape degree, 0 to 100")
+    fuse.add_argument("--features", type=int, default=100, help="features degree, 0 to 100")
+    fuse.add_argument("-o", "--output", required=True, help="the fused image (.jpg or .png)")
     args = parser.parse_args(argv)
+    if args.command == "fuse":
+        from webapp.wire.fusion import run_cli as run_fuse
+
+        return run_fuse(args.template, args.user, args.shape, args.features, args.output)
     if args.command == "dense":
         from webapp.wire.dense import run_cli
 
