@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-import django_rq
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from webapp.core import queue
 from webapp.wire.signature import SignatureError, parse
 
 from .errors import ApiFailure
@@ -60,7 +60,7 @@ def count_request(client: ApiClient) -> None:
     """
     window = int(time.time() // 60)
     key = f"likeness:rate:{client.pk}:{window}"
-    connection = django_rq.get_connection("default")
+    connection = queue.connection()
     with connection.pipeline() as pipe:
         pipe.incr(key)
         pipe.expire(key, 120)

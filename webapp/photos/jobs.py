@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-import django_rq
 import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -17,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from webapp import vision
+from webapp.core import queue
 from webapp.core.models import SiteSettings
 
 from . import overlay, services
@@ -51,8 +51,7 @@ def create_job(
 
 
 def enqueue_job(job: Job) -> None:
-    queue = django_rq.get_queue("default")
-    queue.enqueue_call(
+    queue.queue().enqueue_call(
         run_job,
         args=(str(job.id),),
         timeout=settings.JOB_TIMEOUT,
@@ -140,7 +139,7 @@ def _clean_photo(photo: Photo, image: np.ndarray) -> None:
 
 def notify_done(job_id: str) -> None:
     key = DONE_KEY.format(job_id)
-    connection = django_rq.get_connection("default")
+    connection = queue.connection()
     with connection.pipeline() as pipe:
         pipe.rpush(key, 1)
         pipe.expire(key, 120)
@@ -149,7 +148,7 @@ def notify_done(job_id: str) -> None:
 
 def wait_for_job(job: Job, timeout: float) -> Job:
     """Block until the worker reports the job finished or `timeout` seconds pass."""
-    connection = django_rq.get_connection("default")
+    connection = queue.connection()
     deadline = time.monotonic() + timeout
     while True:
         job.refresh_from_db()
