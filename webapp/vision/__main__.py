@@ -2,6 +2,7 @@
 
     python -m webapp.vision faceshape IMAGE [IMAGE...] [--mode 0|1]
     python -m webapp.vision dense IMAGE [IMAGE...] [--parts all|left_eyebrow,mouth,...]
+    python -m webapp.vision idcheck IMAGE [IMAGE...] [--spec NAME]
     python -m webapp.vision fuse TEMPLATE USER [--shape 0-100] [--features 0-100] -o OUT
 
 Each prints one JSON object per line and image: the body the service's API
@@ -33,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     dense = commands.add_parser("dense", help="the dense landmarks of the largest face, as JSON")
     dense.add_argument("images", nargs="+", metavar="IMAGE")
     dense.add_argument("--parts", default="all", help="all, or a comma-separated list of parts")
+    idcheck = commands.add_parser("idcheck", help="check ID photos against the seed's rules or a spec")
+    idcheck.add_argument("images", nargs="+", metavar="IMAGE")
+    idcheck.add_argument("--spec", default=None, help="a specification name, e.g. cn_id_card")
     fuse = commands.add_parser("fuse", help="fuse the user's face into a template photo")
     fuse.add_argument("template")
     fuse.add_argument("user")
@@ -40,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     fuse.add_argument("--features", type=int, default=100, help="features degree, 0 to 100")
     fuse.add_argument("-o", "--output", required=True, help="the fused image (.jpg or .png)")
     args = parser.parse_args(argv)
+    if args.command == "idcheck":
+        from webapp.wire.idphoto import run_cli as run_idcheck
+
+        return run_idcheck(args.images, args.spec)
     if args.command == "fuse":
         from webapp.wire.fusion import run_cli as run_fuse
 

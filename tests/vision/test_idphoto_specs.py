@@ -1,0 +1,135 @@
+"""The specification catalogue and the rule table."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from webapp.vision.idphoto_rules import RULES, RULES_BY_CODE, evaluate, rule_table
+from webapp.vision.idphoto_specs import SPECS, IdPhotoSpec, UnknownSpecError, get_spec
+
+EXPECTED_SPECS = {
+    "cn_id_card",
+    "cn_passport",
+    "cn_visa",
+    "us_passport",
+    "schengen_visa",
+    "uk_passport",
+    "canada_passport",
+    "cn_xuexin",
+}
+BANDS = ("head_height", "head_top", "eye_line", "face_width")
+
+
+def test_it_has_the_common_specifications():
+    assert set(SPECS) == EXPECTED_SPECS
+    assert get_spec("cn_id_card").size_px == (358, 441)
+    assert get_spec("cn_id_card").size_mm == (26, 32)
+    assert get_spec("us_passport").size_px == (600, 600)
+    assert get_spec("cn_xuexin").size_px == (480, 640)
+    assert get_spec("canada_passport").size_mm == (50, 70)
+    assert get_spec("schengen_visa").size_mm == get_spec("uk_passport").size_mm == (35, 45)
+    assert get_spec("cn_passport").size_mm == (33, 48)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_SPECS))
+def test_each_entry_is_complete(name):
+    spec = SPECS[name]
+    assert spec.name == name
+    for f in dataclasses.fields(IdPhotoSpec):
+        assert hasattr(spec, f.name)
+    assert spec.title and spec.title_en and len(spec.source) > 40
+    assert all(v > 0 for v in (*spec.size_mm, *spec.size_px))
+    assert spec.accepts_size(*spec.size_px)
+    assert spec.backgrounds and spec.formats == ("jpg",)
+    assert spec.head_height is not None or spec.face_width is not None  # some size rule
+    for band in BANDS:
+        value = getattr(spec, band)
+        if value is not None:
+            low, high = value
+            assert 0 <= low < high <= 1, band
+    low, high = spec.file_size
+    assert low is None or high is None or low < high
+    # The pixel size has about the printed size's shape (China's visa upload is 3:4 for 33x48 mm).
+    assert spec.size_px[0] / spec.size_px[1] == pytest.approx(
+        spec.size_mm[0] / spec.size_mm[1], rel=0.1
+    )
+
+
+def test_get_spec_raises_on_an_unknown_name():
+    with pytest.raises(UnknownSpecError) as info:
+        get_spec("mars_passport")
+    assert info.value.name == "mars_passport"
+    assert isinstance(info.value, ValueError)
+
+
+def test_size_ranges_accept_only_their_shape():
+    us = get_spec("us_passport")
+    assert (
+        us.accepts_size(1000, 1000)
+        and not us.accepts_size(600, 800)
+        and not us.accepts_size(1300, 1300)
+    )
+    assert not get_spec("cn_id_card").accepts_size(359, 441)
+
+
+def test_every_rule_has_a_unique_code_and_both_wordings():
+    assert len(RULES_BY_CODE) == len(RULES)
+    for rule in RULES:
+        assert rule.zh and rule.en and rule.reading and rule.figure
+        assert rule.op in ("min", "max", "abs_max", "is", "false")
+    assert RULES_BY_CODE["shoulders_uneven"].zh == "两侧肩膀姿态不佳"  # the seed's wording
+    assert len(rule_table()) == len(RULES)
+
+
+def test_spec_fields_of_rules_exist():
+    for rule in RULES:
+        if rule.spec_field:
+            name = rule.spec_field.split("[")[0]
+            assert hasattr(get_spec("cn_id_card"), name), rule.code
+
+
+@pytest.mark.parametrize(
+    ("figures", "expected"),
+    [
+        ({"face_x_occupy": 0.50}, ("face_too_small",)),
+        ({"face_x_occupy": 0.51}, ()),
+        ({"face_x_occupy": 0.65}, ("face_too_large",)),
+        ({"face_x_center": 0.46}, ("face_too_left",)),
+        ({"face_x_center": 0.53}, ("face_too_right",)),
+        ({"eyes_y_center": 0.32}, ("face_too_high",)),
+        ({"eyes_y_center": 0.63}, ("face_too_low",)),
+        ({"eyes_close": 79}, ("eyes_closed",)),
+        ({"eyes_close": 80}, ()),
+        ({"mouth_close": 59}, ("mouth_open",)),
+        ({"background_clean": 59}, ("background_cluttered",)),
+        ({"face_darkillum": 59}, ("too_dark",)),
+        ({"face_unbalance": 49}, ("uneven_lighting",)),
+        ({"shoulder_equal": 49}, ("shoulders_uneven",)),
+        ({"shoulder_equal": -1}, ()),
+        ({"roll_angle": -9.0}, ("head_tilted",)),
+        ({"glasses": "normal_glasses"}, ()),
+        ({"glasses": "dark_glasses"}, ("dark_glasses",)),
+        ({"is_transparent_background": True}, ("transparent_background",)),
+        ({"face_num": 2}, ("multiple_faces",)),
+    ],
+)
+def test_evaluate_reads_the_seed_thresholds(figures, expected):
+    assert evaluate(figures) == expected
+
+
+def test_a_spec_replaces_the_seed_bands_and_adds_its_rules():
+    us = get_spec("us_passport")
+    figures = {
+        "face_x_occupy": 0.45,
+        "eyes_y_center": 0.40,
+        "head_height": 0.72,
+        "glasses": "normal_glasses",
+        "size_ok": False,
+        "file_size": 300_000,
+    }
+    assert evaluate(figures) == ("face_too_small",)  # the seed's band
+    assert evaluate(figures, us) == ("head_too_large", "glasses", "wrong_size", "file_too_large")
+    card = get_spec("cn_id_card")
+    assert evaluate({"eyes_y_center": 0.55, "dpi_ok": False}, card) == ("face_too_low", "wrong_dpi")

@@ -1,0 +1,83 @@
+"""The ID-photo API's bodies, code table and command line."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from webapp.wire.idphoto import CODES, IMAGE_ERRORS, check_body, error_body, new_task_no, run_cli
+
+SET = Path(__file__).resolve().parents[1] / "data" / "idphoto"
+
+SEED_CODES = {
+    200: "成功",
+    201: "照片处理失败",
+    202: "人脸检测失败",
+    203: "照片找不到",
+    204: "图片尺寸过大，最大边长为2500像素",
+    205: "图片中找不到人脸",
+    206: "图片中找不到人的头部信息",
+    207: "证件照规格不存在",
+    208: "内容涉嫌违规",
+    209: "图片编码失败",
+    210: "图片不适合制作证件照",
+    400: "参数错误",
+    500: "服务商维护，请稍候再试",
+}
+
+
+def test_the_table_has_the_seed_codes_and_messages():
+    assert {c.code: c.msg for c in CODES.values()} == SEED_CODES
+    assert all(c.message for c in CODES.values())
+    assert set(IMAGE_ERRORS.values()) <= set(CODES)
+
+
+def test_a_checked_photo_has_the_seed_body():
+    body = check_body((SET / "hv1-sidelight.jpg").read_bytes(), task_no="090009626222013261395536")
+    assert set(body) == {"code", "msg", "taskNo", "data"}
+    assert (body["code"], body["msg"], body["taskNo"]) == (200, "成功", "090009626222013261395536")
+    assert set(body["data"]) == {"pass", "reasons", "detect_result"}
+    assert body["data"]["pass"] is False
+    assert "光照不均匀" in body["data"]["reasons"]  # the seed's words
+    assert body["data"]["detect_result"]["size_pix"] == [600, 800]
+    json.dumps(body, ensure_ascii=False)
+
+
+def test_a_compliant_photo_passes_with_no_reasons():
+    body = check_body((SET / "hv3-base.jpg").read_bytes())
+    assert body["code"] == 200 and body["data"]["pass"] is True and body["data"]["reasons"] == []
+
+
+def test_errors_have_their_codes():
+    assert check_body(b"hello")["code"] == 209
+    assert check_body((SET / "hv3-base.jpg").read_bytes(), spec="nope")["code"] == 207
+    blank = io.BytesIO()
+    from PIL import Image
+
+    Image.new("RGB", (300, 400), "white").save(blank, "JPEG")
+    body = check_body(blank.getvalue())
+    assert (body["code"], body["msg"], body["data"]) == (205, "图片中找不到人脸", None)
+
+
+def test_error_body_and_task_numbers():
+    body = error_body("bad_parameters")
+    assert (body["code"], body["msg"], body["data"]) == (400, "参数错误", None)
+    assert len(body["taskNo"]) == 24 and body["taskNo"].isdigit()
+    assert new_task_no() != new_task_no()
+
+
+def test_run_cli_prints_one_body_per_photo(tmp_path):
+    out = io.StringIO()
+    missing = tmp_path / "missing.jpg"
+    code = run_cli([str(SET / "hv3-base.jpg"), str(missing)], None, out=out)
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["code"] == 200 and first["data"]["pass"] is True
+    assert second["code"] == 203
+    assert code == 1
+
+
+def test_run_cli_exits_0_when_every_photo_passes():
+    out = io.StringIO()
+    assert run_cli([str(SET / "spec-us_passport-ok.jpg")], "us_passport", out=out) == 0
+    assert json.loads(out.getvalue())["data"]["pass"] is True

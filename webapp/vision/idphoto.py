@@ -1,0 +1,474 @@
+"""Check an ID photo: pass or fail, the reasons, and every measured figure.
+
+:func:`check_id_photo` takes the uploaded file's bytes (the file itself
+matters: its format, channels, transparency, resolution and size are
+figures too) and returns an :class:`IdPhotoReport` whose ``detect_result``
+has the seed's field names and scales. The rules are the table in
+:mod:`webapp.vision.idphoto_rules`; the specifications the catalogue in
+:mod:`webapp.vision.idphoto_specs`; the measurements
+:mod:`webapp.vision.idphoto_geometry` (mesh, silhouette, pose),
+:mod:`webapp.vision.idphoto_face` (the face crop) and
+:mod:`webapp.vision.idphoto_scene` (hat, background, clothes).
+
+Coordinates in :class:`IdPhotoDrawing` are pixels of the upright photo
+(EXIF orientation applied), origin at the top-left corner, ``x`` = column and
+``y`` = row; the figures in ``detect_result`` are fractions of the width
+(``x``) or height (``y``) as the seed has them.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from . import idphoto_face as face
+from . import idphoto_geometry as geo
+from . import idphoto_scene as scene
+from .faces import detect_faces, warm_up
+from .idphoto_drawing import IdPhotoDrawing, make_drawing
+from .idphoto_rules import evaluate
+from .idphoto_specs import IdPhotoSpec, get_spec
+from .images import load_image, probe_image
+
+#: The seed's limit (code 204): no side longer than this.
+MAX_SIDE = 2500
+#: Photos are measured on a copy whose longer side is at most this long.
+WORK_SIDE = 1200
+#: Below this eye distance (pixels of the working copy) a face is too small to measure.
+MIN_EYE_DISTANCE = 24.0
+#: A face with more than this share of its outline outside the photo is cut off.
+MAX_OUTLINE_OUTSIDE = 0.1
+#: detect_result's fields in the order of the seed's example.
+SEED_ORDER = (
+    "color_channels",
+    "nose_occlusion",
+    "face_unbalance",
+    "face_num",
+    "face_x_occupy",
+    "face_occlusion",
+    "shoulder_equal",
+    "photo_format",
+    "mouth_occlusion",
+    "eyes_close",
+    "eyes_occlusion",
+    "eyes_y_center",
+    "is_transparent_background",
+    "glasses",
+    "mouth_close",
+    "head_chin_y",
+    "head_right",
+    "face_x_center",
+    "dpi",
+    "background_clean",
+    "size_mm",
+    "eyes_spacing",
+    "nose_tip",
+    "size_pix",
+    "head_pose",
+    "face_blur",
+    "file_size",
+    "mouthmask",
+    "head_left",
+    "background_color",
+    "head_top",
+    "eyes_sight",
+    "has_hat",
+    "bf_similarity",
+    "background_gradual",
+    "face_darkillum",
+)
+
+_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp"}
+#: Errors the check can end with instead of a verdict (see the wire table).
+ERRORS = ("too_large", "no_face", "no_head", "not_suitable")
+
+
+@dataclass(frozen=True)
+class IdPhotoReport:
+    """The outcome of an ID-photo check.
+
+    Attributes
+    ----------
+    passed : bool
+        True when no rule failed and no error stopped the check.
+    reasons : tuple of str
+        Codes of the failed rules, in the rule table's order (see
+        :data:`webapp.vision.idphoto_rules.RULES` for their wording).
+    detect_result : dict
+        The seed's figures, with its field names and scales. ``dpi`` and
+        ``size_mm`` are present only when the file carries a resolution. A
+        figure that could not be measured is -1. After an error only the
+        file's figures (and ``face_num``) are present.
+    error : str or None
+        None, or why the photo could not be checked: ``"too_large"`` (a side
+        over 2500 px), ``"no_face"``, ``"no_head"`` (no person around the
+        face), ``"not_suitable"`` (face too small or cut by the border).
+    spec : str or None
+        The specification checked against.
+    drawing : IdPhotoDrawing or None
+        What to draw on the annotated page; None after an error.
+    measures : dict
+        Raw figures behind the scores (ratios, variances, angles), for
+        tuning and debugging.
+    """
+
+    passed: bool
+    reasons: tuple[str, ...]
+    detect_result: dict[str, Any]
+    error: str | None = None
+    spec: str | None = None
+    drawing: IdPhotoDrawing | None = None
+    measures: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the file itself says: format, channels, transparency, resolution."""
+
+    photo_format: str
+    color_channels: int
+    transparent: bool
+    width: int
+    height: int
+    dpi: tuple[int, int] | None
+    file_size: int
+
+
+def warm_up_idphoto() -> None:
+    """Create this thread's MediaPipe graphs (faces, segmentation, pose) and run each once."""
+    warm_up()
+    geo.warm_up_measures()
+
+
+def check_id_photo(data: bytes, *, spec: str | None = None) -> IdPhotoReport:
+    """Check an ID photo against the seed's rules or a specification's.
+
+    Parameters
+    ----------
+    data : bytes
+        The photo file (JPEG, PNG, WebP or BMP).
+    spec : str, optional
+        A key of :data:`webapp.vision.idphoto_specs.SPECS`; without one the
+        seed's thresholds apply.
+
+    Returns
+    -------
+    IdPhotoReport
+
+    Raises
+    ------
+    UnknownSpecError
+        If ``spec`` is not in the catalogue (checked before anything else).
+    ImageError
+        If the file is not an image the engine accepts (see
+        :func:`webapp.vision.images.load_image`).
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> buf = io.BytesIO()
+    >>> Image.new("RGB", (300, 400), "white").save(buf, "JPEG")
+    >>> report = check_id_photo(buf.getvalue())
+    >>> report.passed, report.error, report.detect_result["face_num"]
+    (False, 'no_face', 0)
+    """
+    chosen = get_spec(spec) if spec is not None else None
+    facts = read_file_facts(data)
+    result = _file_figures(facts)
+    if max(facts.width, facts.height) > MAX_SIDE:
+        return _stopped("too_large", result, spec)
+    image = load_image(data)
+    factor = min(1.0, WORK_SIDE / max(image.shape[:2]))
+    work = (
+        image
+        if factor == 1.0
+        else cv2.resize(
+            image,
+            (round(image.shape[1] * factor), round(image.shape[0] * factor)),
+            interpolation=cv2.INTER_AREA,
+        )
+    )
+    faces = detect_faces(work)
+    result["face_num"] = len(faces)
+    if not faces:
+        return _stopped("no_face", result, spec)
+    mesh = faces[0].mesh
+    geometry = geo.face_geometry(mesh)
+    if (
+        geometry.eye_distance < MIN_EYE_DISTANCE
+        or _outline_outside(mesh, work.shape) > MAX_OUTLINE_OUTSIDE
+    ):
+        return _stopped("not_suitable", result, spec)
+    mask = geo.segment_person(work)
+    head = geo.head_extent(mask, geometry)
+    if head is None:
+        return _stopped("no_head", result, spec)
+    photo = _Photo(work, factor, faces[0].box, mesh, geometry, mask, head)
+    return _measure(photo, result, facts, chosen)
+
+
+def read_file_facts(data: bytes) -> FileFacts:
+    """Read the file's own figures: format, channels, transparency, dpi, size.
+
+    Only the header is read, except for files with an alpha channel (and no
+    side over MAX_SIDE), whose alpha is decoded to tell a transparent
+    background from an opaque one.
+
+    Raises
+    ------
+    ImageError
+        As :func:`webapp.vision.images.probe_image` (with its default limits).
+    """
+    info = probe_image(data)
+    with warnings.catch_warnings():
+        # probe_image has refused what is too large; Pillow's own bomb check
+        # would only warn about what it let through.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        im = Image.open(io.BytesIO(data))
+    mode = im.mode
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        mode == "P" and "transparency" in im.info
+    )
+    channels = 4 if (mode == "P" and has_alpha) else (3 if mode == "P" else len(im.getbands()))
+    transparent = False
+    if has_alpha and max(info.width, info.height) <= MAX_SIDE:
+        alpha = np.asarray(im.convert("RGBA").getchannel("A"))
+        transparent = bool((alpha < 128).mean() >= 0.01)
+    dpi = im.info.get("dpi")
+    resolution = None
+    if dpi and len(dpi) == 2 and dpi[0] and dpi[1]:
+        resolution = (int(round(float(dpi[0]))), int(round(float(dpi[1]))))
+    return FileFacts(
+        photo_format=_FORMATS.get(info.format, info.format.lower()),
+        color_channels=channels,
+        transparent=transparent,
+        width=info.width,
+        height=info.height,
+        dpi=resolution,
+        file_size=len(data),
+    )
+
+
+def _file_figures(facts: FileFacts) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "color_channels": facts.color_channels,
+        "photo_format": facts.photo_format,
+        "is_transparent_background": facts.transparent,
+        "size_pix": [facts.width, facts.height],
+        "file_size": facts.file_size,
+    }
+    if facts.dpi is not None:
+        result["dpi"] = list(facts.dpi)
+        result["size_mm"] = [
+            round(facts.width / facts.dpi[0] * 25.4),
+            round(facts.height / facts.dpi[1] * 25.4),
+        ]
+    return result
+
+
+def _stopped(error: str, result: dict[str, Any], spec: str | None) -> IdPhotoReport:
+    return IdPhotoReport(passed=False, reasons=(), detect_result=result, error=error, spec=spec)
+
+
+def _outline_outside(mesh: NDArray[np.float32], shape: tuple[int, ...]) -> float:
+    oval = mesh[list(geo.FACE_OVAL), :2]
+    inside = (
+        (oval[:, 0] >= 0) & (oval[:, 0] < shape[1]) & (oval[:, 1] >= 0) & (oval[:, 1] < shape[0])
+    )
+    return float(1.0 - inside.mean())
+
+
+@dataclass(frozen=True)
+class _Photo:
+    """What every measure shares: the working copy and where the face and person are."""
+
+    work: NDArray[np.uint8]
+    factor: float
+    box: tuple[float, float, float, float]
+    mesh: NDArray[np.float32]
+    geometry: geo.FaceGeometry
+    mask: NDArray[np.float32]
+    head: geo.HeadExtent
+
+
+def _measure(
+    photo: _Photo, result: dict[str, Any], facts: FileFacts, spec: IdPhotoSpec | None
+) -> IdPhotoReport:
+    measures: dict[str, float] = {}
+    result.update(_position_figures(photo))
+    result.update(_face_figures(photo, measures))
+    background, shoulders, scene_figures = _scene_figures(photo, measures)
+    result.update(scene_figures)
+    ordered = {name: result[name] for name in SEED_ORDER if name in result}
+    figures = _figures(ordered, facts, spec, background)
+    measures["head_height"] = figures["head_height"]
+    reasons = evaluate(figures, spec)
+    return IdPhotoReport(
+        passed=not reasons,
+        reasons=reasons,
+        detect_result=ordered,
+        spec=spec.name if spec else None,
+        drawing=make_drawing(
+            box=photo.box,
+            mesh=photo.mesh,
+            geometry=photo.geometry,
+            head=photo.head,
+            mask=photo.mask,
+            factor=photo.factor,
+            shoulders=shoulders,
+            spec=spec,
+            background=background,
+        ),
+        measures=measures,
+    )
+
+
+def _r3(value: float) -> float:
+    return round(float(value), 3)
+
+
+def _position_figures(photo: _Photo) -> dict[str, Any]:
+    """Where the face and head are, as fractions of the photo (and the head pose)."""
+    height, width = photo.mask.shape
+    g, head = photo.geometry, photo.head
+    yaw, roll, pitch = geo.head_pose(photo.mesh)
+    return {
+        "face_x_occupy": _r3(g.width / width),
+        "face_x_center": _r3(g.centre_x / width),
+        "eyes_y_center": _r3(g.eye_y / height),
+        # Pixels of the original photo, as the seed's example (150 on a
+        # 600-wide photo), although its comment speaks of a ratio.
+        "eyes_spacing": int(round(g.eye_distance / photo.factor)),
+        "nose_tip": [_r3(g.nose_tip[0] / width), _r3(g.nose_tip[1] / height)],
+        "head_top": _r3(head.top / height),
+        "head_left": _r3(head.left / width),
+        "head_right": _r3(head.right / width),
+        "head_chin_y": _r3(g.chin[1] / height),
+        "head_pose": {
+            "yaw_angle": round(yaw, 4),
+            "roll_angle": round(roll, 4),
+            "pitch_angle": round(pitch, 4),
+        },
+    }
+
+
+def _face_figures(photo: _Photo, measures: dict[str, float]) -> dict[str, Any]:
+    """The face's own figures: eyes, mouth, what covers it, light, sharpness, glasses."""
+    crop = face.normalise_face(photo.work, photo.geometry, photo.mesh)
+    skin = face.skin_model(crop)
+    hidden = face.occlusion(crop, skin)
+    glasses, bridge, eye_light = face.glasses_kind(crop, skin)
+    darkillum, unbalance, level, balance = face.face_light(skin, crop)
+    blur, sharpness = face.blur_score(crop, skin)
+    eyes_close, ear = geo.eye_openness(photo.mesh)
+    mouth_close, mar = geo.mouth_closedness(photo.mesh)
+    measures.update(
+        eye_aspect_ratio=ear,
+        mouth_gap_ratio=mar,
+        blur_laplacian_variance=sharpness,
+        face_luma_p75=level,
+        face_side_ratio=balance,
+        glasses_bridge_edge=bridge,
+        glasses_eye_light=eye_light,
+        eyes_spacing_ratio=photo.geometry.eye_distance / photo.mask.shape[1],
+    )
+    return {
+        "eyes_close": int(round(eyes_close)),
+        "eyes_sight": int(round(geo.gaze_score(photo.mesh))),
+        "mouth_close": int(round(mouth_close)),
+        "eyes_occlusion": hidden.eyes,
+        "nose_occlusion": hidden.nose,
+        "mouth_occlusion": hidden.mouth,
+        "face_occlusion": hidden.face,
+        "mouthmask": hidden.mask,
+        "glasses": glasses,
+        "face_blur": blur,
+        "face_darkillum": darkillum,
+        "face_unbalance": unbalance,
+    }
+
+
+def _scene_figures(
+    photo: _Photo, measures: dict[str, float]
+) -> tuple[scene.Background | None, geo.Shoulders | None, dict[str, Any]]:
+    """Around the face: hat, shoulders, background and clothes."""
+    shoulders = geo.find_shoulders(photo.work)
+    shoulder_equal, shoulder_angle = geo.shoulder_score(shoulders, photo.geometry)
+    background = scene.measure_background(photo.work, photo.mask)
+    bf_similarity, alike = -1, 0.0
+    if background is not None:
+        bf_similarity, alike = scene.clothes_similarity(
+            photo.work, photo.mask, photo.geometry, background
+        )
+        measures.update(
+            background_edges=background.edges,
+            background_residual=background.residual,
+            background_spread=background.spread,
+        )
+    measures.update(shoulder_angle=shoulder_angle, clothes_like_background_share=alike)
+    return (
+        background,
+        shoulders,
+        {
+            "has_hat": scene.hat_present(photo.work, photo.mask, photo.geometry, photo.head),
+            "shoulder_equal": shoulder_equal,
+            "background_clean": background.clean if background else -1,
+            "background_color": list(background.colour) if background else [-1, -1, -1],
+            "background_gradual": background.gradual if background else -1,
+            "bf_similarity": bf_similarity,
+        },
+    )
+
+
+def _figures(
+    result: dict[str, Any],
+    facts: FileFacts,
+    spec: IdPhotoSpec | None,
+    background: scene.Background | None,
+) -> dict[str, Any]:
+    """Flatten the result and add the figures only rules read."""
+    figures = dict(result)
+    figures.update(result["head_pose"])
+    figures["head_height"] = round(result["head_chin_y"] - result["head_top"], 3)
+    if spec is not None:
+        figures["size_ok"] = spec.accepts_size(facts.width, facts.height)
+        figures["dpi_ok"] = spec.dpi is None or (
+            facts.dpi is not None and all(abs(d - spec.dpi) <= 1 for d in facts.dpi)
+        )
+        figures["format_ok"] = facts.photo_format in spec.formats
+        if background is not None:
+            lab = np.asarray(background.lab, np.float32)
+            figures["background_colour_ok"] = any(
+                float(np.linalg.norm(scene.lab_colour(colour.rgb) - lab)) <= colour.tolerance
+                for colour in spec.backgrounds
+            )
+    return figures
+
+
+def report_to_dict(report: IdPhotoReport) -> dict[str, Any]:
+    """Return the report as plain JSON-ready data (the drawing as a dict)."""
+    from dataclasses import asdict
+
+    data = asdict(report)
+    data["reasons"] = list(report.reasons)
+    return data
+
+
+__all__ = [
+    "ERRORS",
+    "FileFacts",
+    "IdPhotoDrawing",
+    "IdPhotoReport",
+    "check_id_photo",
+    "read_file_facts",
+    "report_to_dict",
+    "warm_up_idphoto",
+]

@@ -1,0 +1,366 @@
+"""Measures on the face itself: visibility, light, sharpness, glasses.
+
+They run on a crop of the face rotated so the eyes are level and scaled so
+they are NORM_IOD pixels apart, so that no figure depends on the photo's size
+or the head's tilt. The skin model is the face's own (its cheeks and
+glabella), so no figure depends on the person's skin tone either. Scores
+follow the seed's scales (0-100, 100 the good end).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from .idphoto_geometry import (
+    CHEEK_PATCHES,
+    FACE_OVAL,
+    GLABELLA,
+    INNER_LIPS,
+    LEFT_BROW,
+    LEFT_EYE,
+    NOSE,
+    NOSE_TIP,
+    OUTER_LIPS,
+    RIGHT_BROW,
+    RIGHT_EYE,
+    FaceGeometry,
+    ramp,
+)
+
+#: The normalised face crop: eyes level, this many pixels apart, their
+#: midpoint at NORM_EYES, in a crop of NORM_SIZE (width, height).
+NORM_IOD = 64.0
+NORM_SIZE = (256, 288)
+NORM_EYES = (128.0, 120.0)
+
+#: Patches compared for left/right light balance (subject's right, left).
+BALANCE_PATCHES = ((205, 50, 101), (425, 280, 330))
+#: A frame's bridge: a horizontal luminance step across the nose of more than
+#: this share of the skin's brightness (bare faces read 0.01-0.09, a thin
+#: metal frame 0.13, a thick dark one 0.4).
+GLASSES_BRIDGE_EDGE = 0.11
+
+
+# --- the normalised face crop ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaceCrop:
+    """The face, rotated so the eyes are level and scaled to NORM_IOD pixels apart.
+
+    ``points`` is the mesh (x, y) in crop pixels; ``matrix`` the 2x3 affine
+    from photo pixels to crop pixels.
+    """
+
+    rgb: NDArray[np.float32]
+    points: NDArray[np.float64]
+    matrix: NDArray[np.float64]
+
+
+def normalise_face(
+    image: NDArray[np.uint8], geometry: FaceGeometry, mesh: NDArray[np.float32]
+) -> FaceCrop:
+    """Cut the face out at a fixed scale and with the eyes level.
+
+    A large face is first shrunk with area averaging, so that the crop's
+    sharpness says how sharp the face is, not how it was resampled.
+    """
+    (x0, y0), (x1, y1) = geometry.eyes
+    distance = max(math.hypot(x1 - x0, y1 - y0), 1e-3)
+    angle = math.degrees(math.atan2(y1 - y0, x1 - x0))
+    scale = NORM_IOD / distance
+    centre = ((x0 + x1) / 2, (y0 + y1) / 2)
+    source = image
+    pre = 1.0
+    if scale < 0.5:
+        # Shrink a region around the face first: warpAffine's bilinear
+        # sampling would alias a large reduction.
+        pad = int(distance * 3.5)
+        cx, cy = int(centre[0]), int(centre[1])
+        left, top = max(0, cx - pad), max(0, cy - pad)
+        region = image[top : min(image.shape[0], cy + pad), left : min(image.shape[1], cx + pad)]
+        pre = scale * 2.0
+        size = (max(1, round(region.shape[1] * pre)), max(1, round(region.shape[0] * pre)))
+        source = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
+        pre = size[0] / region.shape[1]
+        centre = ((centre[0] - left) * pre, (centre[1] - top) * pre)
+        offset = np.array([left, top], np.float64)
+    else:
+        offset = np.zeros(2)
+    matrix = cv2.getRotationMatrix2D(centre, angle, scale / pre)
+    matrix[:, 2] += (NORM_EYES[0] - centre[0], NORM_EYES[1] - centre[1])
+    crop = cv2.warpAffine(
+        source, matrix, NORM_SIZE, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    # Compose: photo -> (shift, pre-scale) -> crop.
+    full = matrix.copy()
+    full[:, :2] = matrix[:, :2] * pre
+    full[:, 2] = matrix[:, 2] - (matrix[:, :2] * pre) @ offset
+    points = mesh[:, :2].astype(np.float64) @ full[:, :2].T + full[:, 2]
+    return FaceCrop(rgb=crop.astype(np.float32), points=points, matrix=full)
+
+
+def _polygon_mask(
+    shape: tuple[int, int], points: NDArray[np.float64], *, hull: bool = False
+) -> NDArray[np.bool_]:
+    mask = np.zeros(shape, np.uint8)
+    pts = np.round(points).astype(np.int32)
+    if hull:
+        pts = cv2.convexHull(pts)
+    cv2.fillPoly(mask, [pts.reshape(-1, 1, 2)], 1)
+    return mask.astype(bool)
+
+
+def _disk_mask(
+    shape: tuple[int, int], centre: NDArray[np.float64], radius: float
+) -> NDArray[np.bool_]:
+    mask = np.zeros(shape, np.uint8)
+    cv2.circle(
+        mask, (int(round(centre[0])), int(round(centre[1]))), max(1, int(round(radius))), 1, -1
+    )
+    return mask.astype(bool)
+
+
+def _scaled(points: NDArray[np.float64], factor: float) -> NDArray[np.float64]:
+    centre = points.mean(axis=0)
+    return centre + (points - centre) * factor
+
+
+# --- skin and light ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SkinModel:
+    """Which pixels of the face crop look like this face's skin.
+
+    ``skin`` and ``lips`` are boolean maps over the crop; ``luma`` the crop's
+    luminance (0-255); ``reference`` the median skin chromaticity (r, g).
+    """
+
+    skin: NDArray[np.bool_]
+    lips: NDArray[np.bool_]
+    luma: NDArray[np.float32]
+    reference: tuple[float, float]
+
+
+def skin_model(crop: FaceCrop) -> SkinModel:
+    """Classify the crop's pixels as skin-like from the face's own cheeks and glabella.
+
+    Chromaticity (r, g) does not change when light is dimmed, so a darker half
+    of the face stays skin; brightness is compared with the nearer cheek's,
+    so that hair (dark, with a skin-like hue) is not skin.
+    """
+    rgb = crop.rgb
+    shape = rgb.shape[:2]
+    total = rgb.sum(axis=2) + 1e-3
+    r, g = rgb[..., 0] / total, rgb[..., 1] / total
+    luma = (0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]).astype(np.float32)
+    radius = 0.1 * NORM_IOD
+    patches = [_disk_mask(shape, crop.points[i], radius) for i in (*CHEEK_PATCHES, GLABELLA)]
+    sample = np.logical_or.reduce(patches) & (luma > 15)
+    if sample.sum() < 10:
+        sample = np.ones(shape, bool)
+    r0, g0 = float(np.median(r[sample])), float(np.median(g[sample]))
+    spread = float(np.median(np.hypot(r[sample] - r0, g[sample] - g0)))
+    tolerance = max(0.03, 3.0 * 1.4826 * spread)
+    distance = np.hypot(r - r0, g - g0)
+    # Brightness reference: each cheek's, interpolated across the face.
+    y_right = float(np.median(luma[patches[0]])) if patches[0].any() else float(np.median(luma))
+    y_left = float(np.median(luma[patches[1]])) if patches[1].any() else y_right
+    xs = np.arange(shape[1], dtype=np.float32)
+    x_right, x_left = crop.points[CHEEK_PATCHES[0], 0], crop.points[CHEEK_PATCHES[1], 0]
+    t = np.clip((xs - x_right) / max(x_left - x_right, 1e-3), 0.0, 1.0)
+    y_ref = (y_right + (y_left - y_right) * t)[None, :]
+    bright = (luma >= 0.45 * y_ref) & (luma <= np.maximum(1.6 * y_ref, y_ref + 40)) & (luma > 12)
+    skin = (distance <= tolerance) & bright
+    redder = (
+        (r - r0 >= -tolerance)
+        & (r - r0 <= 4 * tolerance)
+        & (g - g0 <= tolerance)
+        & (g - g0 >= -4 * tolerance)
+    )
+    lips = redder & (luma >= 0.3 * y_ref) & (luma > 12)
+    return SkinModel(skin=skin, lips=lips, luma=luma, reference=(r0, g0))
+
+
+@dataclass(frozen=True)
+class Occlusion:
+    """How unoccluded each part is, 0-100 (100: all skin where skin belongs)."""
+
+    eyes: int
+    nose: int
+    mouth: int
+    face: int
+    mask: int  # the seed's mouthmask: 1 when a mask covers nose and mouth
+
+
+def occlusion(crop: FaceCrop, skin: SkinModel) -> Occlusion:
+    """Measure what covers the eyes, nose, mouth and face.
+
+    The eyes count as visible when the brightest part of each opening (the
+    white of the eye) is about as bright as the skin beside it: hair, dark
+    lenses or a hand make it dark. The nose, the skin around the mouth and
+    the face below the brows count by the share of their region that looks
+    like this face's skin (or lips), against the share a bare face shows
+    (about 0.85). A bare hand is skin-coloured and is not seen.
+    """
+    pts = crop.points
+    shape = skin.skin.shape
+    regions = _part_regions(pts, shape)
+    share = lambda region, ok: float(ok[region].mean()) if region.any() else 1.0  # noqa: E731
+    score = lambda fraction: int(round(ramp(fraction, 0.35, 0.8)))  # noqa: E731
+    eyes = min(
+        _eye_light(skin, opening, pts[cheek])
+        for opening, cheek in zip(regions["eyes"], CHEEK_PATCHES, strict=True)
+    )
+    nose = share(regions["nose"], skin.skin)
+    mouth = share(regions["mouth"], skin.skin | skin.lips)
+    face = share(regions["face"], skin.skin | skin.lips)
+    lower = share(regions["lower"], skin.skin | skin.lips)
+    return Occlusion(
+        eyes=int(round(ramp(eyes, 0.2, 0.5))),
+        nose=score(nose),
+        mouth=score(mouth),
+        face=score(face),
+        mask=int(lower < 0.3 and nose < 0.5),
+    )
+
+
+def _eye_light(skin: SkinModel, opening: NDArray[np.bool_], cheek: NDArray[np.float64]) -> float:
+    """The 90th percentile of an eye opening's luminance over the skin's beside it."""
+    if not opening.any():
+        return 1.0
+    patch = _disk_mask(opening.shape, cheek, 0.12 * NORM_IOD) & skin.skin
+    level = float(np.median(skin.luma[patch])) if patch.sum() >= 10 else float(np.median(skin.luma))
+    return float(np.percentile(skin.luma[opening], 90)) / max(level, 1.0)
+
+
+def _part_regions(pts: NDArray[np.float64], shape: tuple[int, int]) -> dict[str, Any]:
+    brows = _polygon_mask(shape, _scaled(pts[list(RIGHT_BROW)], 1.3), hull=True) | _polygon_mask(
+        shape, _scaled(pts[list(LEFT_BROW)], 1.3), hull=True
+    )
+    eye_openings = [_polygon_mask(shape, pts[list(contour)]) for contour in (RIGHT_EYE, LEFT_EYE)]
+    openings = _polygon_mask(shape, _scaled(pts[list(RIGHT_EYE)], 1.2)) | _polygon_mask(
+        shape, _scaled(pts[list(LEFT_EYE)], 1.2)
+    )
+    inner = _polygon_mask(shape, pts[list(INNER_LIPS)])
+    outer = pts[list(OUTER_LIPS)]
+    lips = _polygon_mask(shape, _scaled(outer, 1.05))
+    around_mouth = _polygon_mask(shape, _scaled(outer, 1.6)) & ~lips
+    nose = _polygon_mask(shape, pts[list(NOSE)], hull=True)
+    oval = _polygon_mask(shape, pts[list(FACE_OVAL)])
+    brow_line = pts[list(RIGHT_BROW) + list(LEFT_BROW), 1].max()
+    below_brows = np.zeros(shape, bool)
+    below_brows[int(np.clip(brow_line, 0, shape[0])) :] = True
+    face = oval & below_brows & ~openings & ~inner & ~brows
+    lower = oval & ~inner
+    lower[: int(np.clip(pts[NOSE_TIP, 1], 0, shape[0]))] = False
+    return {
+        "eyes": eye_openings,
+        "nose": nose,
+        "mouth": around_mouth & ~nose,
+        "face": face,
+        "lower": lower,
+    }
+
+
+def face_light(skin: SkinModel, crop: FaceCrop) -> tuple[int, int, float, float]:
+    """Return the seed's (face_darkillum, face_unbalance) and the raw figures.
+
+    ``face_darkillum`` (100 bright enough, 0 dark) reads the 75th percentile
+    of the face's skin luminance: 0 at 30, 100 at 120 (of 255).
+    ``face_unbalance`` (100 even, 0 one-sided) compares the median luminance
+    of matching patches on both sides of the face: 0 when the darker side is
+    at 0.4 of the brighter, 100 at 0.9.
+    """
+    shape = skin.skin.shape
+    oval = _polygon_mask(shape, crop.points[list(FACE_OVAL)])
+    face_skin = oval & skin.skin
+    if face_skin.sum() < 20:
+        face_skin = oval
+    level = float(np.percentile(skin.luma[face_skin], 75))
+    sides = []
+    for patch in BALANCE_PATCHES:
+        region = np.logical_or.reduce(
+            [_disk_mask(shape, crop.points[i], 0.13 * NORM_IOD) for i in patch]
+        )
+        ok = region & skin.skin
+        sides.append(float(np.median(skin.luma[ok if ok.sum() >= 10 else region])))
+    ratio = min(sides) / max(max(sides), 1e-3)
+    return int(round(ramp(level, 30, 120))), int(round(ramp(ratio, 0.4, 0.9))), level, ratio
+
+
+def blur_score(crop: FaceCrop, skin: SkinModel) -> tuple[int, float]:
+    """Return the seed's ``face_blur`` (100 sharp, 0 blurred) and the raw figure.
+
+    The raw figure is the variance of the Laplacian over the eyes, nose and
+    mouth of the normalised crop (eyes 64 px apart), so it does not depend on
+    the photo's size, divided by the square of the skin's brightness over 128,
+    so it does not depend on the exposure either. The score maps its
+    logarithm from 40 (0) to 200 (100).
+    """
+    grey = cv2.cvtColor(crop.rgb, cv2.COLOR_RGB2GRAY)
+    lap = cv2.Laplacian(grey, cv2.CV_32F, ksize=1)
+    features = list(RIGHT_BROW) + list(LEFT_BROW) + list(OUTER_LIPS)
+    region = _polygon_mask(grey.shape, crop.points[features], hull=True)
+    level = (
+        float(np.median(skin.luma[skin.skin])) if skin.skin.any() else float(np.median(skin.luma))
+    )
+    variance = float(lap[region].var()) if region.any() else 0.0
+    variance /= (max(level, 8.0) / 128.0) ** 2
+    score = ramp(math.log(max(variance, 1e-3)), math.log(40.0), math.log(200.0))
+    return int(round(score)), variance
+
+
+# --- glasses and hats ---------------------------------------------------------------
+
+
+def glasses_kind(crop: FaceCrop, skin: SkinModel) -> tuple[str, float, float]:
+    """Return the seed's ``glasses`` and the two figures it is read from.
+
+    ``dark_glasses`` when the eye openings are dark and the eye surroundings
+    are not skin (tinted lenses); ``normal_glasses`` when the nose bridge
+    between the eyes shows the horizontal edges of a frame; otherwise
+    ``no_glasses``. Returns (kind, bridge edge strength, eye darkness).
+    """
+    pts = crop.points
+    luma = skin.luma
+    shape = luma.shape
+    # Eye darkness: the brightest part of the openings (the white of the eye)
+    # against the skin's brightness.
+    openings = _polygon_mask(shape, pts[list(RIGHT_EYE)]) | _polygon_mask(
+        shape, pts[list(LEFT_EYE)]
+    )
+    skin_level = float(np.median(luma[skin.skin])) if skin.skin.any() else float(np.median(luma))
+    bright_eye = float(np.percentile(luma[openings], 90)) if openings.any() else skin_level
+    darkness = bright_eye / max(skin_level, 1.0)
+    # Bridge: a horizontal edge running across the nose between the eyes, at
+    # the height of the upper lids (a frame's bridge), in luminance steps
+    # over the skin's brightness. Signed rows: a frame's edge keeps its sign
+    # across the bridge, skin texture does not.
+    gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    x0, x1 = sorted((pts[133, 0], pts[362, 0]))
+    span = x1 - x0
+    y0 = int(pts[[159, 386], 1].mean() - 0.25 * NORM_IOD)
+    y1 = int(pts[[133, 362], 1].mean() + 0.1 * NORM_IOD)
+    bridge = gy[max(0, y0) : y1 + 1, int(x0 + 0.25 * span) : int(x1 - 0.25 * span) + 1]
+    edge = float(np.abs(bridge.mean(axis=1)).max()) / max(skin_level, 1.0) if bridge.size else 0.0
+    around = np.logical_or.reduce(
+        [
+            _polygon_mask(shape, _scaled(pts[list(c)], 1.6))
+            & ~_polygon_mask(shape, _scaled(pts[list(c)], 1.1))
+            for c in (RIGHT_EYE, LEFT_EYE)
+        ]
+    )
+    around_dark = float(np.median(luma[around])) / max(skin_level, 1.0) if around.any() else 1.0
+    if darkness < 0.55 and around_dark < 0.6:
+        return "dark_glasses", edge, darkness
+    if edge > GLASSES_BRIDGE_EDGE:
+        return "normal_glasses", edge, darkness
+    return "no_glasses", edge, darkness

@@ -1,0 +1,496 @@
+"""Where the face, head and shoulders are in an ID photo, and how the head is held.
+
+Geometry from the 478-point face mesh of :func:`webapp.vision.faces.detect_faces`
+(position, size, head pose, eyes, mouth, gaze), the head's extent with its
+hair from MediaPipe's selfie segmentation, and the shoulders from MediaPipe's
+pose landmarks. Nothing here decides pass or fail (that is
+:mod:`webapp.vision.idphoto_rules`).
+
+Coordinates are pixels of the photo, origin at the top-left corner, ``x`` =
+column and ``y`` = row. Scores follow the seed's scales: 0 to 100 where 100
+is the good end, unless a docstring says otherwise; a figure that cannot be
+measured is ``-1``.
+
+MediaPipe graphs are neither fork-safe nor thread-safe: each thread gets its
+own, created on first use (or by :func:`warm_up_measures`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+# --- mesh indices (MediaPipe's canonical face mesh) ---------------------------------
+
+FACE_OVAL = (
+    176,
+    149,
+    150,
+    136,
+    172,
+    58,
+    132,
+    93,
+    234,
+    127,
+    162,
+    21,
+    54,
+    103,
+    67,
+    109,
+    10,
+    338,
+    297,
+    332,
+    284,
+    251,
+    389,
+    356,
+    454,
+    323,
+    361,
+    288,
+    397,
+    365,
+    379,
+    378,
+    400,
+    377,
+    152,
+    148,
+)
+#: The subject's right eye (image left) and left eye, as closed contours.
+RIGHT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
+LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
+RIGHT_BROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
+LEFT_BROW = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
+OUTER_LIPS = (
+    61,
+    146,
+    91,
+    181,
+    84,
+    17,
+    314,
+    405,
+    321,
+    375,
+    291,
+    409,
+    270,
+    269,
+    267,
+    0,
+    37,
+    39,
+    40,
+    185,
+)
+INNER_LIPS = (
+    78,
+    95,
+    88,
+    178,
+    87,
+    14,
+    317,
+    402,
+    318,
+    324,
+    308,
+    415,
+    310,
+    311,
+    312,
+    13,
+    82,
+    81,
+    80,
+    191,
+)
+NOSE = (
+    168,
+    6,
+    197,
+    195,
+    5,
+    4,
+    1,
+    19,
+    94,
+    2,
+    98,
+    327,
+    64,
+    294,
+    129,
+    358,
+    49,
+    279,
+    48,
+    278,
+    115,
+    344,
+)
+RIGHT_IRIS_CENTRE = 468
+LEFT_IRIS_CENTRE = 473
+NOSE_TIP = 1
+CHIN = 152
+FOREHEAD = 10
+#: Pairs mirrored across the face's midline (subject's right, subject's left).
+MIRRORED_PAIRS = (
+    (33, 263),
+    (133, 362),
+    (61, 291),
+    (234, 454),
+    (127, 356),
+    (58, 288),
+    (70, 300),
+    (105, 334),
+)
+#: Eye lids: corners (outer, inner) and three upper/lower pairs, per eye.
+RIGHT_LIDS = ((33, 133), ((160, 144), (159, 145), (158, 153)))
+LEFT_LIDS = ((263, 362), ((387, 373), (386, 374), (385, 380)))
+#: Inner-lip gaps measured for the mouth opening.
+LIP_GAPS = ((13, 14), (82, 87), (312, 317))
+#: Skin reference patches: both cheeks and the glabella.
+CHEEK_PATCHES = (205, 425)
+GLABELLA = 9
+
+#: The canonical face's forehead-to-chin direction in the mesh's axes (y down,
+#: z away from the camera), from MediaPipe's canonical_face_model.obj: the
+#: mean of vertices 10 and 151 to vertex 152.
+_CANONICAL_DOWN = np.array([0.0, 16.806962, 0.489931])
+#: Raw pitch read on frontal, level ID-photo portraits: the mesh's depth is
+#: flatter than the canonical model's, so a straight head reads as looking
+#: down by this much (median of the four HivisionIDPhotos inputs).
+PITCH_BIAS_DEGREES = -12.0
+
+#: Segmentation runs on the photo with its edges extended by this share of its longer side.
+SEGMENT_PAD = 0.06
+
+_local = threading.local()
+
+
+# --- graphs --------------------------------------------------------------------------
+
+
+def _graphs() -> Any:
+    """This thread's segmentation and pose graphs, created on first use."""
+    if not hasattr(_local, "segmenter"):
+        # Imported here: importing the engine must not load MediaPipe.
+        from mediapipe.python.solutions import pose, selfie_segmentation
+
+        _local.segmenter = selfie_segmentation.SelfieSegmentation(model_selection=0)
+        # model_complexity=1 is the only pose model inside the wheel: 0 and 2
+        # would be downloaded at run time.
+        _local.pose = pose.Pose(
+            static_image_mode=True, model_complexity=1, min_detection_confidence=0.5
+        )
+    return _local
+
+
+def warm_up_measures() -> None:
+    """Create this thread's segmentation and pose graphs and run each once."""
+    image = np.zeros((256, 256, 3), np.uint8)
+    graphs = _graphs()
+    graphs.segmenter.process(image)
+    graphs.pose.process(image)
+
+
+def segment_person(image: NDArray[np.uint8]) -> NDArray[np.float32]:
+    """Return the probability that each pixel belongs to a person, shape (H, W), 0 to 1.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3) and dtype uint8
+        RGB photo. It is not modified.
+    """
+    height, width = image.shape[:2]
+    # The model hesitates at the photo's edges: hair that runs into the top
+    # edge reads as background there. Extending the edges outwards (the
+    # rows and columns repeated) lets it see the head continue.
+    pad = max(1, round(SEGMENT_PAD * max(height, width)))
+    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    result = _graphs().segmenter.process(padded)
+    mask = result.segmentation_mask
+    if mask is None:
+        return np.zeros((height, width), np.float32)
+    return np.clip(np.asarray(mask[pad : pad + height, pad : pad + width], np.float32), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Shoulders:
+    """Both shoulders from the pose landmarks, in photo pixels.
+
+    ``right`` is the subject's right shoulder (image left).
+    """
+
+    right: tuple[float, float]
+    left: tuple[float, float]
+    visibility: float
+    inside: bool
+
+
+def find_shoulders(image: NDArray[np.uint8]) -> Shoulders | None:
+    """Return the shoulders from MediaPipe pose, or None when no body is found."""
+    height, width = image.shape[:2]
+    result = _graphs().pose.process(np.ascontiguousarray(image))
+    if result.pose_landmarks is None:
+        return None
+    marks = result.pose_landmarks.landmark
+    left, right = marks[11], marks[12]
+    return Shoulders(
+        right=(right.x * width, right.y * height),
+        left=(left.x * width, left.y * height),
+        visibility=float(min(left.visibility, right.visibility)),
+        # A tight crop cuts the shoulders at the photo's sides or bottom; the
+        # model still places them, a little beyond the edge.
+        inside=all(-0.3 <= p.x <= 1.3 and 0 <= p.y <= 1.1 for p in (left, right)),
+    )
+
+
+# --- geometry from the mesh ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaceGeometry:
+    """Where the face is, in photo pixels.
+
+    Attributes
+    ----------
+    left, right : float
+        The face outline's extreme columns (ear to ear, without hair).
+    centre_x : float
+        Midway between ``left`` and ``right``.
+    eyes : tuple of two (x, y)
+        Iris centres, image-left eye first.
+    eye_y : float
+        Mean row of the iris centres.
+    nose_tip, chin, forehead : tuple of float
+        Mesh points 1, 152 and 10.
+    """
+
+    left: float
+    right: float
+    centre_x: float
+    eyes: tuple[tuple[float, float], tuple[float, float]]
+    eye_y: float
+    nose_tip: tuple[float, float]
+    chin: tuple[float, float]
+    forehead: tuple[float, float]
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def eye_distance(self) -> float:
+        (x0, y0), (x1, y1) = self.eyes
+        return math.hypot(x1 - x0, y1 - y0)
+
+
+def face_geometry(mesh: NDArray[np.float32]) -> FaceGeometry:
+    """Measure the face's position and size from its mesh (photo pixels)."""
+    oval = mesh[list(FACE_OVAL), :2].astype(np.float64)
+    left, right = float(oval[:, 0].min()), float(oval[:, 0].max())
+    eyes = sorted(
+        (tuple(map(float, mesh[i, :2])) for i in (RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE)),
+        key=lambda p: p[0],
+    )
+    point = lambda i: (float(mesh[i, 0]), float(mesh[i, 1]))  # noqa: E731
+    return FaceGeometry(
+        left=left,
+        right=right,
+        centre_x=(left + right) / 2,
+        eyes=(eyes[0], eyes[1]),  # type: ignore[arg-type]
+        eye_y=(eyes[0][1] + eyes[1][1]) / 2,
+        nose_tip=point(NOSE_TIP),
+        chin=point(CHIN),
+        forehead=point(FOREHEAD),
+    )
+
+
+def head_pose(mesh: NDArray[np.float32]) -> tuple[float, float, float]:
+    """Return the head's (yaw, roll, pitch) in degrees.
+
+    The face's axes are read from the mesh's 3-D points (mirrored pairs give
+    the left-right axis, forehead to chin the vertical one) and compared with
+    the canonical face model's.
+
+    Signs: ``yaw`` > 0 when the face turns towards the image's right;
+    ``roll`` > 0 when the head leans clockwise as seen in the image (the
+    image-right eye lower); ``pitch`` > 0 when the chin is raised.
+    """
+    points = mesh.astype(np.float64)
+    x_axis = np.mean([points[b] - points[a] for a, b in MIRRORED_PAIRS], axis=0)
+    x_axis /= np.linalg.norm(x_axis)
+    down = points[CHIN] - (points[FOREHEAD] + points[151]) / 2
+    y_axis = down - (down @ x_axis) * x_axis
+    y_axis /= np.linalg.norm(y_axis)
+    face = np.stack([x_axis, y_axis, np.cross(x_axis, y_axis)], axis=1)
+    canon_y = _CANONICAL_DOWN / np.linalg.norm(_CANONICAL_DOWN)
+    canon = np.stack([np.array([1.0, 0.0, 0.0]), canon_y, np.cross([1.0, 0.0, 0.0], canon_y)], 1)
+    rot = face @ canon.T
+    roll = math.degrees(math.atan2(rot[1, 0], rot[0, 0]))
+    yaw = math.degrees(math.atan2(rot[2, 0], math.hypot(rot[0, 0], rot[1, 0])))
+    pitch = -math.degrees(math.atan2(rot[2, 1], math.hypot(rot[0, 1], rot[1, 1])))
+    return yaw, roll, pitch - PITCH_BIAS_DEGREES
+
+
+def ramp(value: float, low: float, high: float) -> float:
+    """0 at ``low``, 100 at ``high``, linear between (either order), clipped."""
+    return float(np.clip((value - low) / (high - low), 0.0, 1.0) * 100.0)
+
+
+def eye_openness(mesh: NDArray[np.float32]) -> tuple[float, float]:
+    """Return (score, ratio): how open the less open eye is.
+
+    ``ratio`` is the eye aspect ratio (mean lid gap over corner distance) of
+    the less open eye; ``score`` maps it to the seed's ``eyes_close``, 0 (shut)
+    to 100 (open): 0 at 0.07, 100 at 0.17.
+    """
+    ratios = []
+    for (outer, inner), gaps in (RIGHT_LIDS, LEFT_LIDS):
+        width = np.linalg.norm(mesh[outer, :2] - mesh[inner, :2])
+        gap = np.mean([np.linalg.norm(mesh[u, :2] - mesh[d, :2]) for u, d in gaps])
+        ratios.append(float(gap / max(width, 1e-6)))
+    ratio = min(ratios)
+    return ramp(ratio, 0.07, 0.17), ratio
+
+
+def mouth_closedness(mesh: NDArray[np.float32]) -> tuple[float, float]:
+    """Return (score, ratio): how closed the mouth is.
+
+    ``ratio`` is the mean inner-lip gap over the mouth's width; ``score`` is
+    the seed's ``mouth_close``, 100 (closed) at 0.05 down to 0 at 0.25.
+    """
+    width = np.linalg.norm(mesh[61, :2] - mesh[291, :2])
+    gap = np.mean([np.linalg.norm(mesh[u, :2] - mesh[d, :2]) for u, d in LIP_GAPS])
+    ratio = float(gap / max(width, 1e-6))
+    return ramp(ratio, 0.25, 0.05), ratio
+
+
+def gaze_offset(mesh: NDArray[np.float32]) -> tuple[float, float]:
+    """Return the irises' mean (horizontal, vertical) offset in eye widths.
+
+    0 is the middle of the eye opening; horizontal > 0 is towards the image's
+    right, vertical > 0 is downwards. Offsets are taken in each eye's own axes
+    (corner to corner), so a tilted head does not read as a glance.
+    """
+    offsets = []
+    for (outer, inner), gaps, iris in (
+        (RIGHT_LIDS[0], RIGHT_LIDS[1], RIGHT_IRIS_CENTRE),
+        (LEFT_LIDS[0], LEFT_LIDS[1], LEFT_IRIS_CENTRE),
+    ):
+        a, b = mesh[outer, :2].astype(np.float64), mesh[inner, :2].astype(np.float64)
+        if a[0] > b[0]:
+            a, b = b, a  # a is the image-left corner
+        axis = b - a
+        length = float(np.linalg.norm(axis))
+        if length < 1e-6:
+            continue
+        unit = axis / length
+        normal = np.array([-unit[1], unit[0]])
+        lid_mid = np.mean([(mesh[u, :2] + mesh[d, :2]) / 2 for u, d in gaps], axis=0)
+        iris = mesh[iris, :2].astype(np.float64)
+        horizontal = float((iris - a) @ unit / length - 0.5)
+        vertical = float((iris - lid_mid) @ normal / length)
+        offsets.append((horizontal, vertical))
+    if not offsets:
+        return 0.0, 0.0
+    h, v = np.mean(offsets, axis=0)
+    return float(h), float(v)
+
+
+def gaze_score(mesh: NDArray[np.float32]) -> float:
+    """The seed's ``eyes_sight``: 100 when the irises are centred in the eyes.
+
+    Falls to 0 as the larger of the horizontal offset and 1.5 times the
+    vertical one goes from 0.06 to 0.2 eye widths.
+    """
+    h, v = gaze_offset(mesh)
+    return ramp(max(abs(h), 1.5 * abs(v)), 0.2, 0.06)
+
+
+# --- head and shoulders from the silhouette -------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeadExtent:
+    """The head with its hair, from the person mask, in photo pixels."""
+
+    top: float
+    left: float
+    right: float
+
+
+def head_extent(mask: NDArray[np.float32], geometry: FaceGeometry) -> HeadExtent | None:
+    """Find the top, left and right of the head (with hair) in the person mask.
+
+    The top is the highest row above the forehead where the mask covers a
+    tenth of the band over the middle of the face; the sides are the mask's
+    extent from the face's middle, in the rows
+    from the top down to the nose tip (above the shoulders). Returns None when
+    the mask does not cover the face (no person there).
+    """
+    height, width = mask.shape
+    person = mask >= 0.5
+    cx = int(round(np.clip(geometry.centre_x, 0, width - 1)))
+    ey = int(round(np.clip(geometry.eye_y, 0, height - 1)))
+    if not person[ey, cx]:
+        return None
+    half = max(1, int(0.3 * geometry.width))
+    cols = slice(max(0, cx - half), min(width, cx + half + 1))
+    start = int(np.clip(round(geometry.forehead[1]), 1, height - 1))
+    # The topmost row above the forehead where the person covers a tenth of
+    # the band over the face: gaps (a hair band the mask misses) and single
+    # strands do not count.
+    coverage = person[:start, cols].mean(axis=1)
+    rows_covered = np.nonzero(coverage >= 0.1)[0]
+    if rows_covered.size == 0:
+        return None
+    top = float(rows_covered[0])
+    bottom = int(np.clip(round(geometry.nose_tip[1]), 0, height - 1))
+    first = int(np.clip(math.floor(top), 0, bottom))
+    rows = person[first : bottom + 1]
+    left_part = rows[:, : cx + 1][:, ::-1]
+    right_part = rows[:, cx:]
+    lefts = cx - np.where(left_part.all(axis=1), cx + 1, np.argmin(left_part, axis=1)) + 1
+    rights = cx + np.where(right_part.all(axis=1), width - cx, np.argmin(right_part, axis=1)) - 1
+    inside = rows[:, cx]
+    if not inside.any():
+        return None
+    return HeadExtent(
+        top=top,
+        left=float(np.percentile(lefts[inside], 5)),
+        right=float(np.percentile(rights[inside], 95)),
+    )
+
+
+def shoulder_score(shoulders: Shoulders | None, geometry: FaceGeometry) -> tuple[int, float]:
+    """Return the seed's ``shoulder_equal`` (0-100) and the shoulder line's angle.
+
+    The score falls with the line's slope (50 at 8 degrees) and with how
+    unevenly the shoulders sit either side of the face's middle (a body turned
+    away from the camera; below 0.7 of each other). -1 when the pose model
+    does not see both shoulders inside the photo.
+    """
+    if shoulders is None or shoulders.visibility < 0.5 or not shoulders.inside:
+        return -1, 0.0
+    (rx, ry), (lx, ly) = shoulders.right, shoulders.left
+    angle = math.degrees(math.atan2(ly - ry, lx - rx))
+    reach_right = geometry.centre_x - rx
+    reach_left = lx - geometry.centre_x
+    if reach_right <= 0 or reach_left <= 0:
+        return 0, angle
+    symmetry = min(reach_right, reach_left) / max(reach_right, reach_left)
+    penalty = abs(angle) / 20.0 + max(0.0, 0.7 - symmetry) / 0.6
+    return int(round(100 * max(0.0, 1.0 - penalty))), angle

@@ -1,0 +1,172 @@
+"""Response bodies of the ID-photo check API, in the seed's format.
+
+Every body is ``{"code", "msg", "taskNo", "data"}``; a checked photo has
+``data = {"pass", "reasons", "detect_result"}`` with the reasons in Chinese,
+as the seed's example; an error has ``data = None``. ``CODES`` is the seed's
+code table (the ``msg`` texts are the seed's, without its ", 错误见具体描述"
+note), each with an English message for pages and logs.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from webapp.vision.idphoto import IdPhotoReport
+
+
+@dataclass(frozen=True)
+class IdPhotoCode:
+    name: str
+    code: int
+    msg: str
+    message: str
+
+
+CODES: Mapping[str, IdPhotoCode] = {
+    c.name: c
+    for c in [
+        IdPhotoCode("success", 200, "成功", "OK"),
+        IdPhotoCode("processing_failed", 201, "照片处理失败", "The photo could not be processed."),
+        IdPhotoCode("face_detection_failed", 202, "人脸检测失败", "Face detection failed."),
+        IdPhotoCode("photo_not_found", 203, "照片找不到", "The photo could not be found."),
+        IdPhotoCode(
+            "too_large",
+            204,
+            "图片尺寸过大，最大边长为2500像素",
+            "The image is too large: at most 2500 pixels a side.",
+        ),
+        IdPhotoCode("no_face", 205, "图片中找不到人脸", "No face was found in the image."),
+        IdPhotoCode("no_head", 206, "图片中找不到人的头部信息", "No head was found in the image."),
+        IdPhotoCode(
+            "unknown_spec", 207, "证件照规格不存在", "The ID-photo specification does not exist."
+        ),
+        IdPhotoCode("content", 208, "内容涉嫌违规", "The content may break the rules."),
+        IdPhotoCode("encoding_failed", 209, "图片编码失败", "The image could not be decoded."),
+        IdPhotoCode(
+            "not_suitable",
+            210,
+            "图片不适合制作证件照",
+            "The image is not suitable for an ID photo.",
+        ),
+        IdPhotoCode("bad_parameters", 400, "参数错误", "Bad parameters."),
+        IdPhotoCode(
+            "maintenance",
+            500,
+            "服务商维护，请稍候再试",
+            "The service is under maintenance; try again later.",
+        ),
+    ]
+}
+
+#: The engine's errors (IdPhotoReport.error) and what they answer.
+ENGINE_ERRORS: Mapping[str, str] = {
+    "too_large": "too_large",
+    "no_face": "no_face",
+    "no_head": "no_head",
+    "not_suitable": "not_suitable",
+}
+
+#: The image loader's refusals (ImageError.code) and what they answer.
+IMAGE_ERRORS: Mapping[str, str] = {
+    "empty": "encoding_failed",
+    "not_image": "encoding_failed",
+    "unsupported_format": "encoding_failed",
+    "animated": "encoding_failed",
+    "damaged": "encoding_failed",
+    "too_many_pixels": "too_large",
+    "too_large_bytes": "bad_parameters",
+    "too_small": "not_suitable",
+}
+
+
+def new_task_no() -> str:
+    """Return a 24-digit request number, as the seed's ``taskNo``."""
+    return time.strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**12):012d}"
+
+
+def reason_texts(reasons: tuple[str, ...] | list[str], *, english: bool = False) -> list[str]:
+    """Return the wording of reason codes (Chinese, or English)."""
+    from webapp.vision.idphoto_rules import RULES_BY_CODE
+
+    return [RULES_BY_CODE[r].en if english else RULES_BY_CODE[r].zh for r in reasons]
+
+
+def error_body(name: str, *, task_no: str | None = None) -> dict[str, Any]:
+    """Return the body for the error called ``name`` (a key of CODES)."""
+    error = CODES[name]
+    return {"code": error.code, "msg": error.msg, "taskNo": task_no or new_task_no(), "data": None}
+
+
+def report_body(report: IdPhotoReport, *, task_no: str | None = None) -> dict[str, Any]:
+    """Return the body for an engine report: the verdict, or the error it ended with."""
+    if report.error is not None:
+        return error_body(ENGINE_ERRORS[report.error], task_no=task_no)
+    ok = CODES["success"]
+    return {
+        "code": ok.code,
+        "msg": ok.msg,
+        "taskNo": task_no or new_task_no(),
+        "data": {
+            "pass": report.passed,
+            "reasons": reason_texts(report.reasons),
+            "detect_result": report.detect_result,
+        },
+    }
+
+
+def http_status(code: int) -> int:
+    """Return the HTTP status for a body's code: 200 for a verdict, else by kind."""
+    if code == 200:
+        return 200
+    if code in (400, 207):
+        return 400
+    if code == 203:
+        return 404
+    if code in (500, 201):
+        return 503
+    return 422
+
+
+def check_body(
+    data: bytes, *, spec: str | None = None, task_no: str | None = None
+) -> dict[str, Any]:
+    """Check one photo's bytes and return its body, every expected failure answered."""
+    from webapp.vision.errors import ImageError
+    from webapp.vision.idphoto import check_id_photo
+    from webapp.vision.idphoto_specs import UnknownSpecError
+
+    try:
+        report = check_id_photo(data, spec=spec)
+    except UnknownSpecError:
+        return error_body("unknown_spec", task_no=task_no)
+    except ImageError as exc:
+        return error_body(IMAGE_ERRORS.get(exc.code, "encoding_failed"), task_no=task_no)
+    return report_body(report, task_no=task_no)
+
+
+def run_cli(paths: list[str], spec: str | None, *, out: TextIO | None = None) -> int:
+    """Check each photo and print one API body per line (JSON, UTF-8).
+
+    Returns 0 when every photo passed, 1 when any failed the check or could
+    not be checked (missing file, unknown spec, not an image...).
+    """
+    out = out or sys.stdout
+    failed = False
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            body = error_body("photo_not_found")
+        else:
+            body = check_body(data, spec=spec)
+        failed |= body["code"] != 200 or not body["data"]["pass"]
+        out.write(json.dumps(body, ensure_ascii=False) + "\n")
+    return 1 if failed else 0
