@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from webapp.vision import Face, InvalidImageError, detect_faces
+from webapp.vision.faces import MAX_TILES, TILE_OVERLAP, _tile_grid
 
 
 def _centre(face: Face) -> tuple[float, float]:
@@ -23,12 +26,62 @@ def _centre(face: Face) -> tuple[float, float]:
         ("faces/two_people.jpg", 2),
         ("faces/32bit.png", 1),
         ("landmarks68/breakingbad.jpg", 2),
-        ("landmarks68/einstein.jpg", 1),  # greyscale, tilted: the short-range detector misses it
+        # Greyscale, tilted: the short-range detector misses Einstein; the man
+        # seated at the lower left (a 50 px face) only the tiled pass finds.
+        ("landmarks68/einstein.jpg", 2),
         ("landmarks68/takeo.ppm", 1),
     ],
 )
 def test_it_finds_every_face(photo, name, count):
     assert len(detect_faces(photo(name))) == count
+
+
+def test_it_finds_a_small_face_in_a_large_photo(photo):
+    faces = detect_faces(photo("landmarks68/einstein.jpg"))
+    # The man seated at the lower left: his face is about 50 px of 817x1024,
+    # out of both detectors' reach on the whole photo.
+    seated = [f for f in faces if f.box[2] < 70]
+    assert len(seated) == 1
+    assert _centre(seated[0]) == pytest.approx((155, 653), abs=15)
+    # The largest face alone needs no tiles, and is Einstein's.
+    (largest,) = detect_faces(photo("landmarks68/einstein.jpg"), max_faces=1)
+    assert _centre(largest) == pytest.approx(_centre(faces[0]), abs=1)
+    assert largest.box[2] > 70
+
+
+def test_tiles_add_no_false_face(photo):
+    # Short-range detectors on 512-px tiles took clothing here for faces.
+    faces = detect_faces(photo("faces/biden.jpg"))
+    assert len(faces) == 1
+    for x, y in ((74, 1547), (820, 1485)):
+        for face in faces:
+            fx, fy, fw, fh = face.box
+            assert not (fx - 50 < x < fx + fw + 50 and fy - 50 < y < fy + fh + 50)
+
+
+@pytest.mark.parametrize(
+    ("size", "tiles"),
+    [
+        ((512, 512), 0),  # the one-face benchmark photo: no tiled pass
+        ((722, 500), 0),
+        ((817, 1024), 4),
+        ((1280, 720), 3),
+        ((1920, 1080), 8),
+        ((4032, 3024), 6),
+        ((8000, 500), 7),  # a panorama: one row
+    ],
+)
+def test_tiles_cover_the_photo_and_are_bounded(size, tiles):
+    grid = _tile_grid(*size)
+    if tiles == 0:
+        assert grid is None
+        return
+    (width, height), xs, ys = grid
+    assert len(xs) * len(ys) == tiles <= MAX_TILES
+    for origins, side in ((xs, width), (ys, height)):
+        assert origins[0] == 0
+        assert origins[-1] + 192 >= side
+        assert all(b - a <= 192 - TILE_OVERLAP for a, b in itertools.pairwise(origins))
 
 
 def test_faces_are_in_photo_pixels(photo):

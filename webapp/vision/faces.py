@@ -5,6 +5,11 @@ The pipeline (see DESIGN.md, "What we know about the engine"):
 1. Detect with MediaPipe's short-range detector and, unless it found a large
    face (a portrait), its full-range detector too: they miss different faces.
    Their boxes are merged by IoU.
+   On a photo too large for them to see faces of :data:`TILED_MIN_FACE` px,
+   the full-range detector is also run on tiles of a downscaled copy (unless
+   ``max_faces`` faces are found already); such a candidate is kept only if it
+   is not a face already found and its mesh (step 2) and a second detector
+   confirm it.
 2. For each face, cut a square crop about twice the detector's box, rotated so
    the eyes are level and resized to a fixed size, and run FaceMesh on it
    (refined: 478 points with the irises). A crop that finds nothing is tried
@@ -57,6 +62,52 @@ SIZE_MARGIN = 0.7
 #: runs otherwise, since only it finds small faces (einstein.jpg). The cost:
 #: a far smaller face behind such a portrait may be missed.
 CLOSE_UP_FRACTION = 0.15
+#: Side in pixels of the full-range detector's square input: the whole photo is
+#: letterboxed into it. The short-range detector's is 128.
+FULL_RANGE_INPUT = 192
+#: Width in pixels of the smallest face the full-range detector finds reliably in
+#: its input. Measured: faces pasted on a plain background are found from 10 px;
+#: the seated man in einstein.jpg from 14.4 px (and not at 13.4). The short-range
+#: detector needs about 13 px of its 128, so it never sees smaller faces than this.
+#: On the whole photo, faces narrower than 15/192 (1/13) of its longer side are
+#: out of reach: 80 px on einstein.jpg, 150 px at 1920x1080.
+FULL_RANGE_REACH = 15
+#: Every-face detection should find faces this wide (photo pixels), a face in a
+#: group photo. Large photos therefore get a tiled pass: the full-range detector
+#: on FULL_RANGE_INPUT-px tiles of a copy scaled by FULL_RANGE_REACH /
+#: TILED_MIN_FACE (0.31; smoothed, as the detector's own downscaling aliases),
+#: where such a face is FULL_RANGE_REACH px wide.
+TILED_MIN_FACE = 48
+#: Neighbouring tiles overlap by this many pixels of the scaled copy (a quarter
+#: tile, 154 photo px), so that a face up to that size lies whole in one tile:
+#: on photos up to 1920x1080 that is every face the whole-photo pass may miss.
+TILE_OVERLAP = 48
+#: At most this many tiles: each costs a full-range run (4.5 ms on one core,
+#: whatever its content). 1920x1080 takes 4 x 2 at the full scale; larger
+#: photos are scaled down further, so the smallest face they reach grows with
+#: them (135 px at 4032x3024, where the whole-photo pass reaches 315 px).
+MAX_TILES = 8
+#: A grid of fewer tiles is preferred if it keeps at least this fraction of the
+#: scale (smallest face 56 px instead of 48): 1280x720 takes 3 tiles, not 6.
+#: A one-tile grid would see what the whole-photo pass sees: so a photo is tiled
+#: only if its longer side exceeds FULL_RANGE_INPUT / (0.31 * 0.85) = 722 px.
+TILE_SCALE_SLACK = 0.85
+#: A tiled candidate is confirmed only if the detector is fairly sure of it, the
+#: mesh fitted around it lies where the detector's box is, and the short-range
+#: detector, run on the crop aligned with that mesh (the face is then half the
+#: crop: well within its reach), is sure of it too. Tiles show the detector
+#: buttons, hands, hair and lace that FaceMesh still fits a mesh to; the mesh's
+#: own detector passed those at 0.51-0.69, while the small real faces scored
+#: 0.84-0.95 (measured on tiles of the test photos at scales 0.25-1 and on
+#: crowds of 44-64 px faces pasted on them: 85 faces, 6 such false ones).
+TILED_MIN_SCORE = 0.6
+TILED_CROP_SCORE = 0.75
+#: Loose bounds on that mesh, relative to the detector box's side: its width
+#: (measured 0.68-1.26 on the small faces), the distance between its eye centres
+#: (0.29-0.57) and how far its centre is from the box's (at most 0.29).
+TILED_MESH_WIDTH = (0.6, 1.4)
+TILED_EYE_DISTANCE = (0.25, 0.6)
+TILED_MAX_SHIFT = 0.35
 
 _local = threading.local()
 
@@ -102,7 +153,9 @@ def detect_faces(image: NDArray[np.uint8], *, max_faces: int = 20) -> tuple[Face
     image : ndarray of shape (H, W, 3) and dtype uint8
         RGB photo, upright. It is not modified.
     max_faces : int, optional
-        At most this many faces are returned, the largest ones.
+        At most this many faces are returned, the largest ones. Small faces
+        that only the tiled pass finds are not looked for once this many are
+        found: ``max_faces=1`` costs no more on a large photo than before.
 
     Returns
     -------
@@ -125,7 +178,31 @@ def detect_faces(image: NDArray[np.uint8], *, max_faces: int = 20) -> tuple[Face
         return ()
     image = np.ascontiguousarray(image)
     found: list[tuple[float, Face]] = []  # (detector box area, face)
-    for detection in _detect(image):
+    detections = _detect(image)
+    _add_faces(image, detections, found, max_faces=max_faces, tiled=False)
+    if len(found) < max_faces:
+        # The faces that only the tiled pass finds are small: once max_faces
+        # are found (max_faces=1 for the largest face), it is not run.
+        known = [d.box for d in detections] + [f.box for _, f in found]
+        tiled = _detect_tiled(image, known)
+        _add_faces(image, tiled, found, max_faces=max_faces, tiled=True)
+    faces = sorted((f for _, f in found), key=lambda f: -f.box[2] * f.box[3])
+    return tuple(faces[:max_faces])
+
+
+def _add_faces(
+    image: NDArray[np.uint8],
+    detections: list[_Detection],
+    found: list[tuple[float, Face]],
+    *,
+    max_faces: int,
+    tiled: bool,
+) -> None:
+    """Fit a mesh to each detection, largest first, and add the new faces to ``found``.
+
+    A face from the tiled pass (``tiled``) must also pass :func:`_confirmed`.
+    """
+    for detection in detections:
         area = detection.box[2] * detection.box[3]
         if len(found) >= max_faces:
             # Detector boxes rank faces only roughly: keep meshing candidates
@@ -134,11 +211,11 @@ def detect_faces(image: NDArray[np.uint8], *, max_faces: int = 20) -> tuple[Face
             if area < SIZE_MARGIN * kth:
                 break
         face = _fit_mesh(image, detection)
-        if face is None or any(_iou(face.box, f.box) > MESH_IOU for _, f in found):
+        if face is None or (tiled and not _confirmed(image, face, detection)):
+            continue
+        if any(_iou(face.box, f.box) > MESH_IOU for _, f in found):
             continue
         found.append((area, face))
-    faces = sorted((f for _, f in found), key=lambda f: -f.box[2] * f.box[3])
-    return tuple(faces[:max_faces])
 
 
 def warm_up() -> None:
@@ -215,6 +292,112 @@ def _run_detector(graph: Any, image: NDArray[np.uint8]) -> list[_Detection]:
     return detections
 
 
+def _detect_tiled(
+    image: NDArray[np.uint8], known: list[tuple[float, float, float, float]]
+) -> list[_Detection]:
+    """Full-range detections on tiles of a downscaled copy, largest first.
+
+    Empty when the photo is small enough for the whole-photo pass (see
+    :data:`TILED_MIN_FACE`). Detections scoring below :data:`TILED_MIN_SCORE`,
+    and those that are a ``known`` box (or a part of it) or another tile's
+    detection of the same face, are left out.
+    """
+    height, width = image.shape[:2]
+    grid = _tile_grid(width, height)
+    if grid is None:
+        return []
+    (small_width, small_height), xs, ys = grid
+    small = _downscale(image, (small_width, small_height))
+    to_photo = (width / small_width, height / small_height)
+    graph = _graphs().full
+    found = []
+    for y in ys:
+        for x in xs:
+            tile = np.ascontiguousarray(small[y : y + FULL_RANGE_INPUT, x : x + FULL_RANGE_INPUT])
+            found += [
+                _to_photo(det, (x, y), to_photo)
+                for det in _run_detector(graph, tile)
+                if det.score >= TILED_MIN_SCORE
+            ]
+    found.sort(key=lambda d: -d.score)
+    boxes = list(known)
+    kept: list[_Detection] = []
+    for det in found:
+        if _is_new(det.box, boxes):
+            kept.append(det)
+            boxes.append(det.box)
+    kept.sort(key=lambda d: -d.box[2] * d.box[3])
+    return kept
+
+
+def _tile_grid(width: int, height: int) -> tuple[tuple[int, int], list[int], list[int]] | None:
+    """Size of the tiled pass's scaled copy and its tiles' origins; None if not needed."""
+    full = FULL_RANGE_REACH / TILED_MIN_FACE
+    grids = [  # (scale, number of tiles): each grid at the largest scale it covers
+        (min(full, _tiles_span(cols) / width, _tiles_span(rows) / height), cols * rows)
+        for cols in range(1, MAX_TILES + 1)
+        for rows in range(1, MAX_TILES // cols + 1)
+    ]
+    best = max(scale for scale, _ in grids)
+    scale, count = min(
+        ((scale, count) for scale, count in grids if scale >= TILE_SCALE_SLACK * best),
+        key=lambda grid: (grid[1], -grid[0]),
+    )
+    if count == 1:  # the whole-photo pass sees the photo at that scale already
+        return None
+    size = (max(1, math.floor(width * scale)), max(1, math.floor(height * scale)))
+    return size, _tile_origins(size[0]), _tile_origins(size[1])
+
+
+def _downscale(image: NDArray[np.uint8], size: tuple[int, int]) -> NDArray[np.uint8]:
+    """``image`` resized down to ``size`` (width, height) without aliasing, fast.
+
+    Halved by pixel averaging while at least twice too large, then bilinear:
+    INTER_AREA at a factor that is not an integer costs 7 ms on a 1920x1080
+    photo, this 1 ms.
+    """
+    while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:
+        height, width = image.shape[0] // 2, image.shape[1] // 2
+        image = cv2.resize(
+            image[: 2 * height, : 2 * width], (width, height), interpolation=cv2.INTER_AREA
+        )
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+
+
+def _tiles_span(count: int) -> int:
+    """Length covered by ``count`` overlapping tiles in a row."""
+    return count * (FULL_RANGE_INPUT - TILE_OVERLAP) + TILE_OVERLAP
+
+
+def _tile_origins(length: int) -> list[int]:
+    """Evenly spread tile origins along a side, overlapping by TILE_OVERLAP at least."""
+    if length <= FULL_RANGE_INPUT:
+        return [0]
+    count = math.ceil((length - TILE_OVERLAP) / (FULL_RANGE_INPUT - TILE_OVERLAP))
+    return [round(i * (length - FULL_RANGE_INPUT) / (count - 1)) for i in range(count)]
+
+
+def _to_photo(det: _Detection, origin: tuple[int, int], scale: tuple[float, float]) -> _Detection:
+    """A detection on a tile moved to the photo's pixels."""
+    (ox, oy), (sx, sy) = origin, scale
+    x, y, w, h = det.box
+    return _Detection(
+        box=((x + ox) * sx, (y + oy) * sy, w * sx, h * sy),
+        score=det.score,
+        right_eye=((det.right_eye[0] + ox) * sx, (det.right_eye[1] + oy) * sy),
+        left_eye=((det.left_eye[0] + ox) * sx, (det.left_eye[1] + oy) * sy),
+    )
+
+
+def _is_new(box: tuple[float, ...], known: list[tuple[float, float, float, float]]) -> bool:
+    """Whether ``box`` is neither one of ``known`` nor centred inside one."""
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    return all(
+        _iou(box, k) <= DETECTION_IOU and not (k[0] < cx < k[0] + k[2] and k[1] < cy < k[1] + k[3])
+        for k in known
+    )
+
+
 def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
@@ -244,6 +427,35 @@ def _fit_mesh(image: NDArray[np.uint8], detection: _Detection) -> Face | None:
     box = (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
     mesh.flags.writeable = False
     return Face(box=box, score=detection.score, mesh=mesh)
+
+
+def _confirmed(image: NDArray[np.uint8], face: Face, detection: _Detection) -> bool:
+    """Whether a tiled candidate's mesh and a second detector bear it out.
+
+    See :data:`TILED_CROP_SCORE` and :data:`TILED_MESH_WIDTH`.
+    """
+    x, y, w, h = detection.box
+    side = max(w, h)
+    fitted = _detection_from_mesh(face.mesh, face.score)
+    fx, fy, fw, fh = fitted.box
+    shift = math.hypot(fx + fw / 2 - x - w / 2, fy + fh / 2 - y - h / 2) / side
+    (rx, ry), (lx, ly) = fitted.right_eye, fitted.left_eye
+    eyes = math.hypot(lx - rx, ly - ry) / side
+    width = face.box[2] / side
+    if not (
+        TILED_MESH_WIDTH[0] <= width <= TILED_MESH_WIDTH[1]
+        and TILED_EYE_DISTANCE[0] <= eyes <= TILED_EYE_DISTANCE[1]
+        and shift <= TILED_MAX_SHIFT
+    ):
+        return False
+    crop = _crop(image, _crop_transform(fitted, CROP_SCALES[0]))
+    centre, near = CROP_SIZE / 2, CROP_SIZE / 6
+    return any(
+        det.score >= TILED_CROP_SCORE
+        and abs(det.box[0] + det.box[2] / 2 - centre) < near
+        and abs(det.box[1] + det.box[3] / 2 - centre) < near
+        for det in _run_detector(_graphs().short, crop)
+    )
 
 
 def _detection_from_mesh(mesh: NDArray[np.float32], score: float) -> _Detection:
@@ -286,12 +498,10 @@ def _crop_transform(detection: _Detection, scale: float) -> NDArray[np.float64]:
     return matrix
 
 
-def _mesh_on_crop(
-    image: NDArray[np.uint8], detection: _Detection, scale: float
-) -> NDArray[np.float32] | None:
-    matrix = _crop_transform(detection, scale)
+def _crop(image: NDArray[np.uint8], matrix: NDArray[np.float64]) -> NDArray[np.uint8]:
+    """The CROP_SIZE square crop that ``matrix`` (from :func:`_crop_transform`) maps to."""
     # Outside the photo the crop is black: a face cut by the border still fits.
-    crop = cv2.warpAffine(
+    return cv2.warpAffine(
         image,
         matrix,
         (CROP_SIZE, CROP_SIZE),
@@ -299,7 +509,13 @@ def _mesh_on_crop(
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=(0, 0, 0),
     )
-    result = _graphs().mesh.process(crop)
+
+
+def _mesh_on_crop(
+    image: NDArray[np.uint8], detection: _Detection, scale: float
+) -> NDArray[np.float32] | None:
+    matrix = _crop_transform(detection, scale)
+    result = _graphs().mesh.process(_crop(image, matrix))
     if not result.multi_face_landmarks:
         return None
     landmarks = result.multi_face_landmarks[0].landmark
