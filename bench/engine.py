@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -30,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from bench.common import verdict
+from bench.common import machine_line, verdict
 from webapp.vision import encode_jpeg, face_shape, load_image, warm_up
 
 FACES_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "faces"
@@ -70,20 +69,6 @@ def median_ms(function: Callable[[], Any], *, runs: int, warm: int = 3) -> float
         function()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
-
-
-def machine() -> str:
-    """CPU model and the cores this process may use."""
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{model}; {os.cpu_count()} cores, this process uses {usable}"
 
 
 def load_dlib() -> Callable[[NDArray[np.uint8]], list[Any]] | str:
@@ -128,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.all_cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
-    print(f"machine: {machine()}")
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"machine: {machine_line()}; this process uses {usable} core(s)")
     print(f"runs: median of {args.runs} after warm-up")
     started = time.perf_counter()
     warm_up()

@@ -14,17 +14,13 @@ from PIL import Image, ImageDraw
 from webapp.wire import dense as dense_wire
 
 from ..models import Job
+from ..overlay import GROUP_COLOURS
 from . import RemoteError, Request, Service, json_body
 
-#: One colour per part, on the page and in the PNG.
-PART_COLOURS = {
-    "face": (255, 221, 51),
-    "left_eyebrow": (255, 64, 255),
-    "right_eyebrow": (255, 160, 0),
-    "left_eye": (64, 128, 255),
-    "right_eye": (255, 48, 48),
-    "nose": (0, 200, 200),
-    "mouth": (40, 220, 60),
+#: One colour per part, on the page and in the PNG: the 88-point groups' colours.
+PART_COLOURS = {"face": GROUP_COLOURS["face_profile"]} | {
+    part: GROUP_COLOURS[part]
+    for part in ("left_eyebrow", "right_eyebrow", "left_eye", "right_eye", "nose", "mouth")
 }
 #: The sequences of each part, as field-name prefixes and whether the line closes on itself.
 SEQUENCES = {
