@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "webapp.core",
     "webapp.photos",
     "webapp.api",
+    "webapp.fusion",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +227,8 @@ REMOTE_SERVICES = {
     for kind, prefix in SERVICE_ENV_PREFIXES.items()
 }
 REMOTE_TIMEOUT = envfloat("REMOTE_TIMEOUT", 30.0)
+# The account id (`uin`) that fusion requests to a remote service carry; the appid if empty.
+FUSION_REMOTE_UIN = os.getenv("FUSION_REMOTE_UIN", "")
 
 # --- API ---------------------------------------------------------------------
 # How long an API request waits for its job before answering "busy".

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from webapp.api import dense as dense_api
+from webapp.api import fusion as fusion_api
+from webapp.api import idphoto as idphoto_api
 from webapp.api import views as api_views
 
 admin.site.site_header = "Likeness administration"
@@ -15,6 +17,9 @@ urlpatterns = [
     # The cloud services' own paths, so clients switch by changing the base URL.
     path("face/shape", api_views.face_shape, name="api-face-shape"),
     path("facepp/v1/face/thousandlandmark", dense_api.thousandlandmark, name="api-dense"),
+    path("fuseapi/face", fusion_api.fuse_face, name="api-fusion"),
+    path("idphoto/check", idphoto_api.check_photo, name="api-idphoto"),
+    path("fusion/", include("webapp.fusion.urls")),
     path("", include("webapp.photos.urls")),
 ]
 

@@ -26,9 +26,10 @@ class EngineWorker(SimpleWorker):
 
     def bootstrap(self, *args: object, **kwargs: object) -> None:
         super().bootstrap(*args, **kwargs)
-        from webapp import vision
+        from webapp.vision.idphoto import warm_up_idphoto
 
-        vision.warm_up()
+        # The face graphs (vision.warm_up), and the ID check's segmentation and pose.
+        warm_up_idphoto()
         logger.info("Worker %s: engine loaded", self.name)
 
     def run_maintenance_tasks(self) -> None:

@@ -15,7 +15,7 @@ class JobAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [
         "id", "share_key", "photo", "kind", "status", "source", "backend", "params", "result",
-        "error_code", "error_message", "overlay", "api_client", "attempts", "created_at",
+        "error_code", "error_message", "overlay", "result_image", "api_client", "attempts", "created_at",
         "started_at", "finished_at",
     ]
     exclude = ["owner_key"]

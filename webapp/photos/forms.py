@@ -87,3 +87,36 @@ class UploadForm(forms.Form):
         initial=0,
         widget=forms.RadioSelect,
     )
+
+
+def _spec_choices() -> list[tuple[str, str]]:
+    from webapp.vision.idphoto_specs import SPECS
+
+    return [("", "Seed thresholds (the cloud service's own rules, no specification)")] + [
+        (spec.name, f"{spec.title_en} · {spec.title}") for spec in SPECS.values()
+    ]
+
+
+class IdPhotoForm(forms.Form):
+    """An ID photo to check, and the specification to check it against (or none)."""
+
+    photo = PhotoField(label="Photo")
+    spec = forms.ChoiceField(
+        label="Check against", choices=_spec_choices, required=False, initial=""
+    )
+
+    def clean_photo(self) -> UploadedFile:
+        from webapp.vision.idphoto import MAX_SIDE
+
+        upload = self.cleaned_data["photo"]
+        width, height = upload.image_info.width, upload.image_info.height
+        if max(width, height) > MAX_SIDE:
+            raise forms.ValidationError(
+                f"This photo is {width}x{height} pixels; an ID photo may be at most {MAX_SIDE} "
+                "pixels a side. Make it smaller and upload it again.",
+                code="too_large_side",
+            )
+        return upload
+
+    def job_params(self) -> dict[str, object]:
+        return {"spec": self.cleaned_data["spec"] or None}

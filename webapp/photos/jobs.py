@@ -95,10 +95,14 @@ def _run(job: Job) -> None:
         )
     with timer("engine"):
         body = services.run(job.kind, job.backend, services.Request(str(job.id), image, raw, job.params))
+    service = services.SERVICES[job.kind]
+    if service.output and service.succeeded(body):
+        with timer("store"):
+            data, suffix, body = service.output(body)
+            job.result_image.save(f"result{suffix}", ContentFile(data), save=False)
     if job.source == Job.Source.WEB:
         with timer("clean"):
             _clean_photo(job.photo, image)
-        service = services.SERVICES[job.kind]
         if service.render and service.succeeded(body):
             with timer("overlay"):
                 png = service.render(image, body)

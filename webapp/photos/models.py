@@ -97,6 +97,10 @@ class Job(models.Model):
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
     overlay = models.FileField(upload_to=random_result_name, blank=True, max_length=200)
+    result_image = models.FileField(
+        upload_to=random_result_name, blank=True, max_length=200,
+        help_text="The service's result as an image (the fused photo); served only through views.",
+    )
     owner_key = models.CharField(max_length=64, blank=True, db_index=True)
     api_client = models.ForeignKey(
         "api.ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
@@ -163,7 +167,7 @@ class Job(models.Model):
         self.result = result
         self.status = self.Status.DONE
         self.finished_at = timezone.now()
-        self.save(update_fields=["result", "status", "finished_at", "overlay", "timings"])
+        self.save(update_fields=["result", "status", "finished_at", "overlay", "result_image", "timings"])
 
     def fail(self, code: str, **params: object) -> None:
         """End the job as failed with error `code` (a key of wire.codes.ERRORS)."""
@@ -208,14 +212,23 @@ class Job(models.Model):
         return bool(changed)
 
     def delete_with_files(self) -> None:
-        """Delete the job, its overlay and, when no other job uses it, its photo."""
+        """Delete the job, its result files and, when no other job uses it, its photo."""
         photo = self.photo
-        if self.overlay:
-            self.overlay.delete(save=False)
+        for field in (self.overlay, self.result_image):
+            if field:
+                field.delete(save=False)
         self.delete()
         if not photo.jobs.exists():
             photo.delete_files()
             photo.delete()
+
+    def take_result_image(self) -> bytes:
+        """Return the result image and delete its file: for answers that carry it, keeping no copy."""
+        with self.result_image.open("rb") as f:
+            data = f.read()
+        self.result_image.delete(save=False)
+        self.save(update_fields=["result_image"])
+        return data
 
     def new_share_key(self) -> None:
         """Replace the share key: the old link stops working."""

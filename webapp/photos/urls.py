@@ -2,22 +2,26 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import idphoto_views, views
 
 app_name = "photos"
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("upload", views.upload_photo, name="upload"),
+    path("idphoto/", idphoto_views.idphoto, name="idphoto"),
+    path("idphoto/upload", idphoto_views.check_photo, name="check_photo"),
     path("r/<uuid:job_id>/", views.result, name="result"),
     path("r/<uuid:job_id>/status", views.job_status, name="status"),
     path("r/<uuid:job_id>/photo.jpg", views.photo_file, name="photo"),
     path("r/<uuid:job_id>/overlay.png", views.overlay_file, name="overlay"),
     path("r/<uuid:job_id>/result.json", views.result_json, name="json"),
+    path("r/<uuid:job_id>/result-image", views.result_image, name="result_image"),
     path("r/<uuid:job_id>/delete", views.delete_result, name="delete"),
     path("r/<uuid:job_id>/revoke", views.revoke_share, name="revoke"),
     path("s/<str:share_key>/", views.shared, name="shared"),
     path("s/<str:share_key>/photo.jpg", views.photo_file, name="shared_photo"),
     path("s/<str:share_key>/overlay.png", views.overlay_file, name="shared_overlay"),
     path("s/<str:share_key>/result.json", views.result_json, name="shared_json"),
+    path("s/<str:share_key>/result-image", views.result_image, name="shared_result_image"),
 ]

@@ -88,11 +88,17 @@ def _render_result(request: HttpRequest, job: Job, *, owner: bool, share_url: st
         "owner": owner,
         "share_url": share_url,
         "base": base,
-        "result_json": json.dumps(job.result, indent=2) if job.result else "",
+        "result_json": json.dumps(_api_body(job), indent=2, ensure_ascii=False) if job.result else "",
         "service_template": service.template,
         **(service.context(job) if job.status == Job.Status.DONE else {}),
     }
     return render(request, "photos/result.html", context)
+
+
+def _api_body(job: Job) -> dict | None:
+    """Return the stored result as the API answers it (a page may keep more)."""
+    service = SERVICES[job.kind]
+    return service.api_body(job.result) if service.api_body and job.result else job.result
 
 
 @require_GET
@@ -118,11 +124,20 @@ def overlay_file(request: HttpRequest, job_id: str | None = None, share_key: str
 
 
 @require_GET
+def result_image(request: HttpRequest, job_id: str | None = None, share_key: str | None = None) -> FileResponse:
+    job = _get_job_for_owner(request, job_id) if job_id else _get_shared_job(share_key)
+    if not job.result_image:
+        raise Http404("No result image")
+    content_type = "image/png" if job.result_image.name.endswith(".png") else "image/jpeg"
+    return _private_file(job.result_image, content_type)
+
+
+@require_GET
 def result_json(request: HttpRequest, job_id: str | None = None, share_key: str | None = None) -> JsonResponse:
     job = _get_job_for_owner(request, job_id) if job_id else _get_shared_job(share_key)
     if job.result is None:
         raise Http404("No result yet")
-    response = JsonResponse(job.result, json_dumps_params={"indent": 2})
+    response = JsonResponse(_api_body(job), json_dumps_params={"indent": 2, "ensure_ascii": False})
     response["Content-Disposition"] = f'attachment; filename="likeness-{job.share_key[:8]}.json"'
     return response
 

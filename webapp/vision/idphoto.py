@@ -435,9 +435,7 @@ def _figures(
     background: scene.Background | None,
 ) -> dict[str, Any]:
     """Flatten the result and add the figures only rules read."""
-    figures = dict(result)
-    figures.update(result["head_pose"])
-    figures["head_height"] = round(result["head_chin_y"] - result["head_top"], 3)
+    figures = rule_figures(result)
     if spec is not None:
         figures["size_ok"] = spec.accepts_size(facts.width, facts.height)
         figures["dpi_ok"] = spec.dpi is None or (
@@ -450,6 +448,19 @@ def _figures(
                 float(np.linalg.norm(scene.lab_colour(colour.rgb) - lab)) <= colour.tolerance
                 for colour in spec.backgrounds
             )
+    return figures
+
+
+def rule_figures(detect_result: dict[str, Any]) -> dict[str, Any]:
+    """Return ``detect_result`` as the rules read it: head_pose's angles and head_height added.
+
+    The checks against a specification (``size_ok``...) are not among them.
+    """
+    figures = dict(detect_result)
+    if "head_pose" in detect_result:
+        figures.update(detect_result["head_pose"])
+    if "head_chin_y" in detect_result and "head_top" in detect_result:
+        figures["head_height"] = round(detect_result["head_chin_y"] - detect_result["head_top"], 3)
     return figures
 
 
@@ -470,5 +481,6 @@ __all__ = [
     "check_id_photo",
     "read_file_facts",
     "report_to_dict",
+    "rule_figures",
     "warm_up_idphoto",
 ]

@@ -497,6 +497,25 @@ def evaluate(figures: Mapping[str, Any], spec: IdPhotoSpec | None = None) -> tup
         The specification whose bands replace the seed's.
     """
     failed = []
+    for rule, limit in rule_limits(spec):
+        value = figures.get(rule.figure)
+        if value is None:
+            continue
+        if _fails(rule.op, value, limit):
+            failed.append(rule.code)
+    return tuple(failed)
+
+
+def rule_limits(spec: IdPhotoSpec | None = None) -> list[tuple[Rule, Any]]:
+    """Return the rules read under ``spec`` (or the seed's), each with the limit it applies.
+
+    Parameters
+    ----------
+    spec : IdPhotoSpec, optional
+        The specification whose bands replace the seed's; rules it leaves
+        unset, and ``spec_only`` rules without one, are not returned.
+    """
+    applied = []
     for rule in RULES:
         if rule.spec_only and spec is None:
             continue
@@ -509,12 +528,8 @@ def evaluate(figures: Mapping[str, Any], spec: IdPhotoSpec | None = None) -> tup
                 limit = rule.limit
             elif limit is None:
                 continue
-        value = figures.get(rule.figure)
-        if value is None:
-            continue
-        if _fails(rule.op, value, limit):
-            failed.append(rule.code)
-    return tuple(failed)
+        applied.append((rule, limit))
+    return applied
 
 
 def rule_table() -> list[dict[str, Any]]:

@@ -99,10 +99,28 @@ def reason_texts(reasons: tuple[str, ...] | list[str], *, english: bool = False)
     return [RULES_BY_CODE[r].en if english else RULES_BY_CODE[r].zh for r in reasons]
 
 
-def error_body(name: str, *, task_no: str | None = None) -> dict[str, Any]:
-    """Return the body for the error called ``name`` (a key of CODES)."""
+def reason_codes(texts: list[str]) -> list[str]:
+    """Return the rule codes of reason texts (Chinese or English); an unknown text stays as is."""
+    from webapp.vision.idphoto_rules import RULES
+
+    by_text = {text: rule.code for rule in RULES for text in (rule.zh, rule.en)}
+    return [by_text.get(text, text) for text in texts]
+
+
+def code_info(code: object) -> IdPhotoCode | None:
+    """Return the table's entry for a body's numeric code, or None."""
+    return next((c for c in CODES.values() if c.code == code), None)
+
+
+def error_body(name: str, *, task_no: str | None = None, detail: str = "") -> dict[str, Any]:
+    """Return the body for the error called ``name`` (a key of CODES).
+
+    ``detail``, when given, follows the seed's message after ": " (the seed's
+    "错误见具体描述": see the detailed description).
+    """
     error = CODES[name]
-    return {"code": error.code, "msg": error.msg, "taskNo": task_no or new_task_no(), "data": None}
+    msg = f"{error.msg}: {detail}" if detail else error.msg
+    return {"code": error.code, "msg": msg, "taskNo": task_no or new_task_no(), "data": None}
 
 
 def report_body(report: IdPhotoReport, *, task_no: str | None = None) -> dict[str, Any]:

@@ -48,6 +48,10 @@ class Service:
     context: Callable[[Job], dict[str, Any]]
     #: Draw the result over the photo as a PNG, or None.
     render: Callable[[np.ndarray, dict[str, Any]], bytes] | None = None
+    #: Split a successful body into the result image to keep (bytes, suffix) and the body to store.
+    output: Callable[[dict[str, Any]], tuple[bytes, str, dict[str, Any]]] | None = None
+    #: A stored body as the API answers it, when the page keeps more than the API shows.
+    api_body: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 def run(kind: str, backend: str, request: Request) -> dict[str, Any]:
@@ -72,9 +76,12 @@ def json_body(response: requests.Response) -> dict[str, Any]:
 
 
 def _registry() -> dict[str, Service]:
-    from . import dense, faceshape
+    from . import dense, faceshape, fusion, idphoto
 
-    return {service.kind: service for service in (faceshape.SERVICE, dense.SERVICE)}
+    return {
+        service.kind: service
+        for service in (faceshape.SERVICE, dense.SERVICE, fusion.SERVICE, idphoto.SERVICE)
+    }
 
 
 SERVICES: dict[str, Service] = _registry()

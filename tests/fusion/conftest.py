@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated(isolated: None) -> None:
+    """Media in a temporary folder, queues on the test Redis (see tests/conftest.py)."""
+
+
+@pytest.fixture
+def template(db):
+    from ..factories import make_fusion_template
+
+    return make_fusion_template()

@@ -1,0 +1,44 @@
+"""The ID-photo check page: upload a photo, choose a specification (the result page is shared)."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from webapp.vision.idphoto_specs import SPECS
+
+from .forms import IdPhotoForm
+from .jobs import create_job
+from .models import Job
+from .views import _owner_key
+
+
+@require_GET
+def idphoto(request: HttpRequest) -> HttpResponse:
+    return _page(request, IdPhotoForm())
+
+
+def _page(request: HttpRequest, form: IdPhotoForm, status: int = 200) -> HttpResponse:
+    recent = Job.objects.owned_by(_owner_key(request)).filter(kind=Job.Kind.ID_CHECK)[:10]
+    context = {"form": form, "specs": SPECS.values(), "recent": recent}
+    return render(request, "photos/idphoto.html", context, status=status)
+
+
+@require_POST
+def check_photo(request: HttpRequest) -> HttpResponse:
+    form = IdPhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    upload = form.cleaned_data["photo"]
+    job = create_job(
+        upload=upload.content,
+        suffix=PurePath(upload.name).suffix.lower(),
+        kind=Job.Kind.ID_CHECK,
+        params=form.job_params(),
+        source=Job.Source.WEB,
+        owner_key=_owner_key(request, create=True),
+    )
+    return redirect(job)

@@ -1,0 +1,341 @@
+"""The ID-photo check (`POST /idphoto/check`, the seed's format).
+
+The stored body is the seed's, plus one key, PAGE_KEY, with what only the
+result page needs: the failed rules' codes and what to draw. `api_body()`
+takes it off again, so API answers stay exactly the seed's. A remote
+service's body has no PAGE_KEY: the page then draws what `detect_result`
+says (lines, no bands) and finds the rules from the reasons' wording.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from webapp.wire import idphoto as wire
+
+from ..models import Job
+from . import RemoteError, Request, Service, json_body
+
+PAGE_KEY = "page"
+#: The spec checks rules read (`size_ok`...) and the detect_result figure each is about.
+SPEC_CHECK_FIGURES = {
+    "size_ok": "size_pix",
+    "dpi_ok": "dpi",
+    "format_ok": "photo_format",
+    "background_colour_ok": "background_color",
+}
+#: The layers of the drawing and the rules whose failure turns each red.
+LAYER_RULES = {
+    "background": (
+        "background_cluttered",
+        "background_gradient",
+        "wrong_background_colour",
+        "transparent_background",
+        "clothes_like_background",
+    ),
+    "face": ("face_too_small", "face_too_large", "face_too_left", "face_too_right"),
+    "eyes": ("face_too_high", "face_too_low"),
+    "head": (
+        "head_cut_off",
+        "head_too_small",
+        "head_too_large",
+        "head_top_too_close",
+        "head_top_too_far",
+    ),
+    "pose": ("head_tilted", "head_turned", "head_pitched"),
+    "shoulders": ("shoulders_uneven",),
+}
+LAYER_COLOURS = {
+    "bands": "#2ecc71",
+    "background": "#4aa3ff",
+    "face": "#ffd23f",
+    "eyes": "#ff7ad9",
+    "head": "#ff9f1c",
+    "pose": "#c77dff",
+    "shoulders": "#7df9ff",
+}
+#: The page's toggles: layer, English and Chinese label.
+LAYERS = (
+    ("bands", "Allowed bands", "允许范围"),
+    ("background", "Background measured", "背景区域"),
+    ("face", "Face box, width, centre", "脸部位置与宽度"),
+    ("eyes", "Eye line", "眼睛连线"),
+    ("head", "Head top, chin, sides", "头顶、下巴与头部两侧"),
+    ("pose", "Head pose axes", "头部姿态"),
+    ("shoulders", "Shoulders", "肩膀"),
+)
+OPS = {"min": "≥ {}", "max": "≤ {}", "abs_max": "|·| ≤ {}", "is": "≠ {}"}
+
+
+def _local(request: Request) -> dict[str, Any]:
+    from webapp.vision.idphoto import check_id_photo
+    from webapp.vision.idphoto_specs import UnknownSpecError
+
+    task_no = request.params.get("task_no")
+    try:
+        # The file as uploaded: its format, resolution, size and alpha are figures too.
+        report = check_id_photo(request.raw, spec=request.params.get("spec"))
+    except UnknownSpecError:
+        return wire.error_body("unknown_spec", task_no=task_no)
+    body = wire.report_body(report, task_no=task_no)
+    if report.drawing is not None:
+        body[PAGE_KEY] = {"reasons": list(report.reasons), "drawing": asdict(report.drawing)}
+    return body
+
+
+def api_body(body: dict[str, Any]) -> dict[str, Any]:
+    """Return a stored body as the API answers it: the seed's keys only."""
+    return {key: value for key, value in body.items() if key != PAGE_KEY}
+
+
+def _remote(request: Request) -> dict[str, Any]:
+    body = RemoteIdPhoto.from_settings().check(request.raw, spec=request.params.get("spec"))
+    if request.params.get("task_no"):
+        body["taskNo"] = request.params["task_no"]
+    return body
+
+
+class RemoteIdPhoto:
+    """A client of `POST /idphoto/check` at another service: another Likeness, or one like it."""
+
+    def __init__(
+        self, base_url: str, *, secret_id: str, secret_key: str, timeout: float = 30.0
+    ) -> None:
+        self.url = base_url.rstrip("/") + "/idphoto/check"
+        self.headers = {"X-Api-Key": secret_id, "X-Api-Secret": secret_key}
+        self.timeout = timeout
+
+    @classmethod
+    def from_settings(cls) -> RemoteIdPhoto:
+        remote = settings.REMOTE_SERVICES["id_check"]
+        return cls(
+            remote["URL"],
+            secret_id=remote["SECRET_ID"],
+            secret_key=remote["SECRET_KEY"],
+            timeout=settings.REMOTE_TIMEOUT,
+        )
+
+    def check(self, image: bytes, *, spec: str | None = None) -> dict[str, Any]:
+        """Send a photo (base64, form-encoded) and return the service's body, whatever its code."""
+        fields = {"base64": base64.b64encode(image).decode()}
+        if spec:
+            fields["spec"] = spec
+        try:
+            response = requests.post(
+                self.url, data=fields, headers=self.headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            raise RemoteError(f"cannot reach {self.url}: {type(exc).__name__}") from exc
+        body = json_body(response)
+        if not isinstance(body.get("code"), int) or "msg" not in body:
+            raise RemoteError(f"HTTP {response.status_code} with an unexpected body")
+        return body
+
+
+# --- The result page ---------------------------------------------------------------
+
+
+def _context(job: Job) -> dict[str, Any]:
+    from webapp.vision.idphoto_specs import SPECS
+
+    body = job.result or {}
+    data = body.get("data") or {}
+    page = body.get(PAGE_KEY) or {}
+    spec = SPECS.get(job.params.get("spec") or "")
+    reasons = page.get("reasons") or wire.reason_codes(data.get("reasons") or [])
+    rows = figure_rows(data.get("detect_result") or {}, spec, reasons)
+    info = wire.code_info(body.get("code"))
+    drawing = page.get("drawing") or _drawing_from_figures(data.get("detect_result") or {}, job)
+    return {
+        "checked": body.get("code") == 200,
+        "passed": bool(data.get("pass")),
+        "code": info,
+        "code_number": body.get("code"),
+        "code_msg": body.get("msg", ""),
+        "spec": spec,
+        "reasons": _reason_items(reasons, rows),
+        "rows": rows,
+        "svg": _svg(drawing, reasons, job) if drawing else None,
+        "colours": LAYER_COLOURS,
+        "layers": [(name, LAYER_COLOURS[name], en, zh) for name, en, zh in LAYERS],
+    }
+
+
+def figure_rows(
+    detect_result: dict[str, Any], spec: Any, reasons: list[str]
+) -> list[dict[str, Any]]:
+    """Return one row per figure: its value, and each rule reading it with its limit and verdict."""
+    from webapp.vision.idphoto import rule_figures
+    from webapp.vision.idphoto_rules import rule_limits
+
+    figures = rule_figures(detect_result)
+    names = [n for n in detect_result if n != "head_pose"]
+    names += [n for n in ("yaw_angle", "roll_angle", "pitch_angle", "head_height") if n in figures]
+    rows = {name: {"figure": name, "value": figures[name], "rules": []} for name in names}
+    for rule, limit in rule_limits(spec):
+        row = rows.get(SPEC_CHECK_FIGURES.get(rule.figure, rule.figure))
+        if row is None:
+            continue
+        row["rules"].append(
+            {
+                "code": rule.code,
+                "zh": rule.zh,
+                "en": rule.en,
+                "reading": rule.reading,
+                "limit": _limit_text(rule, limit, spec),
+                "failed": rule.code in reasons,
+            }
+        )
+    for row in rows.values():
+        row["label"] = (
+            f"head_pose.{row['figure']}" if row["figure"].endswith("_angle") else row["figure"]
+        )
+        row["shown"] = _value_text(row["value"])
+        row["unmeasured"] = row["value"] == -1 or row["value"] == [-1, -1, -1]
+        row["failed"] = any(r["failed"] for r in row["rules"])
+    return list(rows.values())
+
+
+def _reason_items(reasons: list[str], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each failed rule with its wording and the figure against its limit; unknown texts as is."""
+    found = {
+        r["code"]: {**r, "figure": row["label"], "shown": row["shown"]}
+        for row in rows
+        for r in row["rules"]
+    }
+    return [found.get(code) or {"code": code, "zh": code, "en": code} for code in reasons]
+
+
+def _limit_text(rule: Any, limit: Any, spec: Any) -> str:
+    if rule.op != "false":
+        return OPS[rule.op].format(_value_text(limit))
+    if rule.figure == "size_ok":
+        (w0, h0), top = spec.size_px, spec.size_px_max
+        return f"{w0} × {h0} px" + (f" – {top[0]} × {top[1]} px" if top else "")
+    if rule.figure == "dpi_ok":
+        return f"{spec.dpi} dpi"
+    if rule.figure == "format_ok":
+        return " / ".join(spec.formats)
+    return " / ".join(colour.name for colour in spec.backgrounds)
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_value_text(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _drawing_from_figures(detect_result: dict[str, Any], job: Job) -> dict[str, Any] | None:
+    """What a remote answer lets us draw: the measured lines, from detect_result's fractions."""
+    needed = (
+        "face_x_center",
+        "face_x_occupy",
+        "eyes_y_center",
+        "head_top",
+        "head_chin_y",
+        "nose_tip",
+    )
+    if not job.photo.width or any(name not in detect_result for name in needed):
+        return None
+    w, h, r = job.photo.width, job.photo.height, detect_result
+    centre, half = r["face_x_center"] * w, r["face_x_occupy"] * w / 2
+    return {
+        "width": w,
+        "height": h,
+        "face_left": centre - half,
+        "face_right": centre + half,
+        "eye_line_y": r["eyes_y_center"] * h,
+        "head_top_y": r["head_top"] * h,
+        "head_left_x": r.get("head_left", 0) * w,
+        "head_right_x": r.get("head_right", 1) * w,
+        "chin": (centre, r["head_chin_y"] * h),
+        "nose_tip": (r["nose_tip"][0] * w, r["nose_tip"][1] * h),
+        "bands": {},
+    }
+
+
+def _svg(d: dict[str, Any], reasons: list[str], job: Job) -> dict[str, Any]:
+    """Shapes for the SVG over the photo, in photo pixels, each layer marked when a rule failed."""
+    w, h = job.photo.width or d["width"], job.photo.height or d["height"]
+    bad = {layer for layer, codes in LAYER_RULES.items() if set(codes) & set(reasons)}
+    bands, face_box = d.get("bands", {}), d.get("face_box")
+    centre = (d["face_left"] + d["face_right"]) / 2
+    top, bottom = (
+        (face_box[1], face_box[1] + face_box[3]) if face_box else (d["eye_line_y"], d["chin"][1])
+    )
+    band_rects = []
+    for name, (low, high) in bands.items():
+        if name in ("eye_line", "head_top"):
+            band_rects.append((name, 0, low, w, high - low))
+        elif name == "face_centre":
+            band_rects.append((name, low, 0, high - low, h))
+        elif name == "face_width":  # where the face's sides may fall
+            band_rects.append((name, centre - high / 2, top, (high - low) / 2, bottom - top))
+            band_rects.append((name, centre + low / 2, top, (high - low) / 2, bottom - top))
+        elif name == "head_height":  # where the crown may be, given the chin
+            band_rects.append(
+                (
+                    name,
+                    d["head_left_x"],
+                    d["chin"][1] - high,
+                    d["head_right_x"] - d["head_left_x"],
+                    high - low,
+                )
+            )
+    band_rects = [(name, *(round(v, 1) for v in rect)) for name, *rect in band_rects]
+    return {
+        "width": w,
+        "height": h,
+        "stroke": round(max(1.0, w / 300), 1),
+        "bad": bad,
+        "d": d,
+        "centre": centre,
+        "face_top": top,
+        "face_bottom": bottom,
+        "bands": band_rects,
+        "background": _grid_rects(d, w, h),
+        "eyes_y": d["eye_line_y"],
+    }
+
+
+def _grid_rects(d: dict[str, Any], w: int, h: int) -> list[tuple[float, float, float, float]]:
+    """The background grid's runs of "1" cells as rectangles in photo pixels."""
+    grid = d.get("background_grid") or []
+    rects = []
+    for row, cells in enumerate(grid):
+        cw, ch = w / len(cells), h / len(grid)
+        start = None
+        for col, cell in enumerate(cells + "0"):
+            if cell == "1" and start is None:
+                start = col
+            elif cell != "1" and start is not None:
+                rects.append(
+                    (
+                        round(start * cw, 1),
+                        round(row * ch, 1),
+                        round((col - start) * cw, 1),
+                        round(ch, 1),
+                    )
+                )
+                start = None
+    return rects
+
+
+SERVICE = Service(
+    kind=Job.Kind.ID_CHECK,
+    local=_local,
+    remote=_remote,
+    succeeded=lambda body: body.get("code") == 200,
+    template="photos/results/id_check.html",
+    context=_context,
+    api_body=api_body,
+)
