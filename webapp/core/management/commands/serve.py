@@ -16,6 +16,12 @@ from django.core.management.base import BaseCommand, CommandParser
 from webapp.core.embedded import start_embedded_redis
 
 WORKER_CLASS = "webapp.core.worker.EngineWorker"
+# How long workers may take to finish their job, and gunicorn its requests, on Ctrl-C.
+STOP_SECONDS = 40
+
+
+def _start(command: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)
 
 
 class Command(BaseCommand):
@@ -26,9 +32,22 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=settings.WORKERS)
 
     def handle(self, *args: object, port: int, workers: int, **options: object) -> None:
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        # Ctrl-C reaches the whole process group. Every child runs in a session
+        # of its own, so that this process stops them in order: workers finish
+        # their job and the web server its requests, then Redis goes.
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
         redis = None
         if not os.environ.get("REDIS_URL"):
-            redis = start_embedded_redis(settings.EMBEDDED_REDIS_SOCKET, settings.DATA_DIR / "redis")
+            redis = start_embedded_redis(
+                settings.EMBEDDED_REDIS_SOCKET, settings.DATA_DIR / "redis", own_session=True
+            )
             self.stdout.write(f"Embedded Redis on {settings.EMBEDDED_REDIS_SOCKET}")
         self._ensure_admin(port)
         python = sys.executable
@@ -40,19 +59,13 @@ class Command(BaseCommand):
             "--workers", str(settings.WEB_CONCURRENCY),
             "--threads", "8",
             "--timeout", str(int(settings.API_WAIT_SECONDS) + 30),
+            "--graceful-timeout", str(STOP_SECONDS - 5),
+            "--no-control-socket",
             "--access-logfile", "-",
         ]
         children = {f"worker-{i}": worker_cmd for i in range(workers)} | {"web": web_cmd}
-        processes = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in children.items()}
+        processes = {name: _start(cmd) for name, cmd in children.items()}
         self.stdout.write(self.style.SUCCESS(f"Likeness is running on http://127.0.0.1:{port}/  (Ctrl-C stops it)"))
-        stopping = False
-
-        def stop(signum: int, frame: object) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
         try:
             while not stopping:
                 time.sleep(0.5)
@@ -60,17 +73,20 @@ class Command(BaseCommand):
                     if process.poll() is not None and not stopping:
                         # A worker that died (even on a photo that crashed the engine) is replaced.
                         self.stderr.write(f"{name} exited with {process.returncode}; restarting it")
-                        processes[name] = subprocess.Popen(children[name], cwd=settings.BASE_DIR)
+                        processes[name] = _start(children[name])
         finally:
             self.stdout.write("Stopping...")
             for process in processes.values():
                 if process.poll() is None:
                     process.terminate()
+            deadline = time.monotonic() + STOP_SECONDS
             for process in processes.values():
                 try:
-                    process.wait(timeout=15)
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    process.kill()
+                    # The whole session: gunicorn's own workers too.
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
             if redis is not None:
                 redis.stop()
             self.stdout.write("Stopped.")
