@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from webapp.core.fields import OrderedJSONField
+
 
 def _fernet() -> Fernet:
     # Secret keys must stay usable to verify HMAC signatures, so they are
@@ -83,7 +85,7 @@ class FaceToken(models.Model):
 
     token = models.CharField(max_length=64, unique=True, default=new_face_token, editable=False)
     api_client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="face_tokens")
-    face = models.JSONField(help_text="The face's landmark (every part) and face_rectangle.")
+    face = OrderedJSONField(help_text="The face's landmark (every part) and face_rectangle.")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
 

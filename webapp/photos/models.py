@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from webapp.core.fields import OrderedJSONField
 from webapp.wire.codes import error_message
 
 
@@ -93,7 +94,7 @@ class Job(models.Model):
     source = models.CharField(max_length=5, choices=Source.choices, default=Source.WEB)
     backend = models.CharField(max_length=10, default="local")
     params = models.JSONField(default=dict, blank=True)
-    result = models.JSONField(null=True, blank=True)
+    result = OrderedJSONField(null=True, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
     overlay = models.FileField(upload_to=random_result_name, blank=True, max_length=200)
