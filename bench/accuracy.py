@@ -69,9 +69,22 @@ def image_error(result: FaceShape, truth: NDArray[np.float64]) -> dict[str, Any]
     truth_box = _box(truth)
     best, best_iou = None, 0.0
     for face in result.faces:
-        points = np.array([p for group in ("face_profile", "left_eye", "right_eye", "left_eyebrow",
-                                           "right_eyebrow", "mouth", "nose")
-                           for p in getattr(face, group)], dtype=np.float64)
+        points = np.array(
+            [
+                p
+                for group in (
+                    "face_profile",
+                    "left_eye",
+                    "right_eye",
+                    "left_eyebrow",
+                    "right_eyebrow",
+                    "mouth",
+                    "nose",
+                )
+                for p in getattr(face, group)
+            ],
+            dtype=np.float64,
+        )
         iou = _iou(_box(points), truth_box)
         if iou > best_iou:
             best, best_iou = face, iou
@@ -140,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         worst = max(r["errors"], key=r["errors"].get)
         worst_error = 100 * r["errors"][worst]
         print(f"  {name:20s} {100 * r['error']:5.2f}%   worst {worst} {worst_error:.1f}%")
-    print(f"  {'mean':20s} {100 * report['mean_error']:5.2f}%   {verdict(100 * report['mean_error'], 4)}")
+    print(
+        f"  {'mean':20s} {100 * report['mean_error']:5.2f}%   {verdict(100 * report['mean_error'], 4)}"
+    )
     print(f"every annotated face found: {'yes' if report['all_found'] else 'NO'}")
     return 0 if report["all_found"] else 1
 

@@ -41,7 +41,11 @@ def _free_port() -> int:
 def _manage(env: dict[str, str], *args: str) -> str:
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
-        env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
@@ -68,7 +72,9 @@ def _worker_memory(serve_pid: int) -> dict[str, float]:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        ppid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+        ppid = int(
+            next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
+        )
         if "rqworker" in cmdline and ppid == serve_pid:
             for line in status.splitlines():
                 if line.startswith(("VmRSS:", "VmHWM:")):
@@ -81,7 +87,9 @@ def _ms(start: str, end: str) -> float:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() * 1000
 
 
-def _post(session: requests.Session, base: str, cred: dict[str, str], image: bytes) -> tuple[float, dict]:
+def _post(
+    session: requests.Session, base: str, cred: dict[str, str], image: bytes
+) -> tuple[float, dict]:
     start = time.perf_counter()
     response = session.post(
         f"{base}/face/shape",
@@ -97,15 +105,22 @@ def _post(session: requests.Session, base: str, cred: dict[str, str], image: byt
 def measure(photos: dict[str, bytes]) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="likeness-bench-") as data_dir:
         port = _free_port()
-        env = os.environ | {"DATA_DIR": data_dir, "PORT": str(port), "DEBUG": "False",
-                            "DEFAULT_RATE_LIMIT_PER_MINUTE": "100000"}
+        env = os.environ | {
+            "DATA_DIR": data_dir,
+            "PORT": str(port),
+            "DEBUG": "False",
+            "DEFAULT_RATE_LIMIT_PER_MINUTE": "100000",
+        }
         env.pop("REDIS_URL", None)
         env.pop("DATABASE_URL", None)
         _manage(env, "migrate", "--noinput", "-v0")
         cred = json.loads(_manage(env, "apiclient", "create", "bench"))
         serve = subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "serve", "--workers", "1"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"
         results: dict[str, dict[str, float]] = {}
@@ -150,7 +165,9 @@ def _pipeline(data_dir: str, ids: list[str]) -> dict[str, float]:
 
 
 def main() -> None:
-    print(f"== API and pipeline ({machine_line()}); medians of {RUNS} requests after {WARM_UP} warm-up")
+    print(
+        f"== API and pipeline ({machine_line()}); medians of {RUNS} requests after {WARM_UP} warm-up"
+    )
     photos = {
         "512x512, 1 face": photo_path("astronaut.png").read_bytes(),
     }
@@ -159,13 +176,19 @@ def main() -> None:
         if name == "memory":
             continue
         print(f"  {name}: API end-to-end {r['api_ms']:.1f} ms {verdict(r['api_ms'], 40)}")
-        print(f"  {name}: pipeline overhead (job created -> result stored, minus engine) "
-              f"{r['overhead_ms']:.1f} ms {verdict(r['overhead_ms'], 20)}")
-        print(f"  {name}: of which waiting in the queue {r['queued_ms']:.1f} ms; "
-              f"engine inside the worker {r['engine_in_worker_ms']:.1f} ms")
+        print(
+            f"  {name}: pipeline overhead (job created -> result stored, minus engine) "
+            f"{r['overhead_ms']:.1f} ms {verdict(r['overhead_ms'], 20)}"
+        )
+        print(
+            f"  {name}: of which waiting in the queue {r['queued_ms']:.1f} ms; "
+            f"engine inside the worker {r['engine_in_worker_ms']:.1f} ms"
+        )
     memory = results["memory"]
-    print(f"  worker memory: RSS {memory.get('VmRSS', float('nan')):.0f} MB, "
-          f"peak {memory.get('VmHWM', float('nan')):.0f} MB")
+    print(
+        f"  worker memory: RSS {memory.get('VmRSS', float('nan')):.0f} MB, "
+        f"peak {memory.get('VmHWM', float('nan')):.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -176,9 +176,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 60 * 60 * 24 * 30)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool(
-    "BEHIND_HTTPS_PROXY", "False"
-) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_HTTPS_PROXY", "False") else None
+)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("BEHIND_HTTPS_PROXY", "False")
 
 # --- Queue -----------------------------------------------------------------
@@ -214,7 +214,12 @@ RETENTION_HOURS = envint("RETENTION_HOURS", 24 * 7)
 # --- Services -----------------------------------------------------------------
 # Per service, `local` runs the engine in the worker; `remote` sends the photo to
 # <PREFIX>_REMOTE_URL (the cloud service or another Likeness) with its credentials.
-SERVICE_ENV_PREFIXES = {"face_shape": "FACE_SHAPE", "dense": "DENSE", "id_check": "IDPHOTO", "fusion": "FUSION"}
+SERVICE_ENV_PREFIXES = {
+    "face_shape": "FACE_SHAPE",
+    "dense": "DENSE",
+    "id_check": "IDPHOTO",
+    "fusion": "FUSION",
+}
 SERVICE_BACKENDS = {
     kind: envchoice(f"{prefix}_BACKEND", "local", ("local", "remote"))
     for kind, prefix in SERVICE_ENV_PREFIXES.items()

@@ -18,8 +18,10 @@ URL = "/facepp/v1/face/thousandlandmark"
 
 COUNTS = {
     "face": 145 + 64 + 64,
-    "left_eyebrow": 64, "right_eyebrow": 64,
-    "left_eye": 63 + 2, "right_eye": 63 + 2,
+    "left_eyebrow": 64,
+    "right_eyebrow": 64,
+    "left_eye": 63 + 2,
+    "right_eye": 63 + 2,
     "nose": 63 + 63 + 2 + 60,
     "mouth": 64 + 64,
 }
@@ -41,7 +43,9 @@ def post(data: dict, files: dict | None = None):
 
 
 def test_it_answers_every_part_with_its_names(keys, face_photo, with_worker):
-    response = with_worker(lambda: post({**keys, "return_landmark": "all"}, {"image_file": face_photo}))
+    response = with_worker(
+        lambda: post({**keys, "return_landmark": "all"}, {"image_file": face_photo})
+    )
     assert response.status_code == 200
     body = response.json()
     assert set(body) >= {"request_id", "time_used", "face"}
@@ -60,13 +64,19 @@ def test_it_answers_every_part_with_its_names(keys, face_photo, with_worker):
 
 
 def test_it_filters_parts_and_accepts_base64(keys, face_photo, with_worker):
-    data = {**keys, "return_landmark": "left_eye,mouth", "image_base64": base64.b64encode(face_photo).decode()}
+    data = {
+        **keys,
+        "return_landmark": "left_eye,mouth",
+        "image_base64": base64.b64encode(face_photo).decode(),
+    }
     body = with_worker(lambda: post(data)).json()
     assert set(body["face"]["landmark"]) == {"left_eye", "mouth"}
 
 
 def test_a_face_token_answers_again_without_a_photo(keys, face_photo, with_worker):
-    first = with_worker(lambda: post({**keys, "return_landmark": "all"}, {"image_file": face_photo})).json()
+    first = with_worker(
+        lambda: post({**keys, "return_landmark": "all"}, {"image_file": face_photo})
+    ).json()
     token = first["face"]["face_token"]
     jobs = Job.objects.count()
     again = post({**keys, "return_landmark": "nose", "face_token": token}).json()
@@ -80,7 +90,9 @@ def test_a_face_token_answers_again_without_a_photo(keys, face_photo, with_worke
 
 
 def test_no_face_is_an_empty_face(keys, with_worker):
-    body = with_worker(lambda: post({**keys, "return_landmark": "all"}, {"image_file": image_bytes((200, 200))})).json()
+    body = with_worker(
+        lambda: post({**keys, "return_landmark": "all"}, {"image_file": image_bytes((200, 200))})
+    ).json()
     assert body["face"] == {}
 
 
@@ -95,7 +107,15 @@ def test_no_face_is_an_empty_face(keys, with_worker):
         ({"face_token": "0" * 32}, 400, "INVALID_FACE_TOKEN: " + "0" * 32),
         ({"image_url": "http://127.0.0.1:9/a.jpg"}, 400, "INVALID_IMAGE_URL"),
     ],
-    ids=["no-key", "no-secret", "wrong-secret", "no-return", "bad-part", "bad-token", "private-url"],
+    ids=[
+        "no-key",
+        "no-secret",
+        "wrong-secret",
+        "no-return",
+        "bad-part",
+        "bad-token",
+        "private-url",
+    ],
 )
 def test_it_answers_the_seeds_errors(keys, change, status, message):
     data = {**keys, "return_landmark": "all"} | change

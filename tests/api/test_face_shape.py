@@ -62,8 +62,20 @@ def test_it_answers_in_the_seeds_format(credential, face_photo, with_worker, set
     assert not job.photo.file, "the API keeps no copy of the photo"
     assert not any((settings.MEDIA_ROOT / "photos").iterdir())
     (face,) = body["data"]["face_shape"]
-    assert list(face) == ["face_profile", "left_eye", "right_eye", "left_eyebrow", "right_eyebrow", "mouth", "nose"]
-    assert all(set(p) == {"x", "y"} and all(isinstance(v, int) for v in p.values()) for g in face.values() for p in g)
+    assert list(face) == [
+        "face_profile",
+        "left_eye",
+        "right_eye",
+        "left_eyebrow",
+        "right_eyebrow",
+        "mouth",
+        "nose",
+    ]
+    assert all(
+        set(p) == {"x", "y"} and all(isinstance(v, int) for v in p.values())
+        for g in face.values()
+        for p in g
+    )
 
 
 def test_it_gives_the_same_body_as_the_command_line(credential, face_photo, with_worker, tmp_path):
@@ -72,7 +84,9 @@ def test_it_gives_the_same_body_as_the_command_line(credential, face_photo, with
     path.write_bytes(face_photo)
     out = subprocess.run(
         [sys.executable, "-m", "webapp.vision", "faceshape", str(path), "--mode", "1"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     cli = json.loads(out.stdout.strip().splitlines()[0])
     assert cli["code"] == body["code"]
@@ -114,10 +128,16 @@ def test_it_accepts_json_with_a_url(credential, with_worker, image_server, setti
 def test_it_says_when_a_url_cannot_be_fetched(credential, image_server, settings):
     settings.URL_FETCH_ALLOW_PRIVATE = True
     for path, reason in [("/missing.png", "HTTP 404"), ("/", "text/html")]:
-        body = Client().post(
-            "/face/shape", json.dumps({"appid": credential["appid"], "url": image_server + path}),
-            content_type="application/json", headers={"Authorization": auth(credential)},
-        ).json()
+        body = (
+            Client()
+            .post(
+                "/face/shape",
+                json.dumps({"appid": credential["appid"], "url": image_server + path}),
+                content_type="application/json",
+                headers={"Authorization": auth(credential)},
+            )
+            .json()
+        )
         assert body["code"] == -1005
         assert reason in body["message"]
 
@@ -131,11 +151,21 @@ def test_it_never_fetches_private_addresses_by_default(credential):
     )
     assert response.json()["code"] == -1005
     assert "not a public one" in response.json()["message"]
-    for url in ("http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/a.png", "http://[::1]/a.png"):
-        body = Client().post(
-            "/face/shape", json.dumps({"appid": credential["appid"], "url": url}),
-            content_type="application/json", headers={"Authorization": auth(credential)},
-        ).json()
+    for url in (
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/a.png",
+        "http://[::1]/a.png",
+    ):
+        body = (
+            Client()
+            .post(
+                "/face/shape",
+                json.dumps({"appid": credential["appid"], "url": url}),
+                content_type="application/json",
+                headers={"Authorization": auth(credential)},
+            )
+            .json()
+        )
         assert body["code"] == -1005, url
 
 
@@ -152,11 +182,28 @@ def test_it_reports_no_face_with_code_1000(credential, with_worker):
         (lambda c: "not base64 at all!", -20002),
         (lambda c: base64.b64encode(b"x" * 20 + b"a=1&k=2").decode(), -20002),
         (lambda c: sign(c["appid"], c["secret_id"], "wrong-secret"), -20003),
-        (lambda c: sign(c["appid"], c["secret_id"], c["secret_key"], now=int(time.time()) - 7200, expires_in=60), -7),
+        (
+            lambda c: sign(
+                c["appid"],
+                c["secret_id"],
+                c["secret_key"],
+                now=int(time.time()) - 7200,
+                expires_in=60,
+            ),
+            -7,
+        ),
         (lambda c: sign("999", c["secret_id"], c["secret_key"]), -1),
         (lambda c: sign(c["appid"], "AKIDunknown", c["secret_key"]), -1),
     ],
-    ids=["missing", "not-base64", "missing-fields", "wrong-signature", "expired", "wrong-appid", "unknown-secret-id"],
+    ids=[
+        "missing",
+        "not-base64",
+        "missing-fields",
+        "wrong-signature",
+        "expired",
+        "wrong-appid",
+        "unknown-secret-id",
+    ],
 )
 def test_it_refuses_bad_signatures(credential, face_photo, make_header, code):
     header = make_header(credential)
@@ -172,13 +219,16 @@ def test_it_accepts_the_plain_text_keys_in_any_order(credential, face_photo, wit
     plain = f"k={credential['secret_id']}&e={now + 60}&a={credential['appid']}&r=42&t={now}&u=123".encode()
     digest = hmac.new(credential["secret_key"].encode(), plain, hashlib.sha1).digest()
     header = base64.b64encode(digest + plain).decode()
-    response = with_worker(lambda: post_image(credential, face_photo, headers={"Authorization": header}))
+    response = with_worker(
+        lambda: post_image(credential, face_photo, headers={"Authorization": header})
+    )
     assert response.json()["code"] == 0
 
 
 def test_body_appid_must_match_the_signature(credential, face_photo):
     response = Client().post(
-        "/face/shape", {"appid": "12345", "image": _file(face_photo)},
+        "/face/shape",
+        {"appid": "12345", "image": _file(face_photo)},
         headers={"Authorization": auth(credential)},
     )
     assert response.json()["code"] == -1
@@ -186,12 +236,16 @@ def test_body_appid_must_match_the_signature(credential, face_photo):
 
 def test_it_refuses_invalid_json(credential):
     response = Client().post(
-        "/face/shape", "{not json", content_type="application/json",
+        "/face/shape",
+        "{not json",
+        content_type="application/json",
         headers={"Authorization": auth(credential)},
     )
     assert response.status_code == 400
     assert response.json() == {
-        "code": -1009, "message": "The request body is not valid JSON.", "data": {"session_id": ""},
+        "code": -1009,
+        "message": "The request body is not valid JSON.",
+        "data": {"session_id": ""},
     }
 
 
@@ -212,11 +266,15 @@ def test_it_refuses_bad_images(credential, content, code, message):
 
 def test_it_asks_for_an_image(credential):
     response = Client().post(
-        "/face/shape", {"appid": credential["appid"], "mode": 0}, headers={"Authorization": auth(credential)}
+        "/face/shape",
+        {"appid": credential["appid"], "mode": 0},
+        headers={"Authorization": auth(credential)},
     )
     assert response.status_code == 400
     assert response.json()["code"] == -6
-    assert response.json()["message"] == "Send the photo as 'image' (multipart/form-data) or as 'url'."
+    assert (
+        response.json()["message"] == "Send the photo as 'image' (multipart/form-data) or as 'url'."
+    )
 
 
 def test_it_refuses_a_bad_mode(credential, face_photo):
@@ -227,8 +285,11 @@ def test_it_refuses_a_bad_mode(credential, face_photo):
 
 def test_it_refuses_a_body_over_the_limit(credential):
     response = Client().post(
-        "/face/shape", b"x" * 100, content_type="application/octet-stream",
-        headers={"Authorization": auth(credential)}, CONTENT_LENGTH=str(60 * 2**20),
+        "/face/shape",
+        b"x" * 100,
+        content_type="application/octet-stream",
+        headers={"Authorization": auth(credential)},
+        CONTENT_LENGTH=str(60 * 2**20),
     )
     assert response.status_code == 413
     assert response.json()["code"] == -3

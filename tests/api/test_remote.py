@@ -23,9 +23,13 @@ def credential() -> dict[str, str]:
     return client.credentials(secret_key)
 
 
-def test_remote_client_calls_this_apps_own_endpoint(live_server, credential, face_photo, with_worker):
+def test_remote_client_calls_this_apps_own_endpoint(
+    live_server, credential, face_photo, with_worker
+):
     remote = RemoteFaceShape(
-        live_server.url, appid=credential["appid"], secret_id=credential["secret_id"],
+        live_server.url,
+        appid=credential["appid"],
+        secret_id=credential["secret_id"],
         secret_key=credential["secret_key"],
     )
     body = with_worker(lambda: remote.face_shape(face_photo, mode=1))
@@ -37,13 +41,20 @@ def test_remote_client_calls_this_apps_own_endpoint(live_server, credential, fac
 def test_a_job_with_the_remote_backend_gets_the_remote_answer(
     live_server, credential, face_photo, with_worker, settings
 ):
-    settings.REMOTE_SERVICES = {"face_shape": {
-        "URL": live_server.url, "APPID": credential["appid"],
-        "SECRET_ID": credential["secret_id"], "SECRET_KEY": credential["secret_key"],
-    }}
+    settings.REMOTE_SERVICES = {
+        "face_shape": {
+            "URL": live_server.url,
+            "APPID": credential["appid"],
+            "SECRET_ID": credential["secret_id"],
+            "SECRET_KEY": credential["secret_key"],
+        }
+    }
     settings.SERVICE_BACKENDS = {"face_shape": "remote"}
     job = jobs.create_job(
-        upload=face_photo, suffix=".png", kind=Job.Kind.FACE_SHAPE, params={"mode": 0},
+        upload=face_photo,
+        suffix=".png",
+        kind=Job.Kind.FACE_SHAPE,
+        params={"mode": 0},
         source=Job.Source.WEB,
     )
     assert job.backend == "remote"
@@ -59,7 +70,9 @@ def test_a_job_with_the_remote_backend_gets_the_remote_answer(
 
 
 def test_remote_client_reports_an_unreachable_service(face_photo):
-    remote = RemoteFaceShape("http://127.0.0.1:9", appid="1", secret_id="a", secret_key="b", timeout=2)
+    remote = RemoteFaceShape(
+        "http://127.0.0.1:9", appid="1", secret_id="a", secret_key="b", timeout=2
+    )
     with pytest.raises(RemoteError, match="cannot reach"):
         remote.face_shape(face_photo)
 
@@ -74,14 +87,24 @@ def test_apiclient_command_prints_working_credentials(capsys):
     assert client.secret_key == printed["secret_key"]
 
 
-def test_a_dense_job_with_the_remote_backend(live_server, credential, face_photo, with_worker, settings):
-    settings.REMOTE_SERVICES = {"dense": {
-        "URL": live_server.url, "APPID": credential["appid"],
-        "SECRET_ID": credential["secret_id"], "SECRET_KEY": credential["secret_key"],
-    }}
+def test_a_dense_job_with_the_remote_backend(
+    live_server, credential, face_photo, with_worker, settings
+):
+    settings.REMOTE_SERVICES = {
+        "dense": {
+            "URL": live_server.url,
+            "APPID": credential["appid"],
+            "SECRET_ID": credential["secret_id"],
+            "SECRET_KEY": credential["secret_key"],
+        }
+    }
     settings.SERVICE_BACKENDS = {"dense": "remote"}
     job = jobs.create_job(
-        upload=face_photo, suffix=".png", kind=Job.Kind.DENSE, params={}, source=Job.Source.WEB,
+        upload=face_photo,
+        suffix=".png",
+        kind=Job.Kind.DENSE,
+        params={},
+        source=Job.Source.WEB,
     )
     assert job.backend == "remote"
     django_rq.get_queue("default").empty()

@@ -53,13 +53,23 @@ def test_it_serves_the_site_and_the_api_then_stops_everything(tmp_path):
     env.pop("DATABASE_URL", None)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
-    cred = json.loads(subprocess.run(
-        [*manage, "apiclient", "create", "test"], env=env, check=True, capture_output=True, text=True
-    ).stdout)
+    cred = json.loads(
+        subprocess.run(
+            [*manage, "apiclient", "create", "test"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     # A process group of its own, as a terminal gives a foreground command.
     serve = subprocess.Popen(
-        [*manage, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        text=True, start_new_session=True,
+        [*manage, "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"

@@ -10,8 +10,13 @@ from ..conftest import DATA
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LAUNCH_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +40,9 @@ def browser_session():
     return run
 
 
-def test_a_person_uploads_a_photo_and_shares_the_result(live_server, with_worker, browser_session, tmp_path):
+def test_a_person_uploads_a_photo_and_shares_the_result(
+    live_server, with_worker, browser_session, tmp_path
+):
     def visit(browser):
         page = browser.new_page(viewport={"width": 1200, "height": 1000})
         page.goto(live_server.url + "/")
@@ -63,10 +70,18 @@ def test_a_person_uploads_a_photo_and_shares_the_result(live_server, with_worker
         page.wait_for_url(live_server.url + "/")
         other.goto(share_url)
         gone = other.locator("h1").inner_text()
-        return circles, hidden_mouths, shared_circles, shared_delete_buttons, gone, full_view, zoomed_view
+        return (
+            circles,
+            hidden_mouths,
+            shared_circles,
+            shared_delete_buttons,
+            gone,
+            full_view,
+            zoomed_view,
+        )
 
-    circles, hidden_mouths, shared_circles, shared_delete_buttons, gone, full_view, zoomed_view = with_worker(
-        lambda: browser_session(visit), timeout=120
+    circles, hidden_mouths, shared_circles, shared_delete_buttons, gone, full_view, zoomed_view = (
+        with_worker(lambda: browser_session(visit), timeout=120)
     )
     assert circles == 2 * 88
     assert hidden_mouths == 2

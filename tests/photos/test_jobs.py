@@ -44,7 +44,10 @@ def test_a_worker_survives_a_job_that_breaks(face_photo, run_worker):
     healthy.refresh_from_db()
     assert broken.status == Job.Status.FAILED
     assert broken.error_code == "internal"
-    assert broken.error_message == "The photo could not be processed because of an internal error; try again."
+    assert (
+        broken.error_message
+        == "The photo could not be processed because of an internal error; try again."
+    )
     assert healthy.status == Job.Status.DONE
 
 

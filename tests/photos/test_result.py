@@ -9,7 +9,10 @@ from webapp.photos.models import Job, Photo
 
 @pytest.fixture
 def done_job(client, face_photo, run_worker) -> Job:
-    client.post("/upload", {"photo": SimpleUploadedFile("me.png", face_photo), "mode": 0, "kind": "face_shape"})
+    client.post(
+        "/upload",
+        {"photo": SimpleUploadedFile("me.png", face_photo), "mode": 0, "kind": "face_shape"},
+    )
     run_worker()
     job = Job.objects.get()
     assert job.status == Job.Status.DONE
@@ -31,7 +34,11 @@ def test_it_checks_ownership(done_job):
 def test_it_reports_status_as_json(client, done_job):
     data = client.get(f"/r/{done_job.id}/status").json()
     assert data == {
-        "id": str(done_job.id), "status": "done", "error_code": "", "error_message": "", "finished": True,
+        "id": str(done_job.id),
+        "status": "done",
+        "error_code": "",
+        "error_message": "",
+        "finished": True,
     }
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import html
 import io
 import os
-import zlib
 import struct
+import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,7 +15,9 @@ from webapp.photos.models import Job, Photo
 from ..conftest import DATA, image_bytes
 
 
-def upload(client, content: bytes, name: str = "photo.png", mode: int = 0, kind: str = "face_shape"):
+def upload(
+    client, content: bytes, name: str = "photo.png", mode: int = 0, kind: str = "face_shape"
+):
     return client.post(
         "/upload", {"photo": SimpleUploadedFile(name, content), "mode": mode, "kind": kind}
     )
@@ -25,14 +27,23 @@ def png_header(width: int, height: int) -> bytes:
     """A PNG whose header claims width x height, with one tiny compressed row of data."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.django_db
-def test_it_stores_the_photo_and_enqueues_one_job(client, face_photo, django_capture_on_commit_callbacks):
+def test_it_stores_the_photo_and_enqueues_one_job(
+    client, face_photo, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         response = upload(client, face_photo)
     job = Job.objects.get()
@@ -61,8 +72,13 @@ def test_it_runs_the_job_and_shows_the_points(client, face_photo, run_worker):
     faces = job.result["data"]["face_shape"]
     assert len(faces) == 1
     assert {g: len(p) for g, p in faces[0].items()} == {
-        "face_profile": 21, "left_eye": 8, "right_eye": 8, "left_eyebrow": 8,
-        "right_eyebrow": 8, "mouth": 22, "nose": 13,
+        "face_profile": 21,
+        "left_eye": 8,
+        "right_eye": 8,
+        "left_eyebrow": 8,
+        "right_eyebrow": 8,
+        "mouth": 22,
+        "nose": 13,
     }
     page = client.get(job.get_absolute_url()).content.decode()
     assert page.count("<circle") == 88
@@ -142,7 +158,11 @@ def test_it_says_when_there_is_no_face(client, run_worker):
     [
         (b"", "empty.jpg", "The submitted file is empty."),
         (os.urandom(4096), "noise.jpg", "The file is not an image."),
-        (image_bytes(fmt="PNG"), "renamed.jpg", "This file is a PNG image but its name ends in '.jpg'."),
+        (
+            image_bytes(fmt="PNG"),
+            "renamed.jpg",
+            "This file is a PNG image but its name ends in '.jpg'.",
+        ),
         (png_header(20000, 20000), "bomb.png", "The image is too large (20000x20000)"),
         (image_bytes((1, 1)), "dot.png", "The image is too small (1x1)"),
         (image_bytes(fmt="GIF"), "still.gif", "GIF images are not supported."),
@@ -162,7 +182,9 @@ def test_it_refuses_a_50_mb_file(client):
     big = b"\xff\xd8\xff\xe0" + os.urandom(50 * 2**20)
     response = upload(client, big, name="big.jpg")
     assert response.status_code == 400
-    assert "The image is too large (50.0 MB); the limit is 10.0 MB." in html.unescape(response.content.decode())
+    assert "The image is too large (50.0 MB); the limit is 10.0 MB." in html.unescape(
+        response.content.decode()
+    )
     assert not Photo.objects.exists()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ from webapp.vision import load_image
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _photo(name: str) -> NDArray[np.uint8]:
     path = DATA / name
     if path.suffix == ".ppm":  # the engine refuses PPM; the ground-truth set has one

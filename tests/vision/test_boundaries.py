@@ -33,9 +33,7 @@ def test_engine_never_imports_django_or_the_web_app():
     for path in _engine_files():
         for name in _imports(path):
             top = name.split(".")[0]
-            if top == "django" or (
-                top == "webapp" and not name.startswith(ALLOWED_WEBAPP)
-            ):
+            if top == "django" or (top == "webapp" and not name.startswith(ALLOWED_WEBAPP)):
                 offenders.append(f"{path.relative_to(ENGINE)}: {name}")
     assert offenders == []
 
@@ -55,7 +53,10 @@ def test_importing_the_engine_loads_neither_mediapipe_nor_django():
         "print(sorted(m for m in ('mediapipe', 'django') if m in sys.modules))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         cwd=ENGINE.parents[1],
     )
     assert out.stdout.strip() == "[]"

@@ -79,7 +79,12 @@ def test_order_follows_the_seed(astronaut):
     assert f.left_eye[1][0] < f.left_eye[2][0] < f.left_eye[3][0]
     assert f.right_eye[1][0] > f.right_eye[2][0] > f.right_eye[3][0]
     # Eyebrows: 0 outer end, 4 inner end, above the eyes; 5-7 upper edge above 1-3.
-    brows_x = [f.left_eyebrow[0][0], f.left_eyebrow[4][0], f.right_eyebrow[4][0], f.right_eyebrow[0][0]]
+    brows_x = [
+        f.left_eyebrow[0][0],
+        f.left_eyebrow[4][0],
+        f.right_eyebrow[4][0],
+        f.right_eyebrow[0][0],
+    ]
     assert brows_x == sorted(brows_x)
     for brow, eye in ((f.left_eyebrow, f.left_eye), (f.right_eyebrow, f.right_eye)):
         assert max(y for _, y in brow) < min(y for _, y in eye)

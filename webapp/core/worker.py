@@ -44,4 +44,8 @@ class EngineWorker(SimpleWorker):
             logger.exception("Maintenance failed")
             return
         if recovered or purged:
-            logger.info("Maintenance: %d stale jobs recovered, %d expired results deleted", recovered, purged)
+            logger.info(
+                "Maintenance: %d stale jobs recovered, %d expired results deleted",
+                recovered,
+                purged,
+            )

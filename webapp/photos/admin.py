@@ -9,14 +9,38 @@ from .models import Job, Photo
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "status", "source", "error_code", "api_client", "created_at", "run_time"]
+    list_display = [
+        "id",
+        "kind",
+        "status",
+        "source",
+        "error_code",
+        "api_client",
+        "created_at",
+        "run_time",
+    ]
     list_filter = ["status", "kind", "source", "error_code"]
     search_fields = ["id", "error_code"]
     date_hierarchy = "created_at"
     readonly_fields = [
-        "id", "share_key", "photo", "kind", "status", "source", "backend", "params", "result",
-        "error_code", "error_message", "overlay", "result_image", "api_client", "attempts", "created_at",
-        "started_at", "finished_at",
+        "id",
+        "share_key",
+        "photo",
+        "kind",
+        "status",
+        "source",
+        "backend",
+        "params",
+        "result",
+        "error_code",
+        "error_message",
+        "overlay",
+        "result_image",
+        "api_client",
+        "attempts",
+        "created_at",
+        "started_at",
+        "finished_at",
     ]
     exclude = ["owner_key"]
     actions = ["delete_with_files"]

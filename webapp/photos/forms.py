@@ -36,7 +36,9 @@ class PhotoField(forms.FileField):
         if upload is None:
             return None
         if upload.size > settings.MAX_UPLOAD_MB * 2**20:
-            raise self._error("too_large_bytes", size=upload.size, limit=settings.MAX_UPLOAD_MB * 2**20)
+            raise self._error(
+                "too_large_bytes", size=upload.size, limit=settings.MAX_UPLOAD_MB * 2**20
+            )
         content = upload.read()
         upload.seek(0)
         try:
@@ -68,8 +70,14 @@ class UploadForm(forms.Form):
     kind = forms.ChoiceField(
         label="What to find",
         choices=[
-            ("face_shape", "88 points: eyebrows, eyes, nose, mouth and face outline, for every face"),
-            ("dense", "Dense: about a thousand named points of the largest face, hairline included"),
+            (
+                "face_shape",
+                "88 points: eyebrows, eyes, nose, mouth and face outline, for every face",
+            ),
+            (
+                "dense",
+                "Dense: about a thousand named points of the largest face, hairline included",
+            ),
         ],
         initial="face_shape",
         widget=forms.RadioSelect,
@@ -80,6 +88,7 @@ class UploadForm(forms.Form):
         if self.cleaned_data["kind"] == "face_shape":
             return {"mode": self.cleaned_data["mode"]}
         return {}
+
     mode = forms.TypedChoiceField(
         label="Faces (88 points)",
         choices=[(0, "Every face"), (1, "The largest face only")],

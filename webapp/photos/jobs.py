@@ -19,7 +19,7 @@ from webapp import vision
 from webapp.core import queue
 from webapp.core.models import SiteSettings
 
-from . import overlay, services
+from . import services
 from .models import Job, Photo
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,9 @@ def _run(job: Job) -> None:
             min_side=settings.MIN_IMAGE_SIDE,
         )
     with timer("engine"):
-        body = services.run(job.kind, job.backend, services.Request(str(job.id), image, raw, job.params))
+        body = services.run(
+            job.kind, job.backend, services.Request(str(job.id), image, raw, job.params)
+        )
     service = services.SERVICES[job.kind]
     if service.output and service.succeeded(body):
         with timer("store"):

@@ -99,7 +99,9 @@ class Job(models.Model):
     error_message = models.TextField(blank=True)
     overlay = models.FileField(upload_to=random_result_name, blank=True, max_length=200)
     result_image = models.FileField(
-        upload_to=random_result_name, blank=True, max_length=200,
+        upload_to=random_result_name,
+        blank=True,
+        max_length=200,
         help_text="The service's result as an image (the fused photo); served only through views.",
     )
     owner_key = models.CharField(max_length=64, blank=True, db_index=True)
@@ -168,7 +170,9 @@ class Job(models.Model):
         self.result = result
         self.status = self.Status.DONE
         self.finished_at = timezone.now()
-        self.save(update_fields=["result", "status", "finished_at", "overlay", "result_image", "timings"])
+        self.save(
+            update_fields=["result", "status", "finished_at", "overlay", "result_image", "timings"]
+        )
 
     def fail(self, code: str, **params: object) -> None:
         """End the job as failed with error `code` (a key of wire.codes.ERRORS)."""

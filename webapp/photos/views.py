@@ -27,7 +27,9 @@ def _owner_key(request: HttpRequest, *, create: bool = False) -> str:
 
 def _get_job_for_owner(request: HttpRequest, job_id: str) -> Job:
     """Return the visitor's job; 404 for anyone else's, so it never reveals that it exists."""
-    job = Job.objects.owned_by(_owner_key(request)).select_related("photo").filter(pk=job_id).first()
+    job = (
+        Job.objects.owned_by(_owner_key(request)).select_related("photo").filter(pk=job_id).first()
+    )
     if job is None:
         raise Http404("No such result")
     job.recover_if_stale()
@@ -80,15 +82,23 @@ def shared(request: HttpRequest, share_key: str) -> HttpResponse:
     return _render_result(request, _get_shared_job(share_key), owner=False)
 
 
-def _render_result(request: HttpRequest, job: Job, *, owner: bool, share_url: str = "") -> HttpResponse:
-    base = reverse("photos:result", args=[job.id]) if owner else reverse("photos:shared", args=[job.share_key])
+def _render_result(
+    request: HttpRequest, job: Job, *, owner: bool, share_url: str = ""
+) -> HttpResponse:
+    base = (
+        reverse("photos:result", args=[job.id])
+        if owner
+        else reverse("photos:shared", args=[job.share_key])
+    )
     service = SERVICES[job.kind]
     context = {
         "job": job,
         "owner": owner,
         "share_url": share_url,
         "base": base,
-        "result_json": json.dumps(_api_body(job), indent=2, ensure_ascii=False) if job.result else "",
+        "result_json": json.dumps(_api_body(job), indent=2, ensure_ascii=False)
+        if job.result
+        else "",
         "service_template": service.template,
         **(service.context(job) if job.status == Job.Status.DONE else {}),
     }
@@ -107,7 +117,9 @@ def job_status(request: HttpRequest, job_id: str) -> JsonResponse:
 
 
 @require_GET
-def photo_file(request: HttpRequest, job_id: str | None = None, share_key: str | None = None) -> FileResponse:
+def photo_file(
+    request: HttpRequest, job_id: str | None = None, share_key: str | None = None
+) -> FileResponse:
     job = _get_job_for_owner(request, job_id) if job_id else _get_shared_job(share_key)
     if not job.photo.cleaned:
         # Until the worker has stripped its metadata, the upload is never served.
@@ -116,7 +128,9 @@ def photo_file(request: HttpRequest, job_id: str | None = None, share_key: str |
 
 
 @require_GET
-def overlay_file(request: HttpRequest, job_id: str | None = None, share_key: str | None = None) -> FileResponse:
+def overlay_file(
+    request: HttpRequest, job_id: str | None = None, share_key: str | None = None
+) -> FileResponse:
     job = _get_job_for_owner(request, job_id) if job_id else _get_shared_job(share_key)
     if not job.overlay:
         raise Http404("No overlay")
@@ -124,7 +138,9 @@ def overlay_file(request: HttpRequest, job_id: str | None = None, share_key: str
 
 
 @require_GET
-def result_image(request: HttpRequest, job_id: str | None = None, share_key: str | None = None) -> FileResponse:
+def result_image(
+    request: HttpRequest, job_id: str | None = None, share_key: str | None = None
+) -> FileResponse:
     job = _get_job_for_owner(request, job_id) if job_id else _get_shared_job(share_key)
     if not job.result_image:
         raise Http404("No result image")
@@ -133,7 +149,9 @@ def result_image(request: HttpRequest, job_id: str | None = None, share_key: str
 
 
 @require_GET
-def result_json(request: HttpRequest, job_id: str | None = None, share_key: str | None = None) -> JsonResponse:
+def result_json(
+    request: HttpRequest, job_id: str | None = None, share_key: str | None = None
+) -> JsonResponse:
     job = _get_job_for_owner(request, job_id) if job_id else _get_shared_job(share_key)
     if job.result is None:
         raise Http404("No result yet")
@@ -160,7 +178,9 @@ def _private_file(field: object, content_type: str, download: str = "") -> FileR
         handle = field.open("rb")
     except FileNotFoundError as exc:
         raise Http404("File gone") from exc
-    response = FileResponse(handle, content_type=content_type, as_attachment=bool(download), filename=download)
+    response = FileResponse(
+        handle, content_type=content_type, as_attachment=bool(download), filename=download
+    )
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -34,7 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     dense = commands.add_parser("dense", help="the dense landmarks of the largest face, as JSON")
     dense.add_argument("images", nargs="+", metavar="IMAGE")
     dense.add_argument("--parts", default="all", help="all, or a comma-separated list of parts")
-    idcheck = commands.add_parser("idcheck", help="check ID photos against the seed's rules or a spec")
+    idcheck = commands.add_parser(
+        "idcheck", help="check ID photos against the seed's rules or a spec"
+    )
     idcheck.add_argument("images", nargs="+", metavar="IMAGE")
     idcheck.add_argument("--spec", default=None, help="a specification name, e.g. cn_id_card")
     fuse = commands.add_parser("fuse", help="fuse the user's face into a template photo")

@@ -175,9 +175,7 @@ def _shape_points(mesh: NDArray[np.float32], *, width: int, height: int) -> Face
     }
     limit = np.array([width - 1, height - 1])
     as_points = {
-        name: tuple(
-            (int(x), int(y)) for x, y in np.clip(np.rint(points), 0, limit).astype(int)
-        )
+        name: tuple((int(x), int(y)) for x, y in np.clip(np.rint(points), 0, limit).astype(int))
         for name, points in groups.items()
     }
     return FaceShapePoints(**as_points)

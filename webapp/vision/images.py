@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageFile
 
 from .errors import ImageError, check_image
 
@@ -229,9 +229,7 @@ def _check_size(size: int, max_bytes: int) -> None:
         raise ImageError("too_large_bytes", size=size, limit=max_bytes)
 
 
-def _probe(
-    data: bytes, *, max_pixels: int, min_side: int
-) -> tuple[ImageInfo, ImageFile.ImageFile]:
+def _probe(data: bytes, *, max_pixels: int, min_side: int) -> tuple[ImageInfo, ImageFile.ImageFile]:
     """Return the header's facts and the opened (not decoded) Pillow image."""
     fmt = _sniff(data)
     if fmt is None:

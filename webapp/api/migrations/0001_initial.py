@@ -2,49 +2,100 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+from django.db import migrations, models
+
 import webapp.api.models
 import webapp.core.fields
-from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ApiClient',
+            name="ApiClient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('appid', models.CharField(default=webapp.api.models.new_appid, editable=False, max_length=20, unique=True)),
-                ('secret_id', models.CharField(default=webapp.api.models.new_secret_id, editable=False, max_length=64, unique=True)),
-                ('secret_key_encrypted', models.TextField(editable=False)),
-                ('rate_limit_per_minute', models.PositiveIntegerField(default=webapp.api.models.default_rate_limit, help_text='Requests a minute this credential may make; more are refused with code -2011.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "appid",
+                    models.CharField(
+                        default=webapp.api.models.new_appid,
+                        editable=False,
+                        max_length=20,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "secret_id",
+                    models.CharField(
+                        default=webapp.api.models.new_secret_id,
+                        editable=False,
+                        max_length=64,
+                        unique=True,
+                    ),
+                ),
+                ("secret_key_encrypted", models.TextField(editable=False)),
+                (
+                    "rate_limit_per_minute",
+                    models.PositiveIntegerField(
+                        default=webapp.api.models.default_rate_limit,
+                        help_text="Requests a minute this credential may make; more are refused with code -2011.",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'API credential',
-                'ordering': ['name'],
+                "verbose_name": "API credential",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='FaceToken',
+            name="FaceToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(default=webapp.api.models.new_face_token, editable=False, max_length=64, unique=True)),
-                ('face', webapp.core.fields.OrderedJSONField(help_text="The face's landmark (every part) and face_rectangle.")),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('api_client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='face_tokens', to='api.apiclient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "token",
+                    models.CharField(
+                        default=webapp.api.models.new_face_token,
+                        editable=False,
+                        max_length=64,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "face",
+                    webapp.core.fields.OrderedJSONField(
+                        help_text="The face's landmark (every part) and face_rectangle."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                (
+                    "api_client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="face_tokens",
+                        to="api.apiclient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
     ]

@@ -3,60 +3,198 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import webapp.fusion.models
 from django.db import migrations, models
+
+import webapp.fusion.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('api', '0001_initial'),
+        ("api", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FusionProject',
+            name="FusionProject",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('project_id', models.CharField(help_text='What API clients send as project_id.', max_length=64, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_.-]+$', "Use letters, digits, '.', '_' and '-' only.", code='invalid_id')], verbose_name='project id')),
-                ('name', models.CharField(max_length=100)),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive projects are hidden from the gallery and refused by the API (code -1000).', verbose_name='active')),
-                ('ai_mark', models.BooleanField(default=True, help_text="Draw a visible “AI-generated” label on every result. The statement is always written into the image's metadata.", verbose_name='mark results as AI-generated')),
-                ('result_link_minutes', models.PositiveIntegerField(default=60, help_text='How long the link the API answers with (rsp_img_type=url) works without credentials. After that it shows “This link does not work”.', validators=[django.core.validators.MinValueValidator(1)], verbose_name='result links work for (minutes)')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('allowed_clients', models.ManyToManyField(blank=True, help_text='The API credentials that may use this project. None chosen: every active credential may. Any other credential is refused with code -2103.', related_name='fusion_projects', to='api.apiclient', verbose_name='allowed credentials')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "project_id",
+                    models.CharField(
+                        help_text="What API clients send as project_id.",
+                        max_length=64,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9_.-]+$",
+                                "Use letters, digits, '.', '_' and '-' only.",
+                                code="invalid_id",
+                            )
+                        ],
+                        verbose_name="project id",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Inactive projects are hidden from the gallery and refused by the API (code -1000).",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "ai_mark",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Draw a visible “AI-generated” label on every result. The statement is always written into the image's metadata.",
+                        verbose_name="mark results as AI-generated",
+                    ),
+                ),
+                (
+                    "result_link_minutes",
+                    models.PositiveIntegerField(
+                        default=60,
+                        help_text="How long the link the API answers with (rsp_img_type=url) works without credentials. After that it shows “This link does not work”.",
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="result links work for (minutes)",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "allowed_clients",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The API credentials that may use this project. None chosen: every active credential may. Any other credential is refused with code -2103.",
+                        related_name="fusion_projects",
+                        to="api.apiclient",
+                        verbose_name="allowed credentials",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'fusion project',
-                'ordering': ['name', 'project_id'],
+                "verbose_name": "fusion project",
+                "ordering": ["name", "project_id"],
             },
         ),
         migrations.CreateModel(
-            name='FusionTemplate',
+            name="FusionTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model_id', models.CharField(help_text='What API clients send as model_id; unique within the project.', max_length=64, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_.-]+$', "Use letters, digits, '.', '_' and '-' only.", code='invalid_id')], verbose_name='model id')),
-                ('name', models.CharField(blank=True, max_length=100)),
-                ('image', models.FileField(editable=False, max_length=200, upload_to=webapp.fusion.models.random_template_name)),
-                ('thumbnail', models.FileField(blank=True, editable=False, max_length=200, upload_to=webapp.fusion.models.random_thumbnail_name)),
-                ('shape_degree', models.PositiveSmallIntegerField(default=100, help_text="0-100: how much of the user's face shape (outline, where the eyes, nose and mouth sit) replaces the template's. The page's slider starts here; the API uses it.", validators=[django.core.validators.MaxValueValidator(100)], verbose_name='face shape degree')),
-                ('features_degree', models.PositiveSmallIntegerField(default=100, help_text="0-100: how much of the user's eyes, nose, mouth and skin replace the template's.", validators=[django.core.validators.MaxValueValidator(100)], verbose_name='features degree')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('replace_faces', models.CharField(default='all', help_text='“all”, or the numbers of the faces to replace, e.g. 0,2 (see the preview; 0 is the largest face).', max_length=100, verbose_name='faces to replace')),
-                ('faces', models.JSONField(default=dict, editable=False, help_text='The faces found when the photo was saved (TemplateFaces.to_dict()).')),
-                ('face_count', models.PositiveSmallIntegerField(default=0, editable=False, verbose_name='faces found')),
-                ('width', models.PositiveIntegerField(default=0, editable=False)),
-                ('height', models.PositiveIntegerField(default=0, editable=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='templates', to='fusion.fusionproject')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "model_id",
+                    models.CharField(
+                        help_text="What API clients send as model_id; unique within the project.",
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9_.-]+$",
+                                "Use letters, digits, '.', '_' and '-' only.",
+                                code="invalid_id",
+                            )
+                        ],
+                        verbose_name="model id",
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=100)),
+                (
+                    "image",
+                    models.FileField(
+                        editable=False,
+                        max_length=200,
+                        upload_to=webapp.fusion.models.random_template_name,
+                    ),
+                ),
+                (
+                    "thumbnail",
+                    models.FileField(
+                        blank=True,
+                        editable=False,
+                        max_length=200,
+                        upload_to=webapp.fusion.models.random_thumbnail_name,
+                    ),
+                ),
+                (
+                    "shape_degree",
+                    models.PositiveSmallIntegerField(
+                        default=100,
+                        help_text="0-100: how much of the user's face shape (outline, where the eyes, nose and mouth sit) replaces the template's. The page's slider starts here; the API uses it.",
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="face shape degree",
+                    ),
+                ),
+                (
+                    "features_degree",
+                    models.PositiveSmallIntegerField(
+                        default=100,
+                        help_text="0-100: how much of the user's eyes, nose, mouth and skin replace the template's.",
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="features degree",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "replace_faces",
+                    models.CharField(
+                        default="all",
+                        help_text="“all”, or the numbers of the faces to replace, e.g. 0,2 (see the preview; 0 is the largest face).",
+                        max_length=100,
+                        verbose_name="faces to replace",
+                    ),
+                ),
+                (
+                    "faces",
+                    models.JSONField(
+                        default=dict,
+                        editable=False,
+                        help_text="The faces found when the photo was saved (TemplateFaces.to_dict()).",
+                    ),
+                ),
+                (
+                    "face_count",
+                    models.PositiveSmallIntegerField(
+                        default=0, editable=False, verbose_name="faces found"
+                    ),
+                ),
+                ("width", models.PositiveIntegerField(default=0, editable=False)),
+                ("height", models.PositiveIntegerField(default=0, editable=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="templates",
+                        to="fusion.fusionproject",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'fusion template',
-                'ordering': ['project__name', 'name', 'model_id'],
-                'constraints': [models.UniqueConstraint(fields=('project', 'model_id'), name='fusion_template_model_id_unique')],
+                "verbose_name": "fusion template",
+                "ordering": ["project__name", "name", "model_id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "model_id"), name="fusion_template_model_id_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from ..models import Job
 
 
-
 class RemoteError(Exception):
     """The remote service failed or answered something that is not the wire format."""
 

@@ -24,7 +24,11 @@ PART_COLOURS = {"face": GROUP_COLOURS["face_profile"]} | {
 }
 #: The sequences of each part, as field-name prefixes and whether the line closes on itself.
 SEQUENCES = {
-    "face": [("face_hairline_", False), ("face_contour_right_", False), ("face_contour_left_", False)],
+    "face": [
+        ("face_hairline_", False),
+        ("face_contour_right_", False),
+        ("face_contour_left_", False),
+    ],
     "left_eyebrow": [("left_eyebrow_", True)],
     "right_eyebrow": [("right_eyebrow_", True)],
     "left_eye": [("left_eye_", True)],
@@ -56,7 +60,11 @@ def _remote(request: Request) -> dict[str, Any]:
     try:
         response = requests.post(
             url,
-            data={"api_key": remote["SECRET_ID"], "api_secret": remote["SECRET_KEY"], "return_landmark": "all"},
+            data={
+                "api_key": remote["SECRET_ID"],
+                "api_secret": remote["SECRET_KEY"],
+                "return_landmark": "all",
+            },
             files={"image_file": ("photo.jpg", request.raw, "application/octet-stream")},
             timeout=settings.REMOTE_TIMEOUT,
         )
@@ -81,7 +89,9 @@ def sequences(body: dict[str, Any]) -> list[dict[str, Any]]:
                 points.append((point["x"], point["y"]))
                 index += 1
             if points:
-                lines.append({"part": part, "name": prefix.rstrip("_"), "points": points, "closed": closed})
+                lines.append(
+                    {"part": part, "name": prefix.rstrip("_"), "points": points, "closed": closed}
+                )
     return lines
 
 
@@ -99,7 +109,11 @@ def render(image: np.ndarray, body: dict[str, Any]) -> bytes:
         centre, radius = fields.get(f"{part}_pupil_center"), fields.get(f"{part}_pupil_radius")
         if centre and radius:
             x, y = centre["x"], centre["y"]
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), outline=(255, 255, 255), width=width)
+            draw.ellipse(
+                (x - radius, y - radius, x + radius, y + radius),
+                outline=(255, 255, 255),
+                width=width,
+            )
     buffer = io.BytesIO()
     canvas.save(buffer, "PNG", compress_level=3)
     return buffer.getvalue()
@@ -109,14 +123,26 @@ def _context(job: Job) -> dict[str, Any]:
     body = job.result or {}
     face = body.get("face") or {}
     lines = [
-        {**line, "svg": " ".join(f"{x},{y}" for x, y in line["points"] + (line["points"][:1] if line["closed"] else []))}
+        {
+            **line,
+            "svg": " ".join(
+                f"{x},{y}"
+                for x, y in line["points"] + (line["points"][:1] if line["closed"] else [])
+            ),
+        }
         for line in sequences(body)
     ]
     pupils = []
     for part in ("left_eye", "right_eye"):
         fields = face.get("landmark", {}).get(part, {})
         if fields.get(f"{part}_pupil_center"):
-            pupils.append({"part": part, **fields[f"{part}_pupil_center"], "r": fields[f"{part}_pupil_radius"]})
+            pupils.append(
+                {
+                    "part": part,
+                    **fields[f"{part}_pupil_center"],
+                    "r": fields[f"{part}_pupil_radius"],
+                }
+            )
     rect = face.get("face_rectangle")
     zoom = ""
     if rect:
@@ -130,7 +156,7 @@ def _context(job: Job) -> dict[str, Any]:
         "pupils": pupils,
         "rect": rect,
         "zoom_box": zoom,
-        "parts": [(part, "#%02x%02x%02x" % colour) for part, colour in PART_COLOURS.items()],
+        "parts": [(part, "#{:02x}{:02x}{:02x}".format(*colour)) for part, colour in PART_COLOURS.items()],
         "point_count": sum(len(line["points"]) for line in lines),
         "stroke": max(1.0, (rect["width"] if rect else 100) / 250),
         "metadata": body.get("metadata", {}),

@@ -23,7 +23,9 @@ def _face_shape_local(request: Request) -> dict[str, Any]:
 
 
 def _face_shape_remote(request: Request) -> dict[str, Any]:
-    body = RemoteFaceShape.from_settings().face_shape(request.raw, mode=request.params.get("mode", 0))
+    body = RemoteFaceShape.from_settings().face_shape(
+        request.raw, mode=request.params.get("mode", 0)
+    )
     # Results are looked up here by our own session id, not the remote one.
     body.setdefault("data", {})["session_id"] = request.job_id
     return body
@@ -73,7 +75,7 @@ class RemoteFaceShape:
 
 
 def _hex(colour: tuple[int, int, int]) -> str:
-    return "#%02x%02x%02x" % colour
+    return "#{:02x}{:02x}{:02x}".format(*colour)
 
 
 def _svg_shapes(job: Job) -> list[dict[str, object]]:
@@ -84,12 +86,17 @@ def _svg_shapes(job: Job) -> list[dict[str, object]]:
         xs = [p["x"] for points in face.values() for p in points]
         for group, points in face.items():
             xy = [(p["x"], p["y"]) for p in points]
-            groups.append({
-                "name": group,
-                "colour": _hex(overlay.GROUP_COLOURS.get(group, (255, 255, 255))),
-                "points": xy,
-                "lines": [" ".join(f"{x},{y}" for x, y in line) for line in overlay.polylines(group, xy)],
-            })
+            groups.append(
+                {
+                    "name": group,
+                    "colour": _hex(overlay.GROUP_COLOURS.get(group, (255, 255, 255))),
+                    "points": xy,
+                    "lines": [
+                        " ".join(f"{x},{y}" for x, y in line)
+                        for line in overlay.polylines(group, xy)
+                    ],
+                }
+            )
         faces.append({"groups": groups, "radius": round(max(1.0, (max(xs) - min(xs)) / 90), 1)})
     return faces
 

@@ -30,6 +30,12 @@ class Command(BaseCommand):
         else:
             for client in ApiClient.objects.all():
                 self.stdout.write(
-                    json.dumps({"name": client.name, "appid": client.appid,
-                                "secret_id": client.secret_id, "active": client.is_active})
+                    json.dumps(
+                        {
+                            "name": client.name,
+                            "appid": client.appid,
+                            "secret_id": client.secret_id,
+                            "active": client.is_active,
+                        }
+                    )
                 )

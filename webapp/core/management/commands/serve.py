@@ -54,18 +54,31 @@ class Command(BaseCommand):
         manage = str(settings.BASE_DIR / "manage.py")
         worker_cmd = [python, manage, "rqworker", "default", "--worker-class", WORKER_CLASS]
         web_cmd = [
-            python, "-m", "gunicorn", "webapp.wsgi",
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", str(settings.WEB_CONCURRENCY),
-            "--threads", "8",
-            "--timeout", str(int(settings.API_WAIT_SECONDS) + 30),
-            "--graceful-timeout", str(STOP_SECONDS - 5),
+            python,
+            "-m",
+            "gunicorn",
+            "webapp.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(settings.WEB_CONCURRENCY),
+            "--threads",
+            "8",
+            "--timeout",
+            str(int(settings.API_WAIT_SECONDS) + 30),
+            "--graceful-timeout",
+            str(STOP_SECONDS - 5),
             "--no-control-socket",
-            "--access-logfile", "-",
+            "--access-logfile",
+            "-",
         ]
         children = {f"worker-{i}": worker_cmd for i in range(workers)} | {"web": web_cmd}
         processes = {name: _start(cmd) for name, cmd in children.items()}
-        self.stdout.write(self.style.SUCCESS(f"Likeness is running on http://127.0.0.1:{port}/  (Ctrl-C stops it)"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Likeness is running on http://127.0.0.1:{port}/  (Ctrl-C stops it)"
+            )
+        )
         try:
             while not stopping:
                 time.sleep(0.5)
@@ -102,6 +115,8 @@ class Command(BaseCommand):
             return
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser("admin", "", password)
-        self.stdout.write(self.style.WARNING(
-            f"Admin: {admin_url}  user: admin  password: {password}  (shown once)"
-        ))
+        self.stdout.write(
+            self.style.WARNING(
+                f"Admin: {admin_url}  user: admin  password: {password}  (shown once)"
+            )
+        )
