@@ -100,6 +100,7 @@ def _render_result(
         if job.result
         else "",
         "service_template": service.template,
+        "service_has_json": service.has_json,
         **(service.context(job) if job.status == Job.Status.DONE else {}),
     }
     return render(request, "photos/result.html", context)

@@ -49,6 +49,8 @@ class Service:
     render: Callable[[np.ndarray, dict[str, Any]], bytes] | None = None
     #: Split a successful body into the result image to keep (bytes, suffix) and the body to store.
     output: Callable[[dict[str, Any]], tuple[bytes, str, dict[str, Any]]] | None = None
+    #: Whether the result page offers the answer as JSON (a fused image's answer is only a link).
+    has_json: bool = True
     #: A stored body as the API answers it, when the page keeps more than the API shows.
     api_body: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 

@@ -201,4 +201,5 @@ SERVICE = Service(
     template="photos/results/fusion.html",
     context=_context,
     output=_output,
+    has_json=False,
 )
