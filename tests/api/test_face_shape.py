@@ -20,14 +20,6 @@ from ..conftest import DATA, image_bytes
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def credential() -> dict[str, str]:
-    client = ApiClient(name="partner")
-    secret_key = client.set_new_secret_key()
-    client.save()
-    return client.credentials(secret_key)
-
-
 def auth(cred: dict[str, str], **kwargs) -> str:
     return sign(cred["appid"], cred["secret_id"], cred["secret_key"], **kwargs)
 

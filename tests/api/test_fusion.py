@@ -17,28 +17,9 @@ from webapp.fusion.models import FusionProject, FusionTemplate
 from webapp.photos.models import Job
 from webapp.wire.signature import sign
 
-from ..conftest import DATA, image_bytes
-from ..factories import make_fusion_template
+from ..conftest import image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def credential() -> dict[str, str]:
-    client = ApiClient(name="partner")
-    secret_key = client.set_new_secret_key()
-    client.save()
-    return client.credentials(secret_key)
-
-
-@pytest.fixture
-def template():
-    return make_fusion_template()
-
-
-@pytest.fixture
-def obama() -> bytes:
-    return (DATA / "faces" / "obama.jpg").read_bytes()
 
 
 def body_for(cred, image: bytes | None = None, **fields) -> dict:

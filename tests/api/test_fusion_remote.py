@@ -9,34 +9,14 @@ import django_rq
 import pytest
 from PIL import Image
 
-from webapp.api.models import ApiClient
 from webapp.photos import jobs
 from webapp.photos.models import Job
 from webapp.photos.services import RemoteError
 from webapp.photos.services.fusion import RemoteFusion
 
-from ..conftest import DATA, image_bytes
-from ..factories import make_fusion_template
+from ..conftest import image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def credential() -> dict[str, str]:
-    client = ApiClient(name="remote")
-    secret_key = client.set_new_secret_key()
-    client.save()
-    return client.credentials(secret_key)
-
-
-@pytest.fixture
-def template():
-    return make_fusion_template()
-
-
-@pytest.fixture
-def obama() -> bytes:
-    return (DATA / "faces" / "obama.jpg").read_bytes()
 
 
 def remote_for(live_server, credential, **kwargs) -> RemoteFusion:

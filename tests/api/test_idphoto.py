@@ -25,14 +25,6 @@ SET = DATA / "idphoto"
 URL = "/idphoto/check"
 
 
-@pytest.fixture
-def credential() -> dict[str, str]:
-    client = ApiClient(name="id photos")
-    secret_key = client.set_new_secret_key()
-    client.save()
-    return client.credentials(secret_key)
-
-
 def keys(cred: dict[str, str]) -> dict[str, str]:
     return {"X-Api-Key": cred["secret_id"], "X-Api-Secret": cred["secret_key"]}
 
@@ -61,7 +53,7 @@ def test_it_answers_a_compliant_photo_in_the_seeds_format(credential, with_worke
     assert (job.kind, job.source, job.api_client.name) == (
         Job.Kind.ID_CHECK,
         Job.Source.API,
-        "id photos",
+        "partner",
     )
     assert job.result["taskNo"] == body["taskNo"]
     assert "page" in job.result, "the page's drawing is stored, never answered"

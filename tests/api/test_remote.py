@@ -15,14 +15,6 @@ from webapp.photos.services.faceshape import RemoteFaceShape
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def credential() -> dict[str, str]:
-    client = ApiClient(name="remote")
-    secret_key = client.set_new_secret_key()
-    client.save()
-    return client.credentials(secret_key)
-
-
 def test_remote_client_calls_this_apps_own_endpoint(
     live_server, credential, face_photo, with_worker
 ):
