@@ -11,6 +11,7 @@ import pytest
 from mediapipe.python.solutions.face_mesh_connections import FACEMESH_TESSELATION
 from PIL import Image
 
+from webapp.vision import fusion_blend as blend
 from webapp.vision import fusion_warp as warp
 from webapp.vision.errors import InvalidImageError
 from webapp.vision.fusion import (
@@ -108,11 +109,40 @@ def test_it_leaves_the_outside_bit_exact_without_reshaping(template, template_fa
 
 def test_it_keeps_the_face_shape_at_features_0(template, template_faces, user) -> None:
     result = fuse_faces(template, template_faces, user, shape=100, features=0, mark=False)
-    assert not result.face_mask.any()
     changed = np.any(result.image != template, axis=2)
-    # The jaw moves: a band around the lower face, nothing far from it.
+    # The face is reshaped, the jaw moves: the lower face and a band around
+    # it, nothing far from it, and all of it inside the reported mask.
     assert 0 < changed.sum() < 0.1 * changed.size
     assert not changed[:40].any() and not changed[-40:].any()
+    assert not (changed & (result.face_mask == 0)).any()
+
+
+@pytest.mark.parametrize("shape, features", [(100, 100), (100, 0), (40, 70), (0, 100)])
+def test_the_mask_holds_every_changed_pixel(
+    template, template_faces, user, shape, features
+) -> None:
+    result = fuse_faces(template, template_faces, user, shape=shape, features=features)
+    changed = np.any(result.image != template, axis=2) & _outside(result)
+    assert not changed.any()
+    assert result.face_mask.any()
+
+
+def test_the_mask_stays_on_the_face(template, template_faces, fused) -> None:
+    # The astronaut's face box is about (180-270, 70-180): the mask (face,
+    # and the band the jaw moves) stays within it, but for a band below the
+    # chin, off the hair above and the suit's collar well below.
+    x, y, w, h = template_faces.boxes[0]
+    ys, xs = np.nonzero(fused.face_mask)
+    assert x - 0.1 * w < xs.min() and xs.max() < x + 1.1 * w
+    assert y < ys.min() and ys.max() < y + 1.2 * h
+    # Feathered: a soft edge all round a full-weight inside.
+    edge = (fused.face_mask > 0) & (fused.face_mask < 255)
+    assert (fused.face_mask == 255).sum() > 2 * edge.sum()
+
+
+def test_the_mask_is_empty_at_0_and_0(template, template_faces, user) -> None:
+    result = fuse_faces(template, template_faces, user, shape=0, features=0)
+    assert not result.face_mask.any()
 
 
 def test_features_blend_gradually(template, template_faces, user) -> None:
@@ -380,3 +410,55 @@ def test_mirror_weights_complete_only_a_turned_face(template_faces) -> None:
     far = mesh[:, 0] > centre + 0.5 * (mesh[:, 0].max() - centre)
     near = mesh[:, 0] < centre - 0.5 * (centre - mesh[:, 0].min())
     assert weights[far].mean() > 0.8 and weights[near].max() == 0
+
+
+def test_the_ring_encloses_both_outlines_and_hugs_the_held_one(template_faces) -> None:
+    mesh = template_faces.mesh(0)[:, :2]
+    origin, _, down = warp.face_frame(mesh)
+    # A longer, wider jaw: points below the nose pushed out and down.
+    target = mesh.copy()
+    lower = (mesh - origin) @ down > ((mesh[warp.NOSE_BASE] - origin) @ down)
+    target[lower] = origin + 1.1 * (mesh[lower] - origin)
+    ring = warp.ring_points(mesh, target)
+    oval = list(warp.FACE_OVAL)
+    centre = mesh[oval].mean(axis=0)
+    reach = np.hypot(*(ring - centre).T)
+    assert (reach >= np.hypot(*(mesh[oval] - centre).T) - 1e-9).all()
+    assert (reach >= np.hypot(*(target[oval] - centre).T) - 1e-9).all()
+    # Above the jaw, where the outline and its neighbours stay, the ring is right on it.
+    still = np.all(target[oval] == mesh[oval], axis=1)
+    held = (warp.jaw_weight(mesh, mesh[oval]) == 0) & np.all(
+        [np.roll(still, k) for k in range(-2, 3)], axis=0
+    )
+    assert held.sum() > 10
+    assert np.abs(ring[held] - mesh[oval][held]).max() < 1.0
+
+
+def test_the_ring_search_avoids_a_strong_edge(template_faces) -> None:
+    mesh = template_faces.mesh(0)[:, :2]
+    target = mesh.copy()
+    plain = warp.ring_points(mesh, target)
+    # A bright line (a collar, a jawline) just where the plain ring's band is.
+    chin = plain[warp.FACE_OVAL.index(warp.CHIN)]
+    ground = np.zeros((512, 512), np.float32)
+    ground[int(chin[1]) - 6 : int(chin[1]) + 2] = 500.0
+    moved = warp.ring_points(mesh, target, ground=ground)
+    below = moved[warp.FACE_OVAL.index(warp.CHIN), 1] - chin[1]
+    assert below > 2
+    assert np.allclose(moved[:5], plain[:5])  # the forehead's ring does not search
+
+
+def test_match_grain_adds_what_the_face_lacks() -> None:
+    rng = np.random.default_rng(4)
+    weight = np.ones((120, 120), np.float32)
+    template = np.zeros((120, 120, 3), np.float32)
+    template[..., 0] = 60 + rng.normal(0, 2.0, (120, 120))
+    smooth = np.zeros_like(template)
+    smooth[..., 0] = 60
+    wanted = blend.grain(template[..., 0], weight)
+    grained = blend.match_grain(smooth, template, weight)
+    assert abs(blend.grain(grained[..., 0], weight) - wanted) < 0.1 * wanted
+    assert np.array_equal(grained[..., 1:], smooth[..., 1:])
+    # Same inputs, same output; and a face as grainy as the template is left alone.
+    assert np.array_equal(blend.match_grain(smooth, template, weight), grained)
+    assert blend.match_grain(template, template, weight) is template

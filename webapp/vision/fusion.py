@@ -12,15 +12,19 @@ runs :func:`fuse_faces`:
    its hair and ears do not move; the jaw and chin follow the user's.
 3. Stretch the template's face to the target geometry (piecewise affine over
    a Delaunay triangulation of the mesh, fading out on a ring of fixed points
-   around the face), and warp the user's face onto the same geometry over
-   the mesh's own surface triangles, painted far to near. The far side of a
-   turned user face is completed from its near side, mirrored.
+   just around the jaw and chin, laid where the template is smooth), and
+   warp the user's face onto the same geometry over the mesh's own surface
+   triangles, painted far to near. The far side of a turned user face is
+   completed from its near side, mirrored.
 4. Light and colour: the result keeps the template's low frequencies (its
    shading, its skin tone) and takes the user's details (eyes, brows, lips,
-   wrinkles). It is blended in with a feathered mask: the face's surface,
-   the forehead cut lower, and above the brows and along the sides only
-   what is skin in both faces, so the template's hair, ears and background
-   stay. The blend weight is ``features`` / 100.
+   wrinkles), with grain added up to the template's. It is blended in with
+   a feathered mask: the face's surface, the forehead cut lower, and above
+   the brows and along the sides only what is skin in both faces, so the
+   template's hair, ears and background stay. The blend weight is
+   ``features`` / 100. The mask reported (:attr:`FusionResult.face_mask`)
+   is that one joined with the band the reshaped jaw moves: the whole
+   region that changes, so that outside it the template is bit-exact.
 5. Mark the result as AI-generated, visibly (:func:`fuse_faces`) and in its
    metadata (:func:`encode_fused`).
 
@@ -156,11 +160,13 @@ class FusionResult:
     image : ndarray of shape (H, W, 3) and dtype uint8, or None
         The fused RGB image, the template's size. None when not ``ok``.
     face_mask : ndarray of shape (H, W) and dtype uint8, or None
-        Where the user's face was blended in, 0-255, at full ``features``
-        degree (the weight actually used is this times ``features`` / 100).
-        Outside it the template only moves where ``shape`` reshapes the jaw
-        (within :data:`~webapp.vision.fusion_warp.RING_SCALE` times the
-        oval); elsewhere it is bit-exact.
+        The region the fusion changed, 0-255, feathered inside its edge:
+        the user's face, blended in with at most this weight times
+        ``features`` / 100, and (when ``shape`` > 0) the lower face and the
+        band around the jaw and chin that the reshaping moves, each pixel by
+        this weight times its full move. Where it is 0 the result is the
+        template, bit-exact (apart from the mark's corner). All 0 when
+        ``shape`` and ``features`` are both 0.
     user_box : tuple of float or None
         ``(x, y, w, h)`` of the user's face in the user's photo.
     faces_fused : int

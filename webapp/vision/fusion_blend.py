@@ -20,6 +20,14 @@ CONTRAST_RATIO = (0.7, 1.4)
 SKIN_MIN_STD = (6.0, 3.0, 3.0)
 #: Squared Mahalanobis distance below which a pixel counts as skin.
 SKIN_MAX_DISTANCE = 12.0
+#: Scale of the finest detail (grain) compared between the faces, in pixels,
+#: and the blur that gives added noise a grain of about the same size.
+GRAIN_SIGMA = 1.0
+GRAIN_SIZE = 0.5
+#: Grain is added only when the template's is stronger than this factor
+#: times the user's face's; and always from the same seed.
+GRAIN_TOLERANCE = 1.1
+GRAIN_SEED = 0
 
 
 def rgb_to_lab(image: NDArray) -> FloatImage:
@@ -98,6 +106,40 @@ def match_light(
     _, std_t = weighted_stats(detail_t, weight)
     ratio = np.clip(std_t / std_u, *CONTRAST_RATIO).astype(np.float32)
     return (low_t + detail_u * ratio).astype(np.float32)
+
+
+def grain(lightness: FloatImage, weight: FloatImage) -> float:
+    """Return how strong the finest detail (grain, noise) of ``lightness`` is under ``weight``.
+
+    A robust standard deviation (from the median absolute deviation, so
+    that the few strong edges of eyes and lips do not count) of what a blur
+    of :data:`GRAIN_SIGMA` removes, over the pixels where ``weight`` > 0.5.
+    """
+    fine = lightness - _blur(lightness, GRAIN_SIGMA)
+    values = fine[weight > 0.5]
+    if values.size < 16:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(values - np.median(values))))
+
+
+def match_grain(lab: FloatImage, template: FloatImage, weight: FloatImage) -> FloatImage:
+    """Return ``lab`` with grain added up to the template's under ``weight``.
+
+    A face warped from a sharper, cleaner or smaller photo is smoother at the
+    finest scale than the template around it, which shows as a change of
+    texture at the mask's edge. The missing grain (:func:`grain`) is added to
+    the lightness as Gaussian noise of the same fine scale, from a fixed seed
+    so that the same inputs give the same result.
+    """
+    wanted, has = grain(template[..., 0], weight), grain(lab[..., 0], weight)
+    if wanted <= has * GRAIN_TOLERANCE:
+        return lab
+    noise = np.random.default_rng(GRAIN_SEED).standard_normal(lab.shape[:2], dtype=np.float32)
+    noise = _blur(noise, GRAIN_SIZE)
+    level = grain(noise, np.ones_like(noise))
+    out = lab.copy()
+    out[..., 0] += noise * np.float32(np.sqrt(wanted**2 - has**2) / max(level, 1e-6))
+    return out
 
 
 def feather(mask: NDArray[np.bool_], *, sigma: float) -> FloatImage:

@@ -22,6 +22,9 @@ FOREHEAD_KEEP = 0.6
 SIDE_BAND = 0.07
 #: Width of the feathered edge, as a fraction of the face's width.
 FEATHER = 0.02
+#: How far inside the skin the blend's feathered edge starts, as a fraction
+#: of the face's width.
+INSET = 0.02
 #: Scale of the light transferred from the template, as a fraction of the face's width.
 LIGHT_SIGMA = 0.1
 
@@ -36,12 +39,22 @@ def fuse_one(
 ) -> None:
     """Fuse the user's face into one template face of ``canvas``, in place.
 
+    The mask this raises ``face_mask`` to is the whole region it changes:
+    the user's face is blended in with at most the mask's weight (times
+    ``features`` / 100), and the template's reshaping (``shape``) moves each
+    pixel by the mask's weight times its full move, so that it fades out
+    inside the mask's edge and stops there. Where the mask is 0 the canvas
+    is left bit-exact. The mask is the union of the user's face as blended
+    in (:func:`_face_alpha`) and, when ``shape`` > 0, the lower face with
+    the band around the jaw and chin that the reshaping moves, out to the
+    ring of fixed points (:func:`~webapp.vision.fusion_warp.ring_points`).
+
     Parameters
     ----------
     canvas : ndarray of shape (H, W, 3) and dtype uint8
         The image being made (a copy of the template), changed in place.
     face_mask : ndarray of shape (H, W) and dtype uint8
-        Raised, in place, to the blend weight (0-255) used for this face.
+        Raised, in place, to the mask (0-255) used for this face.
     template_mesh, user_mesh : ndarray of shape (478, 3)
         The template face's and the user's meshes, in their photos' pixels.
     user_image : ndarray of shape (H', W', 3) and dtype uint8
@@ -50,58 +63,114 @@ def fuse_one(
         ``{"shape": 0-100, "features": 0-100}``.
     """
     shape, features = degrees["shape"] / 100, degrees["features"] / 100
+    if shape == 0 and features == 0:
+        return
     template_xy = template_mesh[:, :2]
     freedom = shape * warp.outline_freedom(template_mesh)[:, None]
     target = template_mesh + freedom * (warp.align_mesh(user_mesh, template_mesh) - template_mesh)
     target_xy = target[:, :2]
-    ring = warp.ring_points(template_mesh)
+    ring = warp.ring_points(template_xy, target_xy)
+    if shape > 0:
+        ring = _ring_on_smooth_ground(canvas, template_xy, target_xy, ring)
     box = _box(np.vstack([ring, target_xy]), canvas.shape)
     x, y, w, h = box
     roi = canvas[y : y + h, x : x + w]
+    width = warp.face_width(target_xy)
     if shape > 0:
         dst = np.vstack([target_xy[: warp.N_MESH], ring])
         src = np.vstack([template_xy[: warp.N_MESH], ring])
-        morphed = _warp(canvas, dst, src, warp.triangulate(dst), box, keep=roi)
+        mesh_triangles = warp.triangulate(dst)
+        map_x, map_y, index = warp.piecewise_affine_map(dst, src, mesh_triangles, box)
+        # 1 over the face, falling to 0 across the band out to the ring.
+        inner = np.arange(len(dst)) < warp.N_MESH
+        (band,) = warp.interpolate(index, dst, inner, mesh_triangles, box)
+        # Unscaled, for the skin test and the light; redone with the mask below.
+        morphed = cv2.remap(canvas, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     else:
-        morphed = roi.copy()
+        morphed = roi
+    triangles = warp.face_triangles()
+    # Painted far to near, so that where the surface folds over itself (a
+    # nose seen from the side) the nearer part is what shows.
+    depth = target[triangles, 2].mean(axis=1)
+    triangles = triangles[np.argsort(-depth, kind="stable")]
+    user, user_xy = _user_source(user_image, user_mesh, target_xy)
+    warped, valid = _warp_user(user, user_xy, target_xy, triangles, box)
+    template_lab, user_lab = blend.rgb_to_lab(morphed), blend.rgb_to_lab(warped)
+    jaw = None
+    if shape > 0:
+        # The jaw band: reshaped in full but for its outer RING_FADE, and only
+        # below where the jaw starts to move.
+        jaw = _quantize(_smoothstep(band / warp.RING_FADE) * warp.jaw_taper(template_xy, box))
+    alpha = _quantize(_face_alpha(template_lab, user_lab, valid, target_xy, box, covered=jaw))
+    mask = alpha
+    if jaw is not None:
+        mask = np.maximum(alpha, jaw)
+        morphed = _warp(canvas, map_x, map_y, mask, box, keep=roi)
     if features > 0:
-        triangles = warp.face_triangles()
-        # Painted far to near, so that where the surface folds over itself (a
-        # nose seen from the side) the nearer part is what shows.
-        depth = target[triangles, 2].mean(axis=1)
-        triangles = triangles[np.argsort(-depth, kind="stable")]
-        user, user_xy = _user_source(user_image, user_mesh, target_xy)
-        warped, valid = _warp_user(user, user_xy, target_xy, triangles, box)
-        template_lab, user_lab = blend.rgb_to_lab(morphed), blend.rgb_to_lab(warped)
-        alpha = _face_alpha(template_lab, user_lab, valid, target_xy, box)
-        fused = _match(user_lab, template_lab, alpha, warp.face_width(target_xy))
+        fused = _match(user_lab, template_lab, blend.rgb_to_lab(roi), alpha, width)
         weight = (alpha * features)[..., None]
         blended = morphed * (1.0 - weight) + fused * weight
         morphed = np.clip(np.round(blended), 0, 255).astype(np.uint8)
-        region = face_mask[y : y + h, x : x + w]
-        np.maximum(region, np.round(alpha * 255).astype(np.uint8), out=region)
+    region = face_mask[y : y + h, x : x + w]
+    np.maximum(region, np.round(mask * 255).astype(np.uint8), out=region)
     canvas[y : y + h, x : x + w] = morphed
+
+
+def _ring_on_smooth_ground(
+    canvas: NDArray[np.uint8], template_xy: NDArray, target_xy: NDArray, ring: NDArray
+) -> NDArray[np.float64]:
+    """The ring moved out to lay the band where the reshaping fades on smooth ground.
+
+    The ground is the template's gradient magnitude around ``ring`` (as far
+    as :func:`~webapp.vision.fusion_warp.ring_points` may search), so that
+    the mask's edge does not run along the jawline, a collar or a shadow.
+    """
+    pad = warp.RING_SEARCH * warp.face_width(template_xy)
+    x, y, w, h = _box(ring, canvas.shape, pad=pad)
+    ground = _gradient(canvas[y : y + h, x : x + w])
+    return warp.ring_points(template_xy, target_xy, ground=ground, ground_origin=(x, y))
+
+
+def _gradient(image: NDArray[np.uint8]) -> NDArray[np.float32]:
+    """The gradient magnitude of an RGB image's grey levels, slightly smoothed."""
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    magnitude = cv2.magnitude(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    return cv2.GaussianBlur(magnitude, (0, 0), 1.5)
+
+
+def _smoothstep(t: NDArray[np.float32]) -> NDArray[np.float32]:
+    """0 up to 0, 1 from 1, and a smooth S between."""
+    t = np.clip(t, 0.0, 1.0)
+    return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
+
+
+def _quantize(weight: NDArray[np.float32]) -> NDArray[np.float32]:
+    """``weight`` rounded to 1/255: what the uint8 mask reports is what is used."""
+    return (np.round(weight * 255) / 255).astype(np.float32)
 
 
 def _warp(
     image: NDArray[np.uint8],
-    dst: NDArray,
-    src: NDArray,
-    triangles: NDArray[np.int32],
+    map_x: NDArray[np.float32],
+    map_y: NDArray[np.float32],
+    weight: NDArray[np.float32],
     box: tuple[int, int, int, int],
     *,
     keep: NDArray[np.uint8],
 ) -> NDArray[np.uint8]:
-    """Return ``box`` of ``image`` warped from ``src`` to ``dst``; ``keep`` outside the mesh."""
-    map_x, map_y, index = warp.piecewise_affine_map(dst, src, triangles, box)
+    """Return ``box`` of ``image`` pulled through the map, each move scaled by ``weight``.
+
+    Where the scaled move is under OpenCV's 1/32-pixel resolution (and
+    wherever ``weight`` is 0) the pixel is ``keep``'s, bit-exact rather than
+    resampled.
+    """
     x, y, w, h = box
-    # Where the warp moves pixels by less than OpenCV's 1/32-pixel resolution,
-    # keep them bit-exact rather than resampled.
-    still = (np.abs(map_x - np.arange(x, x + w, dtype=np.float32)) < 1 / 64) & (
-        np.abs(map_y - np.arange(y, y + h, dtype=np.float32)[:, None]) < 1 / 64
-    )
-    moved = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    return np.where(((index > 0) & ~still)[..., None], moved, keep)
+    xs = np.arange(x, x + w, dtype=np.float32)[None, :]
+    ys = np.arange(y, y + h, dtype=np.float32)[:, None]
+    dx, dy = weight * (map_x - xs), weight * (map_y - ys)
+    still = (np.abs(dx) < 1 / 64) & (np.abs(dy) < 1 / 64)
+    moved = cv2.remap(image, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return np.where(still[..., None], keep, moved)
 
 
 def _warp_user(
@@ -180,6 +249,8 @@ def _face_alpha(
     valid: NDArray[np.bool_],
     target: NDArray,
     box: tuple[int, int, int, int],
+    *,
+    covered: NDArray[np.float32] | None = None,
 ) -> NDArray[np.float32]:
     """The feathered blend mask over ``box``: the face's surface, minus hair.
 
@@ -187,7 +258,10 @@ def _face_alpha(
     lowered (:data:`FOREHEAD_KEEP`); above the brows, and along the sides of
     the face down to the mouth (sideburns, strands), only pixels that look
     like skin in both faces stay, so neither the template's hair is covered
-    nor the user's hair brought in.
+    nor the user's hair brought in. Where its edge is the mask's edge, the
+    feathered band starts :data:`INSET` inside it; where ``covered`` (the
+    reshaped jaw band's weight, which the mask also holds) is 1 it does not
+    need to.
     """
     x, y, w, h = box
     polygon = warp.mask_polygon(target, forehead=FOREHEAD_KEEP) - (x, y)
@@ -214,25 +288,40 @@ def _face_alpha(
         # A smoothed vote: single pixels of skin colour in hair do not count.
         skin = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), radius / 2) > 0.5
         keep[region] &= skin | ~check[region]
-    return blend.feather(keep, sigma=FEATHER * width)
+    # The mask's edge is usually on an edge of the template (the face's
+    # silhouette, a hairline, an ear): the feathered band starts a little
+    # inside it, so that it lies on skin.
+    inset = max(1, round(INSET * width))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * inset + 1, 2 * inset + 1))
+    inner = cv2.erode(keep.astype(np.uint8), kernel).astype(bool)
+    alpha = blend.feather(inner, sigma=FEATHER * width)
+    if covered is not None:
+        alpha = np.maximum(alpha, blend.feather(keep, sigma=FEATHER * width) * covered)
+    return alpha
 
 
 def _match(
     user_lab: NDArray[np.float32],
     template_lab: NDArray[np.float32],
+    original_lab: NDArray[np.float32],
     alpha: NDArray[np.float32],
     width: float,
 ) -> NDArray[np.float32]:
-    """The user's face with the template's skin colour and light, RGB float."""
+    """The user's face with the template's skin colour, light and grain, RGB float.
+
+    The grain is the template's before it was reshaped (resampling smooths it).
+    """
     weight = (alpha > 0.5).astype(np.float32)
     matched = blend.match_light(user_lab, template_lab, weight, sigma=LIGHT_SIGMA * width)
-    return blend.lab_to_rgb(matched)
+    return blend.lab_to_rgb(blend.match_grain(matched, original_lab, weight))
 
 
-def _box(points: NDArray, image_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    """The (x, y, w, h) pixel box around ``points``, two pixels wider, inside the image."""
+def _box(
+    points: NDArray, image_shape: tuple[int, ...], *, pad: float = 0.0
+) -> tuple[int, int, int, int]:
+    """The (x, y, w, h) pixel box around ``points``, ``pad`` + 2 pixels wider, inside the image."""
     height, width = image_shape[:2]
-    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    (x0, y0), (x1, y1) = points.min(axis=0) - pad, points.max(axis=0) + pad
     left, top = max(int(np.floor(x0)) - 2, 0), max(int(np.floor(y0)) - 2, 0)
     right, bottom = min(int(np.ceil(x1)) + 3, width), min(int(np.ceil(y1)) + 3, height)
     return left, top, max(right - left, 1), max(bottom - top, 1)

@@ -33,6 +33,8 @@ HOLE_CORNERS = ((33, 133), (263, 362), (78, 308))
 BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
 #: The base of the nose, between the nostrils.
 NOSE_BASE = 2
+#: The bottom of the chin.
+CHIN = 152
 #: The corners of the mouth.
 MOUTH_CORNERS = (61, 291)
 #: Points in the middle of the cheeks, where skin is sampled.
@@ -48,17 +50,41 @@ TURNED = 1.5
 #: Triangles seen at less than the first fraction of their mirror's area start
 #: taking their texture from the mirror; below the second they take only it.
 FORESHORTENED = (0.7, 0.4)
-#: The ring of fixed points around the face, as a multiple of the face oval's
-#: distance from its centre. Between the oval and the ring the template is
-#: stretched to meet the new outline; outside the ring it is untouched.
-RING_SCALE = 1.2
-#: Where the outline may move: the points of the face's edge above the nose
-#: (forehead, temples, ears' level) stay where the template has them, so its
-#: hair and ears do not move; from the nose down to the mouth the jaw's
-#: freedom grows to full. Points deeper inside the face than the first
-#: fraction of the oval's radius move freely, from the second on they are
+#: The ring of fixed points around the face that ends the template's
+#: reshaping: each point of the face oval gets one, outside both the
+#: template's outline and the new one, by the first factor times how far that
+#: outline point moves (so the band between is stretched or squeezed by at
+#: most about that factor's inverse) and, along the jaw, by at least the
+#: second factor times the face's width; above the jaw the ring hugs the
+#: outline. Outside the ring the template is untouched.
+RING_MARGIN = (2.5, 0.04)
+#: How much farther out (a fraction of the face's width) the lower ring may
+#: go to find smooth ground for the band where the reshaping fades, searched
+#: in RING_STEPS steps; see :func:`ring_points`.
+RING_SEARCH = 0.1
+RING_STEPS = 9
+#: The outer fraction of the way from the new outline to the ring over which
+#: the reshaping fades out; inside it the template is reshaped in full.
+RING_FADE = 1 / 3
+#: Costs of the ring search, in units of the ground (gradient magnitude) per
+#: face width: going farther out (a larger band), and a change of that
+#: distance between neighbouring points (a wobbly ring).
+RING_COST = (150.0, 300.0)
+#: Where the outline may move: the points of the face's edge above the jaw
+#: (forehead, temples, the ears' level down to their lobes) stay where the
+#: template has them, so its hair and ears do not move; the jaw's freedom
+#: grows from 0 to full between the first and second fraction of the way
+#: from the base of the nose down to the chin, gradually, so that the
+#: outline bends rather than steps where it starts to follow the user's.
+#: Points deeper inside the face than the first fraction of the oval's
+#: radius (:data:`HELD_RADIUS`) move freely, from the second on they are
 #: held like the edge.
+JAW_FREEDOM = (0.1, 0.7)
 HELD_RADIUS = (0.6, 0.95)
+#: Where the reshaped jaw band is in the mask: from the first fraction of
+#: the way from the nose base to the chin to full at the second, just above
+#: where the jaw starts to move (:data:`JAW_FREEDOM`).
+JAW_SHOWN = (0.03, 0.1)
 
 Points = NDArray[np.float64]
 
@@ -142,17 +168,157 @@ def outline_freedom(mesh: NDArray) -> Points:
     inner, outer = HELD_RADIUS
     held = np.clip((np.hypot(u, v) - inner) / (outer - inner), 0.0, 1.0)
     origin, _, y_axis = face_frame(mesh)
-    depth = (xy - origin) @ y_axis
-    nose, mouth = float(depth[NOSE_BASE]), float(depth[list(MOUTH_CORNERS)].mean())
-    jaw = np.clip((depth - nose) / max(mouth - nose, 1e-6), 0.0, 1.0)
+    jaw = _below_nose(mesh, (xy - origin) @ y_axis, JAW_FREEDOM)
     return 1.0 - held * (1.0 - jaw)
 
 
-def ring_points(mesh: NDArray) -> Points:
-    """Return the fixed points around a face: its oval scaled by :data:`RING_SCALE`."""
+def ring_points(
+    mesh: NDArray,
+    target: NDArray,
+    *,
+    ground: NDArray[np.float32] | None = None,
+    ground_origin: tuple[int, int] = (0, 0),
+) -> Points:
+    """Return the fixed points around a face whose outline moves from ``mesh`` to ``target``.
+
+    One per point of the face oval, on the ray from the oval's centre through
+    the template's point, beyond the farther of the two outlines by
+    :data:`RING_MARGIN` (the moves smoothed along the oval, so the ring does
+    not zigzag; above the jaw, :func:`jaw_weight`, the ring hugs the
+    outline, so that the ears stay out). Given ``ground``, the points along
+    the jaw go up to :data:`RING_SEARCH` farther out where that puts the band
+    in which the reshaping fades out (the outer :data:`RING_FADE` of the way
+    from the new outline to the ring) on lower ``ground``: a smooth path,
+    found by dynamic programming, that avoids laying that band along the
+    template's jawline or collar.
+
+    Parameters
+    ----------
+    mesh, target : ndarray of shape (>= 468, 2 or 3)
+        The template's mesh and the geometry it is reshaped to, in pixels.
+    ground : ndarray of shape (h, w), optional
+        The cost of the fading band crossing each pixel (e.g. the template's
+        gradient magnitude), over a box whose top-left corner is
+        ``ground_origin`` (x, y).
+
+    Returns
+    -------
+    ndarray of shape (36, 2)
+    """
     oval = np.asarray(mesh, np.float64)[list(FACE_OVAL), :2]
+    moved_to = np.asarray(target, np.float64)[list(FACE_OVAL), :2]
     centre = oval.mean(axis=0)
-    return centre + RING_SCALE * (oval - centre)
+    radius = np.hypot(*(oval - centre).T)
+    unit = (oval - centre) / np.maximum(radius, 1e-9)[:, None]
+    inner = np.hypot(*(moved_to - centre).T)
+    reach = np.maximum(radius, inner)
+    moves = np.hypot(*(moved_to - oval).T)
+    # Each point's move, or a share of a larger one of its neighbours', so
+    # that the ring does not zigzag.
+    spread = np.max([np.roll(moves, k) * (1 - abs(k) / 3) for k in range(-2, 3)], axis=0)
+    factor, least = RING_MARGIN
+    width = face_width(mesh)
+    weight = jaw_weight(mesh, oval)
+    outer = reach + np.maximum(factor * spread, least * width * weight)
+    if ground is not None:
+        extra = _ring_search(mesh, centre, unit, inner, outer, weight, ground, ground_origin)
+        outer = outer + extra
+    return centre + outer[:, None] * unit
+
+
+def _ring_search(
+    mesh: NDArray,
+    centre: Points,
+    unit: Points,
+    inner: Points,
+    outer: Points,
+    weight: Points,
+    ground: NDArray[np.float32],
+    origin: tuple[int, int],
+) -> Points:
+    """How much farther out each ring point goes (see :func:`ring_points`).
+
+    Only the points along the jaw (``weight``, :func:`jaw_weight`, above 0)
+    search, each up to its ``weight`` times :data:`RING_SEARCH`; the cost of
+    a path is the mean ``ground`` under its fading band (wherever that band
+    is in the mask) plus :data:`RING_COST`.
+    """
+    n = len(FACE_OVAL)
+    width = face_width(mesh)
+    shown = (weight > 0) & (jaw_weight(mesh, centre + outer[:, None] * unit) > 0)
+    extra = np.zeros(n)
+    if not shown.any() or shown.all():
+        return extra
+    # The path of points whose bands show, and a neighbour on either side.
+    shown = shown | np.roll(shown, 1) | np.roll(shown, -1)
+    start = int(np.flatnonzero(shown & ~np.roll(shown, 1))[0])
+    path = [(start + k) % n for k in range(int(shown.sum()))]
+    steps = np.linspace(0.0, RING_SEARCH * width, RING_STEPS)
+    far_cost, wobble_cost = RING_COST
+    t = np.array([1, 3, 5, 7, 9, 11])[:, None] / 12.0  # along a segment
+    s = np.linspace(0.0, 1.0, 4)[None, :]  # across the fading band
+    height, w = ground.shape
+    # costs[j][a, b]: the segment from path[j] at step a to path[j + 1] at step b.
+    costs = []
+    for i, k in zip(path[:-1], path[1:], strict=True):
+        reach_i, reach_k = steps * weight[i], steps * weight[k]
+        u = (1 - t)[..., None] * unit[i] + t[..., None] * unit[k]
+        u /= np.linalg.norm(u, axis=-1, keepdims=True)
+        ring = (1 - t) * (outer[i] + reach_i)[:, None, None, None] + t * (outer[k] + reach_k)[
+            None, :, None, None
+        ]
+        new = (1 - t) * inner[i] + t * inner[k]
+        r = ring - s * (ring - new) * RING_FADE  # (K, K, 6, 4)
+        xy = centre + r[..., None] * u  # (K, K, 6, 4, 2)
+        cols = np.clip(np.round(xy[..., 0] - origin[0]).astype(int), 0, w - 1)
+        rows = np.clip(np.round(xy[..., 1] - origin[1]).astype(int), 0, height - 1)
+        seen = jaw_weight(mesh, xy) > 0
+        cost = (ground[rows, cols] * seen).mean(axis=(2, 3))
+        cost += far_cost * (reach_i[:, None] + reach_k[None, :]) / (2 * width)
+        cost += wobble_cost * np.abs(reach_i[:, None] - reach_k[None, :]) / width
+        costs.append(cost)
+    # Viterbi along the path.
+    total = np.zeros(RING_STEPS)
+    back = []
+    for cost in costs:
+        options = total[:, None] + cost
+        back.append(np.argmin(options, axis=0))
+        total = options.min(axis=0)
+    choice = [int(np.argmin(total))]
+    for pointers in reversed(back):
+        choice.append(int(pointers[choice[-1]]))
+    choice.reverse()
+    extra[path] = steps[choice] * weight[path]
+    return extra
+
+
+def jaw_weight(mesh: NDArray, points: NDArray) -> NDArray[np.float64]:
+    """Return how much of the jaw's reshaping each point (x, y) may take (0 to 1).
+
+    0 above the first level of :data:`JAW_SHOWN`, 1 from the second down:
+    full a little above where the outline starts to move
+    (:data:`JAW_FREEDOM`), so that all that moves is taken whole.
+    """
+    origin, _, y_axis = face_frame(mesh)
+    depth = (np.asarray(points, np.float64)[..., :2] - origin) @ y_axis
+    return _below_nose(mesh, depth, JAW_SHOWN)
+
+
+def jaw_taper(mesh: NDArray, box: tuple[int, int, int, int]) -> NDArray[np.float32]:
+    """Return :func:`jaw_weight` for each pixel of ``box`` (x, y, w, h)."""
+    return _below_nose(mesh, depth_map(mesh, box), JAW_SHOWN).astype(np.float32)
+
+
+def _below_nose(mesh: NDArray, depth: NDArray, levels: tuple[float, float]) -> NDArray:
+    """0 above ``levels[0]``, 1 below ``levels[1]``: fractions of the way from nose base to chin.
+
+    ``depth`` is how far down the face (:func:`depth_map`) each point lies.
+    """
+    origin, _, y_axis = face_frame(mesh)
+    xy = np.asarray(mesh, np.float64)[:, :2]
+    nose, chin = ((xy[i] - origin) @ y_axis for i in (NOSE_BASE, CHIN))
+    top, full = (nose + level * (chin - nose) for level in levels)
+    return np.clip((depth - top) / max(full - top, 1e-6), 0.0, 1.0)
 
 
 @lru_cache(maxsize=1)
