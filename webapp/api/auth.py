@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from datetime import timedelta
 
@@ -46,6 +47,16 @@ def authenticate(request: HttpRequest, body_appid: str | None) -> ApiClient:
         count_request(client)
     except RateLimited as exc:
         raise ApiFailure("rate_limited", limit=client.rate_limit_per_minute) from exc
+    return client
+
+
+def client_for_key(secret_id: str, secret_key: str) -> ApiClient | None:
+    """Return the active credential with this secret_id and secret_key (sent in the clear), or None."""
+    if not secret_id or not secret_key:
+        return None
+    client = ApiClient.objects.filter(secret_id=secret_id, is_active=True).first()
+    if client is None or not hmac.compare_digest(client.secret_key.encode(), secret_key.encode()):
+        return None
     return client
 
 

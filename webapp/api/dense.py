@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import time
 from datetime import timedelta
 from typing import Any
@@ -21,7 +20,7 @@ from webapp.photos.models import Job
 from webapp.wire import dense as wire
 from webapp.wire.dense import DenseRequestError
 
-from .auth import RateLimited, count_request
+from .auth import RateLimited, client_for_key, count_request
 from .fetch import FetchError
 from .models import ApiClient, FaceToken
 from .views import FORMAT_SUFFIXES, fetch_url
@@ -90,8 +89,8 @@ def _authenticate(api_key: str | None, api_secret: str | None) -> ApiClient:
         raise DenseRequestError("MISSING_ARGUMENTS", key="api_key")
     if not api_secret:
         raise DenseRequestError("MISSING_ARGUMENTS", key="api_secret")
-    client = ApiClient.objects.filter(secret_id=api_key, is_active=True).first()
-    if client is None or not hmac.compare_digest(client.secret_key.encode(), api_secret.encode()):
+    client = client_for_key(api_key, api_secret)
+    if client is None:
         raise DenseRequestError("AUTHENTICATION_ERROR")
     try:
         count_request(client)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 from typing import Any
 
@@ -32,7 +31,7 @@ from webapp.vision.idphoto_specs import SPECS
 from webapp.wire import idphoto as wire
 from webapp.wire.codes import ERRORS, error_message
 
-from .auth import RateLimited, authenticate, count_request
+from .auth import RateLimited, authenticate, client_for_key, count_request
 from .errors import ApiFailure
 from .fetch import FetchError
 from .models import ApiClient
@@ -100,12 +99,8 @@ def _authenticate(request: HttpRequest) -> ApiClient:
         except ApiFailure as failure:
             detail = error_message(failure.name, **failure.params)
             raise Refused("bad_parameters", detail, ERRORS[failure.name].http_status) from failure
-    client = ApiClient.objects.filter(secret_id=key, is_active=True).first() if key else None
-    if (
-        client is None
-        or not secret
-        or not hmac.compare_digest(client.secret_key.encode(), secret.encode())
-    ):
+    client = client_for_key(key, secret)
+    if client is None:
         raise Refused(
             "bad_parameters", "X-Api-Key and X-Api-Secret do not match an active credential", 401
         )
