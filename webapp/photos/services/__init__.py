@@ -65,13 +65,24 @@ def backend_for(kind: str) -> str:
     return settings.SERVICE_BACKENDS.get(kind, "local")
 
 
-def json_body(response: requests.Response) -> dict[str, Any]:
-    """Return a remote service's JSON object body, or raise RemoteError."""
+def post(
+    url: str,
+    *,
+    accepts: Callable[[dict[str, Any]], bool],
+    timeout: float,
+    session: requests.Session | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """POST to a remote service; return its JSON body if `accepts` it, or raise RemoteError."""
+    try:
+        response = (session or requests).post(url, timeout=timeout, **kwargs)
+    except requests.RequestException as exc:
+        raise RemoteError(f"cannot reach {url}: {type(exc).__name__}") from exc
     try:
         body = response.json()
     except ValueError as exc:
         raise RemoteError(f"HTTP {response.status_code} without a JSON body") from exc
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) or not accepts(body):
         raise RemoteError(f"HTTP {response.status_code} with an unexpected body")
     return body
 

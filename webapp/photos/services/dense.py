@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import numpy as np
-import requests
 from django.conf import settings
 from PIL import Image, ImageDraw
 
@@ -15,7 +14,7 @@ from webapp.wire import dense as dense_wire
 
 from ..models import Job
 from ..overlay import GROUP_COLOURS
-from . import RemoteError, Request, Service, json_body
+from . import Request, Service, post
 
 #: One colour per part, on the page and in the PNG: the 88-point groups' colours.
 PART_COLOURS = {"face": GROUP_COLOURS["face_profile"]} | {
@@ -57,23 +56,17 @@ def _local(request: Request) -> dict[str, Any]:
 def _remote(request: Request) -> dict[str, Any]:
     remote = settings.REMOTE_SERVICES["dense"]
     url = remote["URL"].rstrip("/") + "/facepp/v1/face/thousandlandmark"
-    try:
-        response = requests.post(
-            url,
-            data={
-                "api_key": remote["SECRET_ID"],
-                "api_secret": remote["SECRET_KEY"],
-                "return_landmark": "all",
-            },
-            files={"image_file": ("photo.jpg", request.raw, "application/octet-stream")},
-            timeout=settings.REMOTE_TIMEOUT,
-        )
-    except requests.RequestException as exc:
-        raise RemoteError(f"cannot reach {url}: {type(exc).__name__}") from exc
-    body = json_body(response)
-    if "error_message" not in body and "face" not in body:
-        raise RemoteError(f"HTTP {response.status_code} with an unexpected body")
-    return body
+    return post(
+        url,
+        accepts=lambda body: "error_message" in body or "face" in body,
+        timeout=settings.REMOTE_TIMEOUT,
+        data={
+            "api_key": remote["SECRET_ID"],
+            "api_secret": remote["SECRET_KEY"],
+            "return_landmark": "all",
+        },
+        files={"image_file": ("photo.jpg", request.raw, "application/octet-stream")},
+    )
 
 
 def sequences(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -156,7 +149,9 @@ def _context(job: Job) -> dict[str, Any]:
         "pupils": pupils,
         "rect": rect,
         "zoom_box": zoom,
-        "parts": [(part, "#{:02x}{:02x}{:02x}".format(*colour)) for part, colour in PART_COLOURS.items()],
+        "parts": [
+            (part, "#{:02x}{:02x}{:02x}".format(*colour)) for part, colour in PART_COLOURS.items()
+        ],
         "point_count": sum(len(line["points"]) for line in lines),
         "stroke": max(1.0, (rect["width"] if rect else 100) / 250),
         "metadata": body.get("metadata", {}),

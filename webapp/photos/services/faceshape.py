@@ -12,7 +12,7 @@ from webapp.wire.signature import sign
 
 from .. import overlay
 from ..models import Job
-from . import RemoteError, Request, Service, json_body
+from . import Request, Service, post
 
 
 def _face_shape_local(request: Request) -> dict[str, Any]:
@@ -58,20 +58,15 @@ class RemoteFaceShape:
     def face_shape(self, image: bytes, *, mode: int = 0) -> dict[str, Any]:
         """Send a photo and return the service's response body (any code)."""
         auth = sign(self.appid, self.secret_id, self.secret_key, expires_in=600)
-        try:
-            response = self.session.post(
-                self.url,
-                headers={"Authorization": auth},
-                data={"appid": self.appid, "mode": str(mode)},
-                files={"image": ("photo.jpg", image, "application/octet-stream")},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise RemoteError(f"cannot reach {self.url}: {type(exc).__name__}") from exc
-        body = json_body(response)
-        if not isinstance(body.get("code"), int):
-            raise RemoteError(f"HTTP {response.status_code} with an unexpected body")
-        return body
+        return post(
+            self.url,
+            accepts=lambda body: isinstance(body.get("code"), int),
+            timeout=self.timeout,
+            session=self.session,
+            headers={"Authorization": auth},
+            data={"appid": self.appid, "mode": str(mode)},
+            files={"image": ("photo.jpg", image, "application/octet-stream")},
+        )
 
 
 def _hex(colour: tuple[int, int, int]) -> str:

@@ -22,7 +22,7 @@ from webapp.wire import fusion as wire
 from webapp.wire.signature import sign
 
 from ..models import Job
-from . import RemoteError, Request, Service, json_body
+from . import RemoteError, Request, Service, post
 
 #: Answers of a remote service that are outcomes for the photo; any other is the remote failing.
 OUTCOME_ERRORS = ("no_face", "template_no_face")
@@ -141,18 +141,22 @@ class RemoteFusion:
         if features is not None:
             payload["fuse_face_degree"] = features
         auth = sign(self.appid, self.secret_id, self.secret_key, expires_in=600)
-        try:
-            response = self.session.post(
-                self.url, json=payload, headers={"Authorization": auth}, timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            raise RemoteError(f"cannot reach {self.url}: {type(exc).__name__}") from exc
-        body = json_body(response)
-        try:
-            wire.ret_value(body)
-        except ValueError as exc:
-            raise RemoteError(f"HTTP {response.status_code} without a ret code") from exc
-        return body
+        return post(
+            self.url,
+            accepts=_has_ret,
+            timeout=self.timeout,
+            session=self.session,
+            json=payload,
+            headers={"Authorization": auth},
+        )
+
+
+def _has_ret(body: dict[str, Any]) -> bool:
+    try:
+        wire.ret_value(body)
+    except ValueError:
+        return False
+    return True
 
 
 def _output(body: dict[str, Any]) -> tuple[bytes, str, dict[str, Any]]:

@@ -13,13 +13,12 @@ import base64
 from dataclasses import asdict
 from typing import Any
 
-import requests
 from django.conf import settings
 
 from webapp.wire import idphoto as wire
 
 from ..models import Job
-from . import RemoteError, Request, Service, json_body
+from . import Request, Service, post
 
 PAGE_KEY = "page"
 #: The spec checks rules read (`size_ok`...) and the detect_result figure each is about.
@@ -125,16 +124,13 @@ class RemoteIdPhoto:
         fields = {"base64": base64.b64encode(image).decode()}
         if spec:
             fields["spec"] = spec
-        try:
-            response = requests.post(
-                self.url, data=fields, headers=self.headers, timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            raise RemoteError(f"cannot reach {self.url}: {type(exc).__name__}") from exc
-        body = json_body(response)
-        if not isinstance(body.get("code"), int) or "msg" not in body:
-            raise RemoteError(f"HTTP {response.status_code} with an unexpected body")
-        return body
+        return post(
+            self.url,
+            accepts=lambda body: isinstance(body.get("code"), int) and "msg" in body,
+            timeout=self.timeout,
+            data=fields,
+            headers=self.headers,
+        )
 
 
 # --- The result page ---------------------------------------------------------------
