@@ -21,6 +21,7 @@ from webapp.fusion import links
 from webapp.fusion.forms import FusionApiForm
 from webapp.fusion.models import FusionProject, FusionTemplate
 from webapp.photos.jobs import create_job, wait_for_job
+from webapp.photos.limits import photo_limits
 from webapp.photos.models import Job
 from webapp.wire import fusion as wire
 
@@ -162,9 +163,7 @@ def _probe(image: bytes) -> vision.ImageInfo:
     try:
         return vision.probe_image(
             image,
-            max_bytes=settings.MAX_UPLOAD_MB * 2**20,
-            max_pixels=settings.MAX_IMAGE_PIXELS,
-            min_side=settings.MIN_IMAGE_SIDE,
+            **photo_limits(),
         )
     except vision.ImageError as exc:
         raise FusionFailure(wire.IMAGE_ERRORS[exc.code], reason=str(exc)) from exc

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from webapp import vision
 from webapp.photos.jobs import create_job, wait_for_job
+from webapp.photos.limits import photo_limits
 from webapp.photos.models import Job
 from webapp.photos.services.idphoto import api_body
 from webapp.vision.idphoto import MAX_SIDE
@@ -193,9 +194,7 @@ def _probe(upload: bytes) -> str:
     try:
         info = vision.probe_image(
             upload,
-            max_bytes=settings.MAX_UPLOAD_MB * 2**20,
-            max_pixels=settings.MAX_IMAGE_PIXELS,
-            min_side=settings.MIN_IMAGE_SIDE,
+            **photo_limits(),
         )
     except vision.ImageError as exc:
         raise Refused(wire.IMAGE_ERRORS.get(exc.code, "encoding_failed"), str(exc)) from exc

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from webapp import vision
 from webapp.photos.jobs import create_job, wait_for_job
+from webapp.photos.limits import max_upload_bytes, photo_limits
 from webapp.photos.models import Job
 from webapp.wire.codes import ERRORS, http_status
 from webapp.wire.faceshape import error_body
@@ -67,7 +68,7 @@ def fetch_url(url: str, *, max_bytes: int | None = None) -> bytes:
     """Fetch an image URL with the site's limits (raises FetchError)."""
     return fetch_image(
         url,
-        max_bytes=max_bytes or settings.MAX_UPLOAD_MB * 2**20,
+        max_bytes=max_bytes or max_upload_bytes(),
         timeout=settings.URL_FETCH_TIMEOUT,
         allow_private=settings.URL_FETCH_ALLOW_PRIVATE,
     )
@@ -87,7 +88,7 @@ def _fetch(url: str) -> bytes:
 def _read_body(request: HttpRequest) -> tuple[dict[str, Any], bytes | None]:
     """Return the request's fields and uploaded image bytes, from multipart or JSON."""
     length = request.META.get("CONTENT_LENGTH") or "0"
-    limit = settings.MAX_UPLOAD_MB * 2**20 + 64 * 1024
+    limit = max_upload_bytes() + 64 * 1024
     if length.isdigit() and int(length) > limit:
         raise ApiFailure("request_too_large", size=int(length), limit=limit)
     content_type = request.content_type or ""
@@ -118,9 +119,7 @@ def _probe(upload: bytes) -> vision.ImageInfo:
     try:
         return vision.probe_image(
             upload,
-            max_bytes=settings.MAX_UPLOAD_MB * 2**20,
-            max_pixels=settings.MAX_IMAGE_PIXELS,
-            min_side=settings.MIN_IMAGE_SIDE,
+            **photo_limits(),
         )
     except vision.ImageError as exc:
         raise ApiFailure(exc.code, **exc.params) from exc

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from PIL import Image
 
 from webapp import vision
+from webapp.photos.limits import photo_limits
 from webapp.vision.fusion import TemplateFaces, prepare_template
 from webapp.wire import codes
 from webapp.wire.fusion import ERRORS
@@ -72,9 +73,7 @@ def prepare_photo(content: bytes, *, faces: Faces = "all") -> PreparedTemplate:
     try:
         image = vision.load_image(
             content,
-            max_bytes=settings.MAX_UPLOAD_MB * 2**20,
-            max_pixels=settings.MAX_IMAGE_PIXELS,
-            min_side=settings.MIN_IMAGE_SIDE,
+            **photo_limits(),
         )
     except vision.ImageError as exc:
         raise ValidationError(codes.error_message(exc.code, **exc.params), code=exc.code) from exc

@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import UploadedFile
 from webapp import vision
 from webapp.wire.codes import error_message
 
+from .limits import max_upload_bytes, photo_limits
+
 # The extensions each format may carry; a PNG named .jpg is refused.
 FORMAT_EXTENSIONS = {
     "JPEG": {".jpg", ".jpeg", ".jpe", ".jfif"},
@@ -35,18 +37,14 @@ class PhotoField(forms.FileField):
         upload = super().to_python(data)
         if upload is None:
             return None
-        if upload.size > settings.MAX_UPLOAD_MB * 2**20:
-            raise self._error(
-                "too_large_bytes", size=upload.size, limit=settings.MAX_UPLOAD_MB * 2**20
-            )
+        if upload.size > max_upload_bytes():
+            raise self._error("too_large_bytes", size=upload.size, limit=max_upload_bytes())
         content = upload.read()
         upload.seek(0)
         try:
             info = vision.probe_image(
                 content,
-                max_bytes=settings.MAX_UPLOAD_MB * 2**20,
-                max_pixels=settings.MAX_IMAGE_PIXELS,
-                min_side=settings.MIN_IMAGE_SIDE,
+                **photo_limits(),
             )
         except vision.ImageError as exc:
             raise self._error(exc.code, **exc.params) from exc

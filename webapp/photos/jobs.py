@@ -20,6 +20,7 @@ from webapp.core import queue
 from webapp.core.models import SiteSettings
 
 from . import services
+from .limits import photo_limits
 from .models import Job, Photo
 
 logger = logging.getLogger(__name__)
@@ -89,9 +90,7 @@ def _run(job: Job) -> None:
             raw = f.read()
         image = vision.load_image(
             raw,
-            max_bytes=settings.MAX_UPLOAD_MB * 2**20,
-            max_pixels=settings.MAX_IMAGE_PIXELS,
-            min_side=settings.MIN_IMAGE_SIDE,
+            **photo_limits(),
         )
     with timer("engine"):
         body = services.run(
