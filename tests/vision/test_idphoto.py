@@ -237,3 +237,13 @@ def test_read_file_facts_tells_an_opaque_alpha_from_a_transparent_one():
     Image.new("RGBA", (40, 40), (10, 20, 30, 255)).save(buf, "PNG")
     facts = read_file_facts(buf.getvalue())
     assert (facts.color_channels, facts.transparent, facts.dpi) == (4, False, None)
+
+
+def test_a_photo_the_caller_already_decoded_gives_the_same_report():
+    from webapp.vision import load_image
+
+    data = (SET / "hv1-roll12.jpg").read_bytes()
+    image = load_image(data)
+    given = check_id_photo(data, image=image)
+    assert given.detect_result == check_id_photo(data).detect_result
+    assert given.reasons == check_id_photo(data).reasons

@@ -31,6 +31,7 @@ from PIL import Image
 from . import idphoto_face as face
 from . import idphoto_geometry as geo
 from . import idphoto_scene as scene
+from .errors import check_image
 from .faces import detect_faces, warm_up
 from .idphoto_drawing import IdPhotoDrawing, make_drawing
 from .idphoto_rules import evaluate
@@ -147,7 +148,9 @@ def warm_up_idphoto() -> None:
     geo.warm_up_measures()
 
 
-def check_id_photo(data: bytes, *, spec: str | None = None) -> IdPhotoReport:
+def check_id_photo(
+    data: bytes, *, spec: str | None = None, image: NDArray[np.uint8] | None = None
+) -> IdPhotoReport:
     """Check an ID photo against the seed's rules or a specification's.
 
     Parameters
@@ -157,6 +160,9 @@ def check_id_photo(data: bytes, *, spec: str | None = None) -> IdPhotoReport:
     spec : str, optional
         A key of :data:`webapp.vision.idphoto_specs.SPECS`; without one the
         seed's thresholds apply.
+    image : ndarray of shape (H, W, 3) and dtype uint8, optional
+        The photo already decoded by :func:`~webapp.vision.images.load_image`
+        from ``data``, when the caller has it; otherwise it is decoded here.
 
     Returns
     -------
@@ -185,7 +191,10 @@ def check_id_photo(data: bytes, *, spec: str | None = None) -> IdPhotoReport:
     result = _file_figures(facts)
     if max(facts.width, facts.height) > MAX_SIDE:
         return _stopped("too_large", result, spec)
-    image = load_image(data)
+    if image is None:
+        image = load_image(data)
+    else:
+        check_image(image)
     factor = min(1.0, WORK_SIDE / max(image.shape[:2]))
     work = (
         image

@@ -78,7 +78,7 @@ def _local(request: Request) -> dict[str, Any]:
     task_no = request.params.get("task_no")
     try:
         # The file as uploaded: its format, resolution, size and alpha are figures too.
-        report = check_id_photo(request.raw, spec=request.params.get("spec"))
+        report = check_id_photo(request.raw, spec=request.params.get("spec"), image=request.image)
     except UnknownSpecError:
         return wire.error_body("unknown_spec", task_no=task_no)
     body = wire.report_body(report, task_no=task_no)
