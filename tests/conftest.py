@@ -31,11 +31,42 @@ def redis_url() -> Iterator[str]:
 def isolated(settings: Any, tmp_path: Path, redis_url: str) -> Iterator[None]:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.RQ_QUEUES = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 60}}
-    settings.SERVICE_BACKENDS = {kind: "local" for kind in settings.SERVICE_BACKENDS}
+    settings.SERVICE_ENV = {}  # every service local, whatever this machine's environment says
     yield
     import django_rq
 
     django_rq.get_connection("default").flushdb()
+
+
+class Backends:
+    """Choose each service's backend in a test, as the environment variables would."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+
+    def remote(self, kind: str, url: str, credential: dict[str, str]) -> None:
+        from webapp.services import SERVICES
+
+        prefix = SERVICES[kind].settings_prefix
+        self.settings.SERVICE_ENV = {
+            **self.settings.SERVICE_ENV,
+            f"{prefix}_BACKEND": "remote",
+            f"{prefix}_REMOTE_URL": url,
+            f"{prefix}_REMOTE_APPID": credential.get("appid", ""),
+            f"{prefix}_REMOTE_SECRET_ID": credential["secret_id"],
+            f"{prefix}_REMOTE_SECRET_KEY": credential["secret_key"],
+        }
+
+    def local(self, kind: str) -> None:
+        from webapp.services import SERVICES
+
+        prefix = SERVICES[kind].settings_prefix
+        self.settings.SERVICE_ENV = {**self.settings.SERVICE_ENV, f"{prefix}_BACKEND": "local"}
+
+
+@pytest.fixture
+def backends(settings: Any) -> Backends:
+    return Backends(settings)
 
 
 @pytest.fixture
@@ -43,7 +74,7 @@ def run_worker() -> Callable[[], bool]:
     """Return a function that runs a real engine worker in burst mode until the queue is empty."""
     import django_rq
 
-    from webapp.core.worker import EngineWorker
+    from webapp.worker import EngineWorker
 
     def run() -> bool:
         queue = django_rq.get_queue("default")
@@ -91,11 +122,6 @@ def image_bytes(size: tuple[int, int] = (64, 64), color: str = "white", fmt: str
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, fmt)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def make_image_file() -> Callable[..., bytes]:
-    return image_bytes
 
 
 @pytest.fixture

@@ -212,24 +212,14 @@ JOB_QUEUE_TIMEOUT = envint("JOB_QUEUE_TIMEOUT", 60 * 60)
 RETENTION_HOURS = envint("RETENTION_HOURS", 24 * 7)
 
 # --- Services -----------------------------------------------------------------
-# Per service, `local` runs the engine in the worker; `remote` sends the photo to
-# <PREFIX>_REMOTE_URL (the cloud service or another Likeness) with its credentials.
-SERVICE_ENV_PREFIXES = {
-    "face_shape": "FACE_SHAPE",
-    "dense": "DENSE",
-    "id_check": "IDPHOTO",
-    "fusion": "FUSION",
-}
-SERVICE_BACKENDS = {
-    kind: envchoice(f"{prefix}_BACKEND", "local", ("local", "remote"))
-    for kind, prefix in SERVICE_ENV_PREFIXES.items()
-}
-REMOTE_SERVICES = {
-    kind: {
-        key: os.getenv(f"{prefix}_REMOTE_{key}", "")
-        for key in ("URL", "APPID", "SECRET_ID", "SECRET_KEY")
-    }
-    for kind, prefix in SERVICE_ENV_PREFIXES.items()
+# Per service, <PREFIX>_BACKEND=local runs the engine in the worker; remote sends the
+# photo to <PREFIX>_REMOTE_URL (the cloud service or another Likeness) with
+# <PREFIX>_REMOTE_APPID, _SECRET_ID and _SECRET_KEY. Each service declares its PREFIX
+# (webapp/services); the check core.E002 reports a value that is wrong.
+SERVICE_ENV = {
+    name: value
+    for name, value in os.environ.items()
+    if name.endswith("_BACKEND") or "_REMOTE_" in name
 }
 REMOTE_TIMEOUT = envfloat("REMOTE_TIMEOUT", 30.0)
 # The account id (`uin`) that fusion requests to a remote service carry; the appid if empty.

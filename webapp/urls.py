@@ -19,9 +19,9 @@ urlpatterns = [
     path("facepp/v1/face/thousandlandmark", dense_api.thousandlandmark, name="api-dense"),
     path("fuseapi/face", fusion_api.fuse_face, name="api-fusion"),
     path("idphoto/check", idphoto_api.check_photo, name="api-idphoto"),
-    path("fusion/", include("webapp.fusion.urls")),
-    path("", include("webapp.photos.urls")),
+    path("fusion/", include("webapp.pages.fusion_urls")),
+    path("", include("webapp.pages.urls")),
 ]
 
-handler404 = "webapp.photos.views.bad_link"
-handler500 = "webapp.photos.views.server_error"
+handler404 = "webapp.pages.views.bad_link"
+handler500 = "webapp.pages.views.server_error"

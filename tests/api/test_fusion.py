@@ -12,8 +12,8 @@ from django.test import Client
 from PIL import Image
 
 from webapp.api.models import ApiClient
-from webapp.fusion import links
 from webapp.fusion.models import FusionProject, FusionTemplate
+from webapp.pages import links
 from webapp.photos.models import Job
 from webapp.wire.signature import sign
 

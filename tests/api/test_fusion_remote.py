@@ -11,8 +11,8 @@ from PIL import Image
 
 from webapp.photos import jobs
 from webapp.photos.models import Job
-from webapp.photos.services import RemoteError
-from webapp.photos.services.fusion import RemoteFusion
+from webapp.services import RemoteError
+from webapp.services.fusion import RemoteFusion
 
 from ..conftest import image_bytes
 
@@ -29,22 +29,14 @@ def remote_for(live_server, credential, **kwargs) -> RemoteFusion:
     )
 
 
-def use_remote(settings, live_server, credential) -> None:
-    settings.REMOTE_SERVICES = {
-        "fusion": {
-            "URL": live_server.url,
-            "APPID": credential["appid"],
-            "SECRET_ID": credential["secret_id"],
-            "SECRET_KEY": credential["secret_key"],
-        }
-    }
-    settings.SERVICE_BACKENDS = {"fusion": "remote"}
+def use_remote(backends, live_server, credential) -> None:
+    backends.remote("fusion", live_server.url, credential)
 
 
-def run_remote_job(job: Job, settings, with_worker) -> Job:
+def run_remote_job(job: Job, backends, with_worker) -> Job:
     # This test runs the job itself; the worker serves only the API's job, with the engine.
     django_rq.get_queue("default").empty()
-    settings.SERVICE_BACKENDS = {"fusion": "local"}
+    backends.local("fusion")
     with_worker(lambda: jobs.run_job(str(job.id)))
     job.refresh_from_db()
     return job
@@ -64,9 +56,9 @@ def test_remote_client_calls_this_apps_own_endpoint(
 
 
 def test_a_job_with_the_remote_backend_keeps_the_remote_image(
-    live_server, credential, template, obama, with_worker, settings
+    live_server, credential, template, obama, with_worker, backends
 ):
-    use_remote(settings, live_server, credential)
+    use_remote(backends, live_server, credential)
     job = jobs.create_job(
         upload=obama,
         suffix=".jpg",
@@ -75,7 +67,7 @@ def test_a_job_with_the_remote_backend_keeps_the_remote_image(
         source=Job.Source.WEB,
     )
     assert job.backend == "remote"
-    job = run_remote_job(job, settings, with_worker)
+    job = run_remote_job(job, backends, with_worker)
     assert job.status == Job.Status.DONE, job.error_message
     assert job.result == {"ret": 0, "img_url": ""}
     with job.result_image.open("rb") as f:
@@ -85,9 +77,9 @@ def test_a_job_with_the_remote_backend_keeps_the_remote_image(
 
 
 def test_no_face_at_the_remote_is_the_same_outcome(
-    live_server, credential, template, with_worker, settings
+    live_server, credential, template, with_worker, backends
 ):
-    use_remote(settings, live_server, credential)
+    use_remote(backends, live_server, credential)
     job = jobs.create_job(
         upload=image_bytes((300, 300), "grey", "JPEG"),
         suffix=".jpg",
@@ -95,16 +87,16 @@ def test_no_face_at_the_remote_is_the_same_outcome(
         params=template.job_params(shape=100, features=100),
         source=Job.Source.WEB,
     )
-    job = run_remote_job(job, settings, with_worker)
+    job = run_remote_job(job, backends, with_worker)
     assert job.status == Job.Status.DONE
     assert job.result["ret"] == 1000
 
 
 def test_a_remote_that_refuses_the_credential_fails_the_job(
-    live_server, credential, template, obama, settings
+    live_server, credential, template, obama, backends
 ):
     credential = {**credential, "secret_key": "wrong"}
-    use_remote(settings, live_server, credential)
+    use_remote(backends, live_server, credential)
     job = jobs.create_job(
         upload=obama,
         suffix=".jpg",

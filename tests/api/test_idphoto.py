@@ -13,8 +13,8 @@ from django.test import Client
 from webapp.api.models import ApiClient
 from webapp.photos import jobs
 from webapp.photos.models import Job
-from webapp.photos.services import RemoteError
-from webapp.photos.services.idphoto import RemoteIdPhoto
+from webapp.services import RemoteError
+from webapp.services.idphoto import RemoteIdPhoto
 from webapp.wire.signature import sign
 
 from ..conftest import DATA, image_bytes
@@ -56,7 +56,7 @@ def test_it_answers_a_compliant_photo_in_the_seeds_format(credential, with_worke
         "partner",
     )
     assert job.result["taskNo"] == body["taskNo"]
-    assert "page" in job.result, "the page's drawing is stored, never answered"
+    assert "page" not in job.result and job.details["drawing"], "the drawing is stored apart"
     assert not job.photo.file, "the API keeps no copy of the photo"
 
 
@@ -306,17 +306,9 @@ def test_remote_client_calls_this_apps_own_endpoint(live_server, credential, wit
 
 
 def test_a_job_with_the_remote_backend_gets_the_remote_answer(
-    live_server, credential, with_worker, settings
+    live_server, credential, with_worker, backends
 ):
-    settings.REMOTE_SERVICES = {
-        "id_check": {
-            "URL": live_server.url,
-            "APPID": "",
-            "SECRET_ID": credential["secret_id"],
-            "SECRET_KEY": credential["secret_key"],
-        }
-    }
-    settings.SERVICE_BACKENDS = {"id_check": "remote"}
+    backends.remote("id_check", live_server.url, credential)
     job = jobs.create_job(
         upload=(SET / "spec-us_passport-png.png").read_bytes(),
         suffix=".png",
@@ -327,7 +319,7 @@ def test_a_job_with_the_remote_backend_gets_the_remote_answer(
     assert job.backend == "remote"
     # This test runs the job itself; the worker serves only the API's job, with the engine.
     django_rq.get_queue("default").empty()
-    settings.SERVICE_BACKENDS = {"id_check": "local"}
+    backends.local("id_check")
     with_worker(lambda: jobs.run_job(str(job.id)))
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.error_message

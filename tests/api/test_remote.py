@@ -9,8 +9,8 @@ from django.core.management import call_command
 from webapp.api.models import ApiClient
 from webapp.photos import jobs
 from webapp.photos.models import Job
-from webapp.photos.services import RemoteError
-from webapp.photos.services.faceshape import RemoteFaceShape
+from webapp.services import RemoteError
+from webapp.services.faceshape import RemoteFaceShape
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,17 +31,9 @@ def test_remote_client_calls_this_apps_own_endpoint(
 
 
 def test_a_job_with_the_remote_backend_gets_the_remote_answer(
-    live_server, credential, face_photo, with_worker, settings
+    live_server, credential, face_photo, with_worker, backends
 ):
-    settings.REMOTE_SERVICES = {
-        "face_shape": {
-            "URL": live_server.url,
-            "APPID": credential["appid"],
-            "SECRET_ID": credential["secret_id"],
-            "SECRET_KEY": credential["secret_key"],
-        }
-    }
-    settings.SERVICE_BACKENDS = {"face_shape": "remote"}
+    backends.remote("face_shape", live_server.url, credential)
     job = jobs.create_job(
         upload=face_photo,
         suffix=".png",
@@ -53,7 +45,7 @@ def test_a_job_with_the_remote_backend_gets_the_remote_answer(
     # This test runs the job itself (below); the worker serves only the API's job,
     # which must use the engine rather than call itself.
     django_rq.get_queue("default").empty()
-    settings.SERVICE_BACKENDS = {"face_shape": "local"}
+    backends.local("face_shape")
     with_worker(lambda: jobs.run_job(str(job.id)))
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.error_message
@@ -80,17 +72,9 @@ def test_apiclient_command_prints_working_credentials(capsys):
 
 
 def test_a_dense_job_with_the_remote_backend(
-    live_server, credential, face_photo, with_worker, settings
+    live_server, credential, face_photo, with_worker, backends
 ):
-    settings.REMOTE_SERVICES = {
-        "dense": {
-            "URL": live_server.url,
-            "APPID": credential["appid"],
-            "SECRET_ID": credential["secret_id"],
-            "SECRET_KEY": credential["secret_key"],
-        }
-    }
-    settings.SERVICE_BACKENDS = {"dense": "remote"}
+    backends.remote("dense", live_server.url, credential)
     job = jobs.create_job(
         upload=face_photo,
         suffix=".png",
@@ -100,7 +84,7 @@ def test_a_dense_job_with_the_remote_backend(
     )
     assert job.backend == "remote"
     django_rq.get_queue("default").empty()
-    settings.SERVICE_BACKENDS = {"dense": "local"}
+    backends.local("dense")
     with_worker(lambda: jobs.run_job(str(job.id)))
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.error_message

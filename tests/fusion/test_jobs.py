@@ -11,7 +11,7 @@ from PIL import Image
 
 from webapp.photos import jobs
 from webapp.photos.models import Job
-from webapp.photos.services import fusion as service
+from webapp.services import fusion as service
 from webapp.vision.fusion import AI_STATEMENT
 
 from ..conftest import DATA, image_bytes

@@ -48,7 +48,7 @@ def test_it_works(client):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'action="/idphoto/upload"' in html
-    assert '<option value="" selected>Seed thresholds' in html
+    assert '<option value="" selected>The ID-photo check service rules' in html
     for spec in SPECS.values():
         assert f'<option value="{spec.name}">{spec.title_en} · {spec.title}</option>' in html
     assert 'href="/idphoto/"' in html  # the nav link
@@ -113,7 +113,7 @@ def test_a_spec_draws_its_bands_and_reads_its_rules(client, checked):
 
 def test_the_page_json_is_the_apis_format(client, checked):
     job = checked("hv3-base.jpg")
-    assert "page" in job.result
+    assert job.details["drawing"] and "page" not in job.result
     body = client.get(f"/r/{job.id}/result.json").json()
     assert list(body) == ["code", "msg", "taskNo", "data"]
     assert (
@@ -174,11 +174,9 @@ def test_it_checks_ownership(client, checked):
 
 def test_a_remote_answer_is_drawn_from_its_figures(client, checked, settings):
     """A remote body has no drawing: the page draws the measured lines from detect_result."""
-    from webapp.photos.services.idphoto import PAGE_KEY
-
     job = checked("hv1-small.jpg")
-    job.result = {k: v for k, v in job.result.items() if k != PAGE_KEY}
-    job.save(update_fields=["result"])
+    job.details = {}
+    job.save(update_fields=["details"])
     html = client.get(job.get_absolute_url()).content.decode()
     assert rows(html, "failed") == {"face_too_small"}  # found from the Chinese wording
     assert "The face is too small." in html

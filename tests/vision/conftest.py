@@ -44,8 +44,8 @@ def data_dir() -> Path:
 def make_image_bytes() -> Callable[..., bytes]:
     """Real image bytes made with Pillow.
 
-    ``make_image_bytes(size=, color=, fmt=, mode=, **save)``; unlike the root
-    conftest's ``make_image_file`` it also takes a mode and save options.
+    ``make_image_bytes(size=, color=, fmt=, mode=, **save)``: unlike the root
+    conftest's ``image_bytes`` it also takes a mode and save options.
     """
 
     def make(

@@ -17,11 +17,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from webapp import vision
-from webapp.fusion import links
+from webapp.core.limits import photo_limits
 from webapp.fusion.forms import FusionApiForm
 from webapp.fusion.models import FusionProject, FusionTemplate
+from webapp.pages import links
 from webapp.photos.jobs import create_job, wait_for_job
-from webapp.photos.limits import photo_limits
 from webapp.photos.models import Job
 from webapp.wire import fusion as wire
 

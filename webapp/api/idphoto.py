@@ -23,10 +23,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from webapp import vision
+from webapp.core.limits import photo_limits
 from webapp.photos.jobs import create_job, wait_for_job
-from webapp.photos.limits import photo_limits
 from webapp.photos.models import Job
-from webapp.photos.services.idphoto import api_body
 from webapp.vision.idphoto import MAX_SIDE
 from webapp.vision.idphoto_specs import SPECS
 from webapp.wire import idphoto as wire
@@ -205,7 +204,7 @@ def _probe(upload: bytes) -> str:
 
 def _job_body(job: Job, task_no: str) -> dict[str, Any]:
     if job.status == Job.Status.DONE:
-        return api_body(job.result)
+        return job.result
     if job.status == Job.Status.FAILED:
         name = wire.IMAGE_ERRORS.get(job.error_code) or JOB_FAILURES.get(
             job.error_code, "maintenance"

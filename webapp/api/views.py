@@ -13,8 +13,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from webapp import vision
+from webapp.core.limits import max_upload_bytes, photo_limits
 from webapp.photos.jobs import create_job, wait_for_job
-from webapp.photos.limits import max_upload_bytes, photo_limits
 from webapp.photos.models import Job
 from webapp.wire.codes import ERRORS, http_status
 from webapp.wire.faceshape import error_body

@@ -7,6 +7,8 @@ import io
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
+BACKENDS = ("local", "remote")
+
 
 @register()
 def check_secret_key(app_configs: object, **kwargs: object) -> list[Error]:
@@ -14,7 +16,8 @@ def check_secret_key(app_configs: object, **kwargs: object) -> list[Error]:
         return [
             Error(
                 "SECRET_KEY is too short for production.",
-                hint="Set SECRET_KEY to at least 50 random characters, or unset it to use a generated one.",
+                hint="Set SECRET_KEY to at least 50 random characters, "
+                "or unset it to use a generated one.",
                 id="core.E001",
             )
         ]
@@ -23,10 +26,20 @@ def check_secret_key(app_configs: object, **kwargs: object) -> list[Error]:
 
 @register()
 def check_remote_backends(app_configs: object, **kwargs: object) -> list[Error]:
+    from webapp.services import SERVICES
+
     errors = []
-    for kind, backend in settings.SERVICE_BACKENDS.items():
-        prefix = settings.SERVICE_ENV_PREFIXES[kind]
-        if backend == "remote" and not settings.REMOTE_SERVICES[kind]["URL"]:
+    for service in SERVICES.values():
+        prefix = service.settings_prefix
+        if service.backend not in BACKENDS:
+            errors.append(
+                Error(
+                    f"{prefix}_BACKEND is {service.backend!r}.",
+                    hint=f"Set {prefix}_BACKEND to one of: {', '.join(BACKENDS)}.",
+                    id="core.E003",
+                )
+            )
+        elif service.backend == "remote" and not service.remote_settings()["URL"]:
             errors.append(
                 Error(
                     f"{prefix}_BACKEND is 'remote' but {prefix}_REMOTE_URL is empty.",

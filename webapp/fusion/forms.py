@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from webapp.photos.forms import PhotoField
+from webapp.core.forms import PhotoField
 
 from .models import FusionTemplate
 from .preparation import PreparedTemplate, format_faces, parse_faces, prepare_photo
@@ -74,30 +74,6 @@ class DegreeField(forms.IntegerField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.NumberInput(attrs={"type": "range", "step": 1}))
         super().__init__(min_value=0, max_value=100, **kwargs)
-
-
-class FusionUploadForm(forms.Form):
-    """The page's form: the visitor's photo and the two degrees, prefilled with the template's."""
-
-    photo = PhotoField(label="Your photo")
-    shape = DegreeField(
-        label="Face shape", help_text="0 keeps the template's face outline, 100 takes yours."
-    )
-    features = DegreeField(
-        label="Features", help_text="0 keeps the template's eyes, nose and mouth, 100 takes yours."
-    )
-
-    def __init__(self, *args: Any, template: FusionTemplate, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "initial", {"shape": template.shape_degree, "features": template.features_degree}
-        )
-        super().__init__(*args, **kwargs)
-        self.template = template
-
-    def job_params(self) -> dict[str, Any]:
-        return self.template.job_params(
-            shape=self.cleaned_data["shape"], features=self.cleaned_data["features"]
-        )
 
 
 class FusionApiForm(forms.Form):

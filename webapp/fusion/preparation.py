@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from PIL import Image
 
 from webapp import vision
-from webapp.photos.limits import photo_limits
+from webapp.core.limits import photo_limits
 from webapp.vision.fusion import TemplateFaces, prepare_template
 from webapp.wire import codes
 from webapp.wire.fusion import ERRORS

@@ -7,7 +7,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from webapp import vision
 from webapp.core import queue
+from webapp.core.limits import photo_limits
 from webapp.core.models import SiteSettings
+from webapp.services import SERVICES, RemoteError, Request
 
-from . import services
-from .limits import photo_limits
 from .models import Job, Photo
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def create_job(
             kind=kind,
             params=params,
             source=source,
-            backend=services.backend_for(kind),
+            backend=SERVICES[kind].backend,
             created_at=now,
             expires_at=now + SiteSettings.load().retention,
             **fields,
@@ -71,7 +71,7 @@ def run_job(job_id: str) -> None:
         _run(job)
     except vision.ImageError as exc:
         job.fail(exc.code, **exc.params)
-    except services.RemoteError as exc:
+    except RemoteError as exc:
         logger.warning("Job %s: remote service failed: %s", job_id, exc)
         job.fail("remote_failed", reason=str(exc))
     except BaseException:
@@ -80,6 +80,9 @@ def run_job(job_id: str) -> None:
         job.fail("internal")
         raise
     finally:
+        if job.source == Job.Source.API:
+            # The API answers with the result only: its upload is not kept, whatever happened.
+            job.photo.discard_file()
         notify_done(job_id)
 
 
@@ -92,26 +95,21 @@ def _run(job: Job) -> None:
             raw,
             **photo_limits(),
         )
+    service = SERVICES[job.kind]
     with timer("engine"):
-        body = services.run(
-            job.kind, job.backend, services.Request(str(job.id), image, raw, job.params)
-        )
-    service = services.SERVICES[job.kind]
-    if service.output and service.succeeded(body):
+        outcome = service.run(job.backend, Request(str(job.id), image, raw, job.params))
+    if outcome.image is not None:
         with timer("store"):
-            data, suffix, body = service.output(body)
-            job.result_image.save(f"result{suffix}", ContentFile(data), save=False)
+            suffix = ".png" if outcome.image.startswith(b"\x89PNG") else ".jpg"
+            job.result_image.save(f"result{suffix}", ContentFile(outcome.image), save=False)
     if job.source == Job.Source.WEB:
         with timer("clean"):
             _clean_photo(job.photo, image)
-        if service.render and service.succeeded(body):
+        if service.page.render and service.succeeded(outcome.body):
             with timer("overlay"):
-                png = service.render(image, body)
+                png = service.page.render(image, outcome.body)
                 job.overlay.save("overlay.png", ContentFile(png), save=False)
-    job.finish(body)
-    if job.source == Job.Source.API:
-        # The API answers with the result only: its upload is not kept at all.
-        job.photo.discard_file()
+    job.finish(outcome.body, outcome.details)
 
 
 class _Timer:
@@ -173,7 +171,15 @@ def recover_stale_jobs() -> int:
         status=Job.Status.QUEUED,
         created_at__lt=now - timedelta(seconds=settings.JOB_QUEUE_TIMEOUT),
     )
-    return sum(job.recover_if_stale(now) for job in stale)
+    return sum(bool(recover(job, now)) for job in stale)
+
+
+def recover(job: Job, now: datetime | None = None) -> str:
+    """Requeue or fail one job whose worker vanished (see Job.recover_if_stale)."""
+    change = job.recover_if_stale(now)
+    if change == "requeued":
+        transaction.on_commit(lambda: enqueue_job(job))
+    return change
 
 
 def purge_expired() -> int:

@@ -7,11 +7,12 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
 from webapp.core.fields import OrderedJSONField
+from webapp.services import SERVICES
 from webapp.wire.codes import error_message
 
 
@@ -67,11 +68,10 @@ class JobQuerySet(models.QuerySet["Job"]):
 class Job(models.Model):
     """One request for a service on one photo, from the page or the API."""
 
-    class Kind(models.TextChoices):
-        FACE_SHAPE = "face_shape", "88 face-shape points"
-        DENSE = "dense", "Dense landmarks"
-        ID_CHECK = "id_check", "ID-photo check"
-        FUSION = "fusion", "Face fusion"
+    #: One member per service of webapp.services.SERVICES: Job.Kind.FACE_SHAPE == "face_shape".
+    Kind = models.TextChoices(
+        "Kind", [(s.kind.upper(), (s.kind, s.label)) for s in SERVICES.values()]
+    )
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -87,14 +87,19 @@ class Job(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     share_key = models.CharField(max_length=64, unique=True, default=new_share_key, editable=False)
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="jobs")
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FACE_SHAPE)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
     source = models.CharField(max_length=5, choices=Source.choices, default=Source.WEB)
     backend = models.CharField(max_length=10, default="local")
     params = models.JSONField(default=dict, blank=True)
-    result = OrderedJSONField(null=True, blank=True)
+    result = OrderedJSONField(
+        null=True, blank=True, help_text="The service's answer, exactly as its API sends it."
+    )
+    details = models.JSONField(
+        default=dict, blank=True, help_text="What only the result page needs (never in the API)."
+    )
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
     overlay = models.FileField(upload_to=random_result_name, blank=True, max_length=200)
@@ -142,12 +147,6 @@ class Job(models.Model):
         return self.result.get("data", {}).get("face_shape", [])
 
     @property
-    def queued_ms(self) -> float | None:
-        if self.started_at is None:
-            return None
-        return (self.started_at - self.created_at).total_seconds() * 1000
-
-    @property
     def run_ms(self) -> float | None:
         if self.started_at is None or self.finished_at is None:
             return None
@@ -166,12 +165,21 @@ class Job(models.Model):
             return None
         return cls.objects.select_related("photo").get(pk=job_id)
 
-    def finish(self, result: dict[str, Any]) -> None:
+    def finish(self, result: dict[str, Any], details: dict[str, Any]) -> None:
         self.result = result
+        self.details = details
         self.status = self.Status.DONE
         self.finished_at = timezone.now()
         self.save(
-            update_fields=["result", "status", "finished_at", "overlay", "result_image", "timings"]
+            update_fields=[
+                "result",
+                "details",
+                "status",
+                "finished_at",
+                "overlay",
+                "result_image",
+                "timings",
+            ]
         )
 
     def fail(self, code: str, **params: object) -> None:
@@ -182,30 +190,32 @@ class Job(models.Model):
         self.finished_at = timezone.now()
         self.save(update_fields=["status", "error_code", "error_message", "finished_at"])
 
-    def recover_if_stale(self, now: timezone.datetime | None = None) -> bool:
-        """Requeue or fail a job whose worker vanished; return True if it changed."""
+    def recover_if_stale(self, now: timezone.datetime | None = None) -> str:
+        """Requeue or fail a job whose worker vanished.
+
+        Return "requeued" (the caller enqueues it again), "failed", or "" when
+        nothing changed.
+        """
         now = now or timezone.now()
         if self.status == self.Status.RUNNING and self.started_at:
             if self.started_at > now - timedelta(seconds=settings.JOB_STALE_AFTER):
-                return False
+                return ""
             if self.attempts < MAX_ATTEMPTS:
                 changed = Job.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(
                     status=self.Status.QUEUED, started_at=None
                 )
                 if changed:
-                    from .jobs import enqueue_job
-
                     self.status = self.Status.QUEUED
-                    transaction.on_commit(lambda: enqueue_job(self))
-                return bool(changed)
+                    self.started_at = None
+                return "requeued" if changed else ""
             return self._fail_if(self.Status.RUNNING, "worker_lost")
         if self.status == self.Status.QUEUED:
             if self.created_at > now - timedelta(seconds=settings.JOB_QUEUE_TIMEOUT):
-                return False
+                return ""
             return self._fail_if(self.Status.QUEUED, "queue_timeout")
-        return False
+        return ""
 
-    def _fail_if(self, status: str, code: str) -> bool:
+    def _fail_if(self, status: str, code: str) -> str:
         changed = Job.objects.filter(pk=self.pk, status=status).update(
             status=self.Status.FAILED,
             error_code=code,
@@ -214,7 +224,7 @@ class Job(models.Model):
         )
         if changed:
             self.refresh_from_db()
-        return bool(changed)
+        return "failed" if changed else ""
 
     def delete_with_files(self) -> None:
         """Delete the job, its result files and, when no other job uses it, its photo."""

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from webapp.core.embedded import start_embedded_redis
 
-WORKER_CLASS = "webapp.core.worker.EngineWorker"
+WORKER_CLASS = "webapp.worker.EngineWorker"
 # How long workers may take to finish their job, and gunicorn its requests, on Ctrl-C.
 STOP_SECONDS = 40
 

@@ -8,11 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from webapp.photos.jobs import create_job
+from webapp.photos.models import Job
 from webapp.vision.idphoto_specs import SPECS
 
 from .forms import IdPhotoForm
-from .jobs import create_job
-from .models import Job
 from .views import _owner_key
 
 

@@ -1,34 +1,46 @@
-"""The 88-point face shape (`POST /face/shape`, Tencent's format)."""
+"""The 88-point face shape (`POST /face/shape`, in the format of Tencent's face-shape API)."""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 from typing import Any
 
 import requests
 from django.conf import settings
 
-from webapp.wire import faceshape as faceshape_wire
+from webapp import vision
+from webapp.wire import faceshape as wire
+from webapp.wire.codes import ERRORS, OK_CODE
 from webapp.wire.signature import sign
 
-from .. import overlay
-from ..models import Job
-from . import Request, Service, post
+from . import overlay
+from .base import Command, Outcome, Page, Request, Service
+from .remote import RemoteError, post
 
 
-def _face_shape_local(request: Request) -> dict[str, Any]:
-    from webapp import vision
-
+def _local(request: Request) -> Outcome:
     result = vision.face_shape(request.image, mode=request.params.get("mode", 0))
-    return faceshape_wire.success_body(result, session_id=request.job_id)
+    return Outcome(wire.success_body(result, session_id=request.job_id))
 
 
-def _face_shape_remote(request: Request) -> dict[str, Any]:
-    body = RemoteFaceShape.from_settings().face_shape(
-        request.raw, mode=request.params.get("mode", 0)
+def _remote(request: Request) -> Outcome:
+    remote = SERVICE.remote_settings()
+    client = RemoteFaceShape(
+        remote["URL"],
+        appid=remote["APPID"],
+        secret_id=remote["SECRET_ID"],
+        secret_key=remote["SECRET_KEY"],
+        timeout=settings.REMOTE_TIMEOUT,
     )
+    body = client.face_shape(request.raw, mode=request.params.get("mode", 0))
+    if body["code"] not in (OK_CODE, ERRORS["no_face"].code):
+        # Its refusal of our credentials or of its own state is not the caller's problem.
+        raise RemoteError(f"code {body['code']}: {body.get('message') or 'no message'}")
     # Results are looked up here by our own session id, not the remote one.
-    body.setdefault("data", {})["session_id"] = request.job_id
-    return body
+    data = body.get("data") if isinstance(body.get("data"), dict) else {}
+    return Outcome({**body, "data": {**data, "session_id": request.job_id}})
 
 
 class RemoteFaceShape:
@@ -43,17 +55,6 @@ class RemoteFaceShape:
         self.secret_key = secret_key
         self.timeout = timeout
         self.session = requests.Session()
-
-    @classmethod
-    def from_settings(cls) -> RemoteFaceShape:
-        remote = settings.REMOTE_SERVICES["face_shape"]
-        return cls(
-            remote["URL"],
-            appid=remote["APPID"],
-            secret_id=remote["SECRET_ID"],
-            secret_key=remote["SECRET_KEY"],
-            timeout=settings.REMOTE_TIMEOUT,
-        )
 
     def face_shape(self, image: bytes, *, mode: int = 0) -> dict[str, Any]:
         """Send a photo and return the service's response body (any code)."""
@@ -73,7 +74,7 @@ def _hex(colour: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*colour)
 
 
-def _svg_shapes(job: Job) -> list[dict[str, object]]:
+def _svg_shapes(job: Any) -> list[dict[str, object]]:
     """Return, per face, each group's points and lines for the SVG, and a dot size to match."""
     faces = []
     for face in job.faces:
@@ -96,7 +97,7 @@ def _svg_shapes(job: Job) -> list[dict[str, object]]:
     return faces
 
 
-def _zoom_box(job: Job) -> str:
+def _zoom_box(job: Any) -> str:
     """Return an SVG viewBox around every face, with a margin, for "zoom to faces"."""
     points = [(p["x"], p["y"]) for face in job.faces for ps in face.values() for p in ps]
     if not points or not job.photo.width:
@@ -108,7 +109,7 @@ def _zoom_box(job: Job) -> str:
     return f"{x0:.0f} {y0:.0f} {x1 - x0:.0f} {y1 - y0:.0f}"
 
 
-def _context(job: Job) -> dict[str, Any]:
+def _context(job: Any) -> dict[str, Any]:
     return {
         "groups": [(g, _hex(c)) for g, c in overlay.GROUP_COLOURS.items()],
         "shapes": _svg_shapes(job),
@@ -116,12 +117,42 @@ def _context(job: Job) -> dict[str, Any]:
     }
 
 
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("images", nargs="+", metavar="IMAGE")
+    parser.add_argument("--mode", type=int, choices=(0, 1), default=0)
+
+
+def _command(args: argparse.Namespace) -> int:
+    """Print the API's body for each image, one JSON object per line."""
+    status = 0
+    for path in args.images:
+        try:
+            result = vision.face_shape(vision.load_image(path), mode=args.mode)
+        except OSError as exc:
+            print(f"{path}: {exc.strerror or exc}", file=sys.stderr)
+            status = 1
+            continue
+        except vision.ImageError as exc:
+            body = wire.error_body(exc.code, **exc.params)
+            status = 1
+        else:
+            # success_body answers "no_face" itself (code 1000, with the image size).
+            body = wire.success_body(result)
+            if not result.faces:
+                status = 1
+        print(json.dumps(body, ensure_ascii=False), flush=True)
+    return status
+
+
 SERVICE = Service(
-    kind=Job.Kind.FACE_SHAPE,
-    local=_face_shape_local,
-    remote=_face_shape_remote,
-    succeeded=lambda body: body.get("code") == 0,
-    template="photos/results/face_shape.html",
-    context=_context,
-    render=overlay.render,
+    kind="face_shape",
+    label="88 face-shape points",
+    settings_prefix="FACE_SHAPE",
+    wire=wire,
+    local=_local,
+    remote=_remote,
+    succeeded=lambda body: body.get("code") == OK_CODE,
+    page=Page(template="photos/results/face_shape.html", context=_context, render=overlay.render),
+    command=Command("faceshape", "88 face-shape points per image, as JSON", _arguments, _command),
+    warm_up=vision.warm_up,
 )

@@ -1,6 +1,6 @@
 """Face fusion pages: the template gallery, a template's upload form, its images, result links.
 
-The fusion job's result page is the shared one (webapp.photos.views.result).
+The fusion job's result page is the shared one (webapp.pages.views.result).
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from webapp.fusion.models import FusionTemplate
 from webapp.photos.jobs import create_job
 from webapp.photos.models import Job
-from webapp.photos.views import _owner_key
 
 from . import links
 from .forms import FusionUploadForm
-from .models import FusionTemplate
+from .views import _owner_key
 
 
 def _get_template(request: HttpRequest, project_id: str, model_id: str) -> FusionTemplate:

@@ -1,12 +1,14 @@
-"""Face fusion (`POST /fuseapi/face`, Tencent's format): the user's face in an operator's template.
+"""Face fusion (`POST /fuseapi/face`, Tencent's face-fusion format): a face in a template.
 
-Both backends give the body the seed answers with `rsp_img_type=base64`; the
-job keeps the image as a file (`Job.result_image`) and stores the body without
-it. How the API then answers (a link or the data) is the API's business.
+Both backends answer with the fused image's bytes beside the body; the job
+keeps the image as a file (`Job.result_image`) and stores the body with an
+empty `img_url`. How the API then answers (a link or the data) is the API's
+business.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import binascii
 import functools
@@ -16,13 +18,14 @@ import numpy as np
 import requests
 from django.conf import settings
 
+from webapp import vision
 from webapp.fusion.models import FusionTemplate
 from webapp.vision.fusion import TemplateFaces, encode_fused, fuse_faces
 from webapp.wire import fusion as wire
 from webapp.wire.signature import sign
 
-from ..models import Job
-from . import RemoteError, Request, Service, post
+from .base import Command, Outcome, Page, Request, Service
+from .remote import RemoteError, post
 
 #: Answers of a remote service that are outcomes for the photo; any other is the remote failing.
 OUTCOME_ERRORS = ("no_face", "template_no_face")
@@ -30,12 +33,12 @@ OUTCOME_ERRORS = ("no_face", "template_no_face")
 TEMPLATE_CACHE_SIZE = 16
 
 
-def _local(request: Request) -> dict[str, Any]:
+def _local(request: Request) -> Outcome:
     params = request.params
     template = FusionTemplate.objects.filter(pk=params["template"]).first()
     if template is None:
-        return wire.error_body(
-            "bad_field", field="model_id", reason="the template no longer exists"
+        return Outcome(
+            wire.error_body("bad_field", field="model_id", reason="the template no longer exists")
         )
     image, faces = _template(template.pk, template.updated_at.isoformat())
     result = fuse_faces(
@@ -47,15 +50,14 @@ def _local(request: Request) -> dict[str, Any]:
         mark=params.get("mark", True),
     )
     if not result.ok:
-        return wire.error_body(wire.REASON_ERRORS[result.reasons[0]], model_id=template.model_id)
-    return wire.success_body(base64.b64encode(encode_fused(result)).decode("ascii"))
+        reason = wire.REASON_ERRORS[result.reasons[0]]
+        return Outcome(wire.error_body(reason, model_id=template.model_id))
+    return Outcome(wire.success_body(""), image=encode_fused(result))
 
 
 @functools.lru_cache(maxsize=TEMPLATE_CACHE_SIZE)
 def _template(pk: int, updated_at: str) -> tuple[np.ndarray, TemplateFaces]:
     """Return a template's pixels and stored faces, decoded once per worker and version."""
-    from webapp import vision
-
     template = FusionTemplate.objects.get(pk=pk)
     image = vision.load_image(
         template.read_image(), max_bytes=2**31, max_pixels=settings.MAX_IMAGE_PIXELS
@@ -64,9 +66,18 @@ def _template(pk: int, updated_at: str) -> tuple[np.ndarray, TemplateFaces]:
     return image, template.template_faces()
 
 
-def _remote(request: Request) -> dict[str, Any]:
+def _remote(request: Request) -> Outcome:
     params = request.params
-    body = RemoteFusion.from_settings().fuse(
+    remote = SERVICE.remote_settings()
+    client = RemoteFusion(
+        remote["URL"],
+        appid=remote["APPID"],
+        secret_id=remote["SECRET_ID"],
+        secret_key=remote["SECRET_KEY"],
+        uin=settings.FUSION_REMOTE_UIN,
+        timeout=settings.REMOTE_TIMEOUT,
+    )
+    body = client.fuse(
         request.raw,
         project_id=params["project_id"],
         model_id=params["model_id"],
@@ -76,9 +87,9 @@ def _remote(request: Request) -> dict[str, Any]:
     ret = wire.ret_value(body)
     error = wire.error_for_ret(ret)
     if ret == 0:
-        return wire.success_body(str(body.get("img_url", "")))
+        return Outcome(wire.success_body(""), image=_image_data(body.get("img_url")))
     if error is not None and error.name in OUTCOME_ERRORS:
-        return wire.error_body(error.name, model_id=params["model_id"])
+        return Outcome(wire.error_body(error.name, model_id=params["model_id"]))
     raise RemoteError(
         f"ret {ret}: {body.get('msg') or (error.message if error else 'unknown code')}"
     )
@@ -104,18 +115,6 @@ class RemoteFusion:
         self.uin = uin or appid
         self.timeout = timeout
         self.session = requests.Session()
-
-    @classmethod
-    def from_settings(cls) -> RemoteFusion:
-        remote = settings.REMOTE_SERVICES["fusion"]
-        return cls(
-            remote["URL"],
-            appid=remote["APPID"],
-            secret_id=remote["SECRET_ID"],
-            secret_key=remote["SECRET_KEY"],
-            uin=settings.FUSION_REMOTE_UIN,
-            timeout=settings.REMOTE_TIMEOUT,
-        )
 
     def fuse(
         self,
@@ -159,23 +158,22 @@ def _has_ret(body: dict[str, Any]) -> bool:
     return True
 
 
-def _output(body: dict[str, Any]) -> tuple[bytes, str, dict[str, Any]]:
-    """Take the image out of a successful body: it is kept as a file, not in the JSON."""
+def _image_data(img_url: object) -> bytes:
+    """The fused image a remote service sent as base64 (we ask for `rsp_img_type=base64`)."""
     try:
-        data = base64.b64decode(body["img_url"], validate=True)
-    except (KeyError, binascii.Error, ValueError) as exc:
+        data = base64.b64decode(str(img_url or ""), validate=True)
+    except (binascii.Error, ValueError) as exc:
         raise RemoteError("the result image is not base64 data") from exc
     if not data:
         raise RemoteError("the result image is empty")
-    suffix = ".png" if data.startswith(b"\x89PNG") else ".jpg"
-    return data, suffix, {**body, "img_url": ""}
+    return data
 
 
 def _succeeded(body: dict[str, Any]) -> bool:
     return wire.ret_value(body) == 0
 
 
-def _context(job: Job) -> dict[str, Any]:
+def _context(job: Any) -> dict[str, Any]:
     body = job.result or {}
     template = (
         FusionTemplate.objects.select_related("project")
@@ -197,13 +195,27 @@ def _context(job: Job) -> dict[str, Any]:
     }
 
 
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("template")
+    parser.add_argument("user")
+    parser.add_argument("--shape", type=int, default=100, help="face-shape degree, 0 to 100")
+    parser.add_argument("--features", type=int, default=100, help="features degree, 0 to 100")
+    parser.add_argument("-o", "--output", required=True, help="the fused image (.jpg or .png)")
+
+
+def _command(args: argparse.Namespace) -> int:
+    return wire.run_cli(args.template, args.user, args.shape, args.features, args.output)
+
+
 SERVICE = Service(
-    kind=Job.Kind.FUSION,
+    kind="fusion",
+    label="Face fusion",
+    settings_prefix="FUSION",
+    wire=wire,
     local=_local,
     remote=_remote,
     succeeded=_succeeded,
-    template="photos/results/fusion.html",
-    context=_context,
-    output=_output,
-    has_json=False,
+    page=Page(template="photos/results/fusion.html", context=_context, has_json=False),
+    command=Command("fuse", "fuse the user's face into a template photo", _arguments, _command),
+    warm_up=vision.warm_up,
 )

@@ -1,14 +1,15 @@
-"""The ID-photo check (`POST /idphoto/check`, the seed's format).
+"""The ID-photo check (`POST /idphoto/check`, in the ID-photo check service's format).
 
-The stored body is the seed's, plus one key, PAGE_KEY, with what only the
-result page needs: the failed rules' codes and what to draw. `api_body()`
-takes it off again, so API answers stay exactly the seed's. A remote
-service's body has no PAGE_KEY: the page then draws what `detect_result`
-says (lines, no bands) and finds the rules from the reasons' wording.
+The stored body is exactly the API's answer. What only the result page needs
+(the failed rules' codes and what to draw) is the outcome's `details`, kept
+beside it. A remote service sends no details: the page then draws what
+`detect_result` says (lines, no bands) and finds the rules from the reasons'
+wording.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 from dataclasses import asdict
 from typing import Any
@@ -17,10 +18,12 @@ from django.conf import settings
 
 from webapp.wire import idphoto as wire
 
-from ..models import Job
-from . import Request, Service, post
+from .base import Command, Outcome, Page, Request, Service
+from .remote import RemoteError, post
 
-PAGE_KEY = "page"
+#: The remote's answers that are a verdict or about the photo; any other code is the
+#: remote failing (201, 203, 400: our request or credentials, 500: its maintenance).
+OUTCOME_CODES = frozenset({200, 202, 204, 205, 206, 207, 208, 209, 210})
 #: The spec checks rules read (`size_ok`...) and the detect_result figure each is about.
 SPEC_CHECK_FIGURES = {
     "size_ok": "size_pix",
@@ -71,7 +74,7 @@ LAYERS = (
 OPS = {"min": "≥ {}", "max": "≤ {}", "abs_max": "|·| ≤ {}", "is": "≠ {}"}
 
 
-def _local(request: Request) -> dict[str, Any]:
+def _local(request: Request) -> Outcome:
     from webapp.vision.idphoto import check_id_photo
     from webapp.vision.idphoto_specs import UnknownSpecError
 
@@ -80,23 +83,27 @@ def _local(request: Request) -> dict[str, Any]:
         # The file as uploaded: its format, resolution, size and alpha are figures too.
         report = check_id_photo(request.raw, spec=request.params.get("spec"), image=request.image)
     except UnknownSpecError:
-        return wire.error_body("unknown_spec", task_no=task_no)
-    body = wire.report_body(report, task_no=task_no)
+        return Outcome(wire.error_body("unknown_spec", task_no=task_no))
+    details = {}
     if report.drawing is not None:
-        body[PAGE_KEY] = {"reasons": list(report.reasons), "drawing": asdict(report.drawing)}
-    return body
+        details = {"reasons": list(report.reasons), "drawing": asdict(report.drawing)}
+    return Outcome(wire.report_body(report, task_no=task_no), details=details)
 
 
-def api_body(body: dict[str, Any]) -> dict[str, Any]:
-    """Return a stored body as the API answers it: the seed's keys only."""
-    return {key: value for key, value in body.items() if key != PAGE_KEY}
-
-
-def _remote(request: Request) -> dict[str, Any]:
-    body = RemoteIdPhoto.from_settings().check(request.raw, spec=request.params.get("spec"))
+def _remote(request: Request) -> Outcome:
+    remote = SERVICE.remote_settings()
+    client = RemoteIdPhoto(
+        remote["URL"],
+        secret_id=remote["SECRET_ID"],
+        secret_key=remote["SECRET_KEY"],
+        timeout=settings.REMOTE_TIMEOUT,
+    )
+    body = client.check(request.raw, spec=request.params.get("spec"))
+    if body["code"] not in OUTCOME_CODES:
+        raise RemoteError(f"code {body['code']}: {body.get('msg') or 'no message'}")
     if request.params.get("task_no"):
         body["taskNo"] = request.params["task_no"]
-    return body
+    return Outcome(body)
 
 
 class RemoteIdPhoto:
@@ -108,16 +115,6 @@ class RemoteIdPhoto:
         self.url = base_url.rstrip("/") + "/idphoto/check"
         self.headers = {"X-Api-Key": secret_id, "X-Api-Secret": secret_key}
         self.timeout = timeout
-
-    @classmethod
-    def from_settings(cls) -> RemoteIdPhoto:
-        remote = settings.REMOTE_SERVICES["id_check"]
-        return cls(
-            remote["URL"],
-            secret_id=remote["SECRET_ID"],
-            secret_key=remote["SECRET_KEY"],
-            timeout=settings.REMOTE_TIMEOUT,
-        )
 
     def check(self, image: bytes, *, spec: str | None = None) -> dict[str, Any]:
         """Send a photo (base64, form-encoded) and return the service's body, whatever its code."""
@@ -136,12 +133,12 @@ class RemoteIdPhoto:
 # --- The result page ---------------------------------------------------------------
 
 
-def _context(job: Job) -> dict[str, Any]:
+def _context(job: Any) -> dict[str, Any]:
     from webapp.vision.idphoto_specs import SPECS
 
     body = job.result or {}
     data = body.get("data") or {}
-    page = body.get(PAGE_KEY) or {}
+    page = job.details or {}
     spec = SPECS.get(job.params.get("spec") or "")
     reasons = page.get("reasons") or wire.reason_codes(data.get("reasons") or [])
     rows = figure_rows(data.get("detect_result") or {}, spec, reasons)
@@ -230,7 +227,7 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
-def _drawing_from_figures(detect_result: dict[str, Any], job: Job) -> dict[str, Any] | None:
+def _drawing_from_figures(detect_result: dict[str, Any], job: Any) -> dict[str, Any] | None:
     """What a remote answer lets us draw: the measured lines, from detect_result's fractions."""
     needed = (
         "face_x_center",
@@ -259,7 +256,7 @@ def _drawing_from_figures(detect_result: dict[str, Any], job: Job) -> dict[str, 
     }
 
 
-def _svg(d: dict[str, Any], reasons: list[str], job: Job) -> dict[str, Any]:
+def _svg(d: dict[str, Any], reasons: list[str], job: Any) -> dict[str, Any]:
     """Shapes for the SVG over the photo, in photo pixels, each layer marked when a rule failed."""
     w, h = job.photo.width or d["width"], job.photo.height or d["height"]
     bad = {layer for layer, codes in LAYER_RULES.items() if set(codes) & set(reasons)}
@@ -326,12 +323,35 @@ def _grid_rects(d: dict[str, Any], w: int, h: int) -> list[tuple[float, float, f
     return rects
 
 
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("images", nargs="+", metavar="IMAGE")
+    parser.add_argument("--spec", default=None, help="a specification name, e.g. cn_id_card")
+
+
+def _command(args: argparse.Namespace) -> int:
+    return wire.run_cli(args.images, args.spec)
+
+
+def _warm_up() -> None:
+    from webapp.vision.idphoto import warm_up_idphoto
+
+    warm_up_idphoto()
+
+
 SERVICE = Service(
-    kind=Job.Kind.ID_CHECK,
+    kind="id_check",
+    label="ID-photo check",
+    settings_prefix="IDPHOTO",
+    wire=wire,
     local=_local,
     remote=_remote,
     succeeded=lambda body: body.get("code") == 200,
-    template="photos/results/id_check.html",
-    context=_context,
-    api_body=api_body,
+    page=Page(template="photos/results/id_check.html", context=_context),
+    command=Command(
+        "idcheck",
+        "check ID photos against the service's rules or a specification",
+        _arguments,
+        _command,
+    ),
+    warm_up=_warm_up,
 )

@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import idphoto_views, views
+from . import idphoto, views
 
 app_name = "photos"
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("upload", views.upload_photo, name="upload"),
-    path("idphoto/", idphoto_views.idphoto, name="idphoto"),
-    path("idphoto/upload", idphoto_views.check_photo, name="check_photo"),
+    path("idphoto/", idphoto.idphoto, name="idphoto"),
+    path("idphoto/upload", idphoto.check_photo, name="check_photo"),
     path("r/<uuid:job_id>/", views.result, name="result"),
     path("r/<uuid:job_id>/status", views.job_status, name="status"),
     path("r/<uuid:job_id>/photo.jpg", views.photo_file, name="photo"),

@@ -16,8 +16,8 @@ class EngineWorker(SimpleWorker):
     """Run jobs in this process, never in a forked child.
 
     MediaPipe graphs break in a process forked after a graph has run, so RQ's
-    default fork-per-job worker cannot be used; the engine's graphs are loaded
-    once, before the first job, and reused by every job.
+    default fork-per-job worker cannot be used; every service's graphs are
+    loaded once, before the first job, and reused by every job.
     """
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -26,10 +26,9 @@ class EngineWorker(SimpleWorker):
 
     def bootstrap(self, *args: object, **kwargs: object) -> None:
         super().bootstrap(*args, **kwargs)
-        from webapp.vision.idphoto import warm_up_idphoto
+        from webapp import services
 
-        # The face graphs (vision.warm_up), and the ID check's segmentation and pose.
-        warm_up_idphoto()
+        services.warm_up()
         logger.info("Worker %s: engine loaded", self.name)
 
     def run_maintenance_tasks(self) -> None:

@@ -10,10 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from webapp.photos.jobs import create_job, new_owner_key, recover
+from webapp.photos.models import Job
+from webapp.services import SERVICES
+
 from .forms import UploadForm
-from .jobs import create_job, new_owner_key
-from .models import Job
-from .services import SERVICES
 
 OWNER_SESSION_KEY = "owner_key"
 
@@ -32,7 +33,7 @@ def _get_job_for_owner(request: HttpRequest, job_id: str) -> Job:
     )
     if job is None:
         raise Http404("No such result")
-    job.recover_if_stale()
+    recover(job)
     return job
 
 
@@ -90,26 +91,18 @@ def _render_result(
         if owner
         else reverse("photos:shared", args=[job.share_key])
     )
-    service = SERVICES[job.kind]
+    page = SERVICES[job.kind].page
     context = {
         "job": job,
         "owner": owner,
         "share_url": share_url,
         "base": base,
-        "result_json": json.dumps(_api_body(job), indent=2, ensure_ascii=False)
-        if job.result
-        else "",
-        "service_template": service.template,
-        "service_has_json": service.has_json,
-        **(service.context(job) if job.status == Job.Status.DONE else {}),
+        "result_json": json.dumps(job.result, indent=2, ensure_ascii=False) if job.result else "",
+        "service_template": page.template,
+        "service_has_json": page.has_json,
+        **(page.context(job) if job.status == Job.Status.DONE else {}),
     }
     return render(request, "photos/result.html", context)
-
-
-def _api_body(job: Job) -> dict | None:
-    """Return the stored result as the API answers it (a page may keep more)."""
-    service = SERVICES[job.kind]
-    return service.api_body(job.result) if service.api_body and job.result else job.result
 
 
 @require_GET
@@ -156,7 +149,7 @@ def result_json(
     job = _get_job_for_owner(request, job_id) if job_id else _get_shared_job(share_key)
     if job.result is None:
         raise Http404("No result yet")
-    response = JsonResponse(_api_body(job), json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response = JsonResponse(job.result, json_dumps_params={"indent": 2, "ensure_ascii": False})
     response["Content-Disposition"] = f'attachment; filename="likeness-{job.share_key[:8]}.json"'
     return response
 

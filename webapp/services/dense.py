@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import time
 from typing import Any
@@ -10,11 +11,12 @@ import numpy as np
 from django.conf import settings
 from PIL import Image, ImageDraw
 
-from webapp.wire import dense as dense_wire
+from webapp import vision
+from webapp.wire import dense as wire
 
-from ..models import Job
-from ..overlay import GROUP_COLOURS
-from . import Request, Service, post
+from .base import Command, Outcome, Page, Request, Service
+from .overlay import GROUP_COLOURS
+from .remote import RemoteError, post
 
 #: One colour per part, on the page and in the PNG: the 88-point groups' colours.
 PART_COLOURS = {"face": GROUP_COLOURS["face_profile"]} | {
@@ -37,26 +39,26 @@ SEQUENCES = {
 }
 
 
-def _local(request: Request) -> dict[str, Any]:
+def _local(request: Request) -> Outcome:
     from webapp.vision.dense import dense_landmarks
 
     start = time.perf_counter()
     result = dense_landmarks(request.image)
     used = round(1000 * (time.perf_counter() - start))
-    body = dense_wire.success_body(result, request_id=dense_wire.new_request_id(), time_used=used)
+    body = wire.success_body(result, request_id=wire.new_request_id(), time_used=used)
     if result.found:
         # Not a Face++ field: says whether the hairline was seen or estimated.
         body["metadata"] = {
             "hairline": "estimated" if result.hairline_estimated else "detected",
             "hairline_coverage": round(result.hairline_coverage, 2),
         }
-    return body
+    return Outcome(body)
 
 
-def _remote(request: Request) -> dict[str, Any]:
-    remote = settings.REMOTE_SERVICES["dense"]
+def _remote(request: Request) -> Outcome:
+    remote = SERVICE.remote_settings()
     url = remote["URL"].rstrip("/") + "/facepp/v1/face/thousandlandmark"
-    return post(
+    body = post(
         url,
         accepts=lambda body: "error_message" in body or "face" in body,
         timeout=settings.REMOTE_TIMEOUT,
@@ -67,6 +69,10 @@ def _remote(request: Request) -> dict[str, Any]:
         },
         files={"image_file": ("photo.jpg", request.raw, "application/octet-stream")},
     )
+    if "error_message" in body or not isinstance(body.get("face"), dict):
+        # Face++ answers no face with an empty `face`; an error_message is never an outcome.
+        raise RemoteError(str(body.get("error_message") or "no face object in the answer"))
+    return Outcome(body)
 
 
 def sequences(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -112,7 +118,7 @@ def render(image: np.ndarray, body: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def _context(job: Job) -> dict[str, Any]:
+def _context(job: Any) -> dict[str, Any]:
     body = job.result or {}
     face = body.get("face") or {}
     lines = [
@@ -158,12 +164,26 @@ def _context(job: Job) -> dict[str, Any]:
     }
 
 
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("images", nargs="+", metavar="IMAGE")
+    parser.add_argument("--parts", default="all", help="all, or a comma-separated list of parts")
+
+
+def _command(args: argparse.Namespace) -> int:
+    return wire.run_cli(args.images, args.parts)
+
+
 SERVICE = Service(
-    kind=Job.Kind.DENSE,
+    kind="dense",
+    label="Dense landmarks",
+    settings_prefix="DENSE",
+    wire=wire,
     local=_local,
     remote=_remote,
     succeeded=lambda body: bool(body.get("face")),
-    template="photos/results/dense.html",
-    context=_context,
-    render=render,
+    page=Page(template="photos/results/dense.html", context=_context, render=render),
+    command=Command(
+        "dense", "the dense landmarks of the largest face, as JSON", _arguments, _command
+    ),
+    warm_up=vision.warm_up,
 )

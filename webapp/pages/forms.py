@@ -1,0 +1,102 @@
+"""The upload forms of the pages: a photo and each service's options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+
+from webapp.core.forms import PhotoField
+from webapp.fusion.forms import DegreeField
+from webapp.fusion.models import FusionTemplate
+
+
+class UploadForm(forms.Form):
+    photo = PhotoField(label="Photo")
+    kind = forms.ChoiceField(
+        label="What to find",
+        choices=[
+            (
+                "face_shape",
+                "88 points: eyebrows, eyes, nose, mouth and face outline, for every face",
+            ),
+            (
+                "dense",
+                "Dense: about 850 named points of the largest face along 12 lines, hairline included",
+            ),
+        ],
+        initial="face_shape",
+        widget=forms.RadioSelect,
+    )
+
+    def job_params(self) -> dict[str, object]:
+        """Return the job's parameters for the chosen service."""
+        if self.cleaned_data["kind"] == "face_shape":
+            return {"mode": self.cleaned_data["mode"]}
+        return {}
+
+    mode = forms.TypedChoiceField(
+        label="Faces (88 points)",
+        choices=[(0, "Every face"), (1, "The largest face only")],
+        coerce=int,
+        initial=0,
+        widget=forms.RadioSelect,
+    )
+
+
+def _spec_choices() -> list[tuple[str, str]]:
+    from webapp.vision.idphoto_specs import SPECS
+
+    return [("", "The ID-photo check service rules (no specification)")] + [
+        (spec.name, f"{spec.title_en} · {spec.title}") for spec in SPECS.values()
+    ]
+
+
+class IdPhotoForm(forms.Form):
+    """An ID photo to check, and the specification to check it against (or none)."""
+
+    photo = PhotoField(label="Photo")
+    spec = forms.ChoiceField(
+        label="Check against", choices=_spec_choices, required=False, initial=""
+    )
+
+    def clean_photo(self) -> UploadedFile:
+        from webapp.vision.idphoto import MAX_SIDE
+
+        upload = self.cleaned_data["photo"]
+        width, height = upload.image_info.width, upload.image_info.height
+        if max(width, height) > MAX_SIDE:
+            raise forms.ValidationError(
+                f"This photo is {width}x{height} pixels; an ID photo may be at most {MAX_SIDE} "
+                "pixels a side. Make it smaller and upload it again.",
+                code="too_large_side",
+            )
+        return upload
+
+    def job_params(self) -> dict[str, object]:
+        return {"spec": self.cleaned_data["spec"] or None}
+
+
+class FusionUploadForm(forms.Form):
+    """The page's form: the visitor's photo and the two degrees, prefilled with the template's."""
+
+    photo = PhotoField(label="Your photo")
+    shape = DegreeField(
+        label="Face shape", help_text="0 keeps the template's face outline, 100 takes yours."
+    )
+    features = DegreeField(
+        label="Features", help_text="0 keeps the template's eyes, nose and mouth, 100 takes yours."
+    )
+
+    def __init__(self, *args: Any, template: FusionTemplate, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial", {"shape": template.shape_degree, "features": template.features_degree}
+        )
+        super().__init__(*args, **kwargs)
+        self.template = template
+
+    def job_params(self) -> dict[str, Any]:
+        return self.template.job_params(
+            shape=self.cleaned_data["shape"], features=self.cleaned_data["features"]
+        )
