@@ -75,7 +75,7 @@ def test_it_gives_the_same_body_as_the_command_line(credential, face_photo, with
     path = tmp_path / "face.png"
     path.write_bytes(face_photo)
     out = subprocess.run(
-        [sys.executable, "-m", "webapp.vision", "faceshape", str(path), "--mode", "1"],
+        [sys.executable, "-m", "webapp", "faceshape", str(path), "--mode", "1"],
         capture_output=True,
         text=True,
         check=True,

@@ -1,4 +1,4 @@
-"""python -m webapp.vision faceshape: one API response body per line."""
+"""python -m webapp faceshape: one API response body per line."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..conftest import DATA
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "webapp.vision", "faceshape", *args],
+        [sys.executable, "-m", "webapp", "faceshape", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -20,10 +22,10 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_it_prints_one_body_per_image(data_dir, tmp_path):
+def test_it_prints_one_body_per_image(tmp_path):
     empty = tmp_path / "empty.jpg"
     empty.write_bytes(b"")
-    run = _run(str(data_dir / "faces" / "two_people.jpg"), str(empty), "--mode", "1")
+    run = _run(str(DATA / "faces" / "two_people.jpg"), str(empty), "--mode", "1")
     assert run.returncode == 1  # one image failed
     first, second = (json.loads(line) for line in run.stdout.splitlines())
     assert first["code"] == 0 and first["message"] == "OK"
@@ -37,10 +39,10 @@ def test_it_prints_one_body_per_image(data_dir, tmp_path):
     assert second["code"] != 0
 
 
-def test_it_exits_0_when_every_image_succeeds(data_dir):
+def test_it_exits_0_when_every_image_succeeds():
     run = _run(
-        str(data_dir / "faces" / "astronaut.png"),
-        str(data_dir / "landmarks68" / "breakingbad.jpg"),
+        str(DATA / "faces" / "astronaut.png"),
+        str(DATA / "landmarks68" / "breakingbad.jpg"),
     )
     assert run.returncode == 0
     bodies = [json.loads(line) for line in run.stdout.splitlines()]
