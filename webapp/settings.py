@@ -48,13 +48,6 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
 
 
-def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = os.getenv(name, default)
-    if value not in choices:
-        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
-    return value
-
-
 # Mutable state (database, media, generated secret, embedded Redis socket) lives here.
 DATA_DIR = Path(os.getenv("DATA_DIR", str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,6 @@ import io
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
-BACKENDS = ("local", "remote")
-
 
 @register()
 def check_secret_key(app_configs: object, **kwargs: object) -> list[Error]:
@@ -22,32 +20,6 @@ def check_secret_key(app_configs: object, **kwargs: object) -> list[Error]:
             )
         ]
     return []
-
-
-@register()
-def check_remote_backends(app_configs: object, **kwargs: object) -> list[Error]:
-    from webapp.services import SERVICES
-
-    errors = []
-    for service in SERVICES.values():
-        prefix = service.settings_prefix
-        if service.backend not in BACKENDS:
-            errors.append(
-                Error(
-                    f"{prefix}_BACKEND is {service.backend!r}.",
-                    hint=f"Set {prefix}_BACKEND to one of: {', '.join(BACKENDS)}.",
-                    id="core.E003",
-                )
-            )
-        elif service.backend == "remote" and not service.remote_settings()["URL"]:
-            errors.append(
-                Error(
-                    f"{prefix}_BACKEND is 'remote' but {prefix}_REMOTE_URL is empty.",
-                    hint=f"Set {prefix}_REMOTE_URL to the base URL of the service to call.",
-                    id="core.E002",
-                )
-            )
-    return errors
 
 
 @register()

@@ -77,7 +77,7 @@ class DegreeField(forms.IntegerField):
 
 
 class FusionApiForm(forms.Form):
-    """The JSON fields of `POST /fuseapi/face`, in the seed's order."""
+    """The JSON fields of `POST /fuseapi/face`, in Tencent's face-fusion order."""
 
     appid = forms.CharField(max_length=20)
     uin = forms.CharField(max_length=64)
@@ -88,7 +88,7 @@ class FusionApiForm(forms.Form):
         choices=[("url", "url"), ("base64", "base64")],
         error_messages={"invalid_choice": "use url or base64"},
     )
-    # Not in the seed: the degrees of Tencent's later FuseFace API (0-100); default: the template's.
+    # Not in Tencent's face-fusion format: the degrees of Tencent's later FuseFace API (0-100); default: the template's.
     fuse_profile_degree = forms.IntegerField(min_value=0, max_value=100, required=False)
     fuse_face_degree = forms.IntegerField(min_value=0, max_value=100, required=False)
 

@@ -1,4 +1,4 @@
-"""Fusion projects ("activities" in the seed) and their templates ("models").
+"""Fusion projects ("activities" in Tencent's face fusion) and their templates ("models").
 
 A template's faces are found once, when the operator saves it
 (:mod:`webapp.fusion.preparation`), and stored as JSON; requests only read them.
@@ -18,8 +18,6 @@ from django.utils import timezone
 from webapp.vision.fusion import TemplateFaces
 
 if TYPE_CHECKING:
-    from webapp.api.models import ApiClient
-
     from .preparation import PreparedTemplate
 
 # Ids appear in page URLs and API bodies: keep them to characters that need no escaping.
@@ -84,7 +82,7 @@ class FusionProject(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.project_id})"
 
-    def allows(self, client: ApiClient) -> bool:
+    def allows(self, client: models.Model) -> bool:
         """Return whether `client` may use this project; costs a query or two."""
         chosen = self.allowed_clients.all()
         return not chosen.exists() or chosen.filter(pk=client.pk).exists()

@@ -26,7 +26,7 @@ JPEG_QUALITY = 95
 
 Faces = Literal["all"] | list[int]
 
-# Why a photo cannot be a template, by the engine's reason code; both are seed code -8.
+# Why a photo cannot be a template, by the engine's reason code; both are Tencent's face-fusion code -8.
 MESSAGES = {
     "template_no_face": "No face was found in this photo, so it cannot be a template "
     "(code {ret}, “template has no face”). Choose a photo with a clear face.",
@@ -68,7 +68,7 @@ def prepare_photo(content: bytes, *, faces: Faces = "all") -> PreparedTemplate:
     """Decode a template photo, find its faces, make its clean JPEG and thumbnail.
 
     Raises ValidationError when the photo cannot be decoded or has no face to
-    replace (seed code -8).
+    replace (Tencent's face-fusion code -8).
     """
     try:
         image = vision.load_image(
