@@ -43,9 +43,9 @@ test: install-test
 bench: install-bench
 	$(BIN)/python -m bench
 
-lint:
-	$(BIN)/python -m pip install -q ruff
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check webapp tests bench
+	$(BIN)/ruff format --check webapp tests bench
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -1,4 +1,4 @@
-"""`manage.py serve`, what `make run` starts: Redis, a worker and the web server, stopped by Ctrl-C."""
+"""`manage.py serve`, what `make run` starts: Redis, a worker and the web server; Ctrl-C stops."""
 
 from __future__ import annotations
 

@@ -218,7 +218,8 @@ def test_it_draws_the_dense_landmarks(client, face_photo, run_worker):
     assert job.result["face"]["landmark"]["mouth"]["upper_lip_63"]
     assert job.result["metadata"]["hairline"] in ("detected", "estimated")
     page = client.get(job.get_absolute_url()).content.decode()
-    # One polyline per sequence: hairline, two contours, two brows, two eyes, three nose lines, two lips.
+    # One polyline per sequence: hairline, two contours, two brows, two eyes, three nose lines,
+    # two lips.
     assert page.count("<polyline") == 12
     assert page.count('class="pupil"') == 2
     for part in ("face", "left_eyebrow", "right_eyebrow", "left_eye", "right_eye", "nose", "mouth"):

@@ -88,7 +88,8 @@ class FusionApiForm(forms.Form):
         choices=[("url", "url"), ("base64", "base64")],
         error_messages={"invalid_choice": "use url or base64"},
     )
-    # Not in Tencent's face-fusion format: the degrees of Tencent's later FuseFace API (0-100); default: the template's.
+    # Not in Tencent's face-fusion format: the degrees of Tencent's later FuseFace API
+    # (0-100); default: the template's.
     fuse_profile_degree = forms.IntegerField(min_value=0, max_value=100, required=False)
     fuse_face_degree = forms.IntegerField(min_value=0, max_value=100, required=False)
 

@@ -26,7 +26,8 @@ JPEG_QUALITY = 95
 
 Faces = Literal["all"] | list[int]
 
-# Why a photo cannot be a template, by the engine's reason code; both are Tencent's face-fusion code -8.
+# Why a photo cannot be a template, by the engine's reason code; both are Tencent's
+# face-fusion code -8.
 MESSAGES = {
     "template_no_face": "No face was found in this photo, so it cannot be a template "
     "(code {ret}, “template has no face”). Choose a photo with a clear face.",

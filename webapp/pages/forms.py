@@ -23,7 +23,8 @@ class UploadForm(forms.Form):
             ),
             (
                 "dense",
-                "Dense: about 850 named points of the largest face along 12 lines, hairline included",
+                "Dense: about 850 named points of the largest face along 12 lines, "
+                "hairline included",
             ),
         ],
         initial="face_shape",

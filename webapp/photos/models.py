@@ -238,7 +238,7 @@ class Job(models.Model):
             photo.delete()
 
     def take_result_image(self) -> bytes:
-        """Return the result image and delete its file: for answers that carry it, keeping no copy."""
+        """Return the result image and delete its file: for answers that carry it, keep no copy."""
         with self.result_image.open("rb") as f:
             data = f.read()
         self.result_image.delete(save=False)

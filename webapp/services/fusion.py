@@ -134,7 +134,8 @@ class RemoteFusion:
             "img_data": base64.b64encode(image).decode("ascii"),
             "rsp_img_type": "base64",
         }
-        # Not in Tencent's face-fusion format: this app's degrees (Tencent's later FuseFace API has them too).
+        # Not in Tencent's face-fusion format: this app's degrees (Tencent's later FuseFace
+        # API has them too).
         if shape is not None:
             payload["fuse_profile_degree"] = shape
         if features is not None:
