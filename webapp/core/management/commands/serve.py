@@ -25,7 +25,7 @@ def _start(command: list[str]) -> subprocess.Popen[bytes]:
 
 
 class Command(BaseCommand):
-    help = "Run Likeness: the embedded Redis (unless REDIS_URL is set), job workers and the web server."
+    help = "Run Likeness: embedded Redis (unless REDIS_URL is set), job workers and the web server."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=settings.PORT)
