@@ -5,20 +5,17 @@ The fusion job's result page is the shared one (webapp.pages.views.result).
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.fusion.models import FusionTemplate
-from webapp.photos.jobs import create_job
 from webapp.photos.models import Job
 
 from . import links
 from .forms import FusionUploadForm
-from .views import _owner_key
+from .views import start_job
 
 
 def _get_template(request: HttpRequest, project_id: str, model_id: str) -> FusionTemplate:
@@ -59,16 +56,7 @@ def fuse_photo(request: HttpRequest, project_id: str, model_id: str) -> HttpResp
     form = FusionUploadForm(request.POST, request.FILES, template=template)
     if not form.is_valid():
         return _template_page(request, form, status=400)
-    upload = form.cleaned_data["photo"]
-    job = create_job(
-        upload=upload.content,
-        suffix=PurePath(upload.name).suffix.lower(),
-        kind=Job.Kind.FUSION,
-        params=form.job_params(),
-        source=Job.Source.WEB,
-        owner_key=_owner_key(request, create=True),
-    )
-    return redirect(job)
+    return start_job(request, form, kind=Job.Kind.FUSION)
 
 
 @require_GET

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from webapp.photos.jobs import create_job
 from webapp.photos.models import Job
 from webapp.vision.idphoto_specs import SPECS
 
 from .forms import IdPhotoForm
-from .views import _owner_key
+from .views import _owner_key, start_job
 
 
 @require_GET
@@ -32,13 +29,4 @@ def check_photo(request: HttpRequest) -> HttpResponse:
     form = IdPhotoForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, form, status=400)
-    upload = form.cleaned_data["photo"]
-    job = create_job(
-        upload=upload.content,
-        suffix=PurePath(upload.name).suffix.lower(),
-        kind=Job.Kind.ID_CHECK,
-        params=form.job_params(),
-        source=Job.Source.WEB,
-        owner_key=_owner_key(request, create=True),
-    )
-    return redirect(job)
+    return start_job(request, form, kind=Job.Kind.ID_CHECK)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import PurePath
 
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -59,11 +60,16 @@ def upload_photo(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _index(request, form, status=400)
+    return start_job(request, form, kind=form.cleaned_data["kind"])
+
+
+def start_job(request: HttpRequest, form: Form, *, kind: str) -> HttpResponse:
+    """Store a valid form's photo as the visitor's job, and show its result page."""
     upload = form.cleaned_data["photo"]
     job = create_job(
         upload=upload.content,
         suffix=PurePath(upload.name).suffix.lower(),
-        kind=form.cleaned_data["kind"],
+        kind=kind,
         params=form.job_params(),
         source=Job.Source.WEB,
         owner_key=_owner_key(request, create=True),
