@@ -2,19 +2,18 @@
 
 Every API view raises :class:`ApiError` (``webapp.wire.codes``) with a name of
 the shared vocabulary, or one of its wire's own; :func:`api_view` answers it
-with the view's wire renderer. An API module uses the core like this::
+with the view's wire renderer. An API module (see faceshape.py) uses it so::
 
-    @api_view(FaceShapeRenderer)                   # POST only, no CSRF, errors in the wire
+    @api_view(FaceShapeRenderer)                 # POST only, no CSRF, failures in Tencent's format
     def face_shape(request, reply):
-        body = read_body(request, limit=...)       # fields and files, or ApiError
-        upload = fetch(url) / body.files[...]      # a URL's failures as "url_fetch_failed"
-        info = probe(upload)                       # the image's failures by ImageError code
+        body = read_body(request, limit=...)     # fields and files, or request_too_large...
+        info = probe(upload)                     # an ImageError as the failure of its code
         job = wait_for_job(create_job(..., suffix=FORMAT_SUFFIXES[info.format]), ...)
-        return reply.answer(job_result(job))       # failed or unfinished jobs raise
+        return reply.answer(job_result(job))     # a failed or unfinished job raises
 
-A new service is one more :class:`~webapp.wire.codes.Renderer` in
-``webapp/wire/<format>.py`` (the vocabulary's names to its bodies and HTTP
-statuses) and one more API module like this one.
+``fetch(url)`` gets an image URL (failing as "url_fetch_failed"). A new service
+is one more :class:`~webapp.wire.codes.Renderer` in ``webapp/wire/<format>.py``
+(the vocabulary's names to its bodies and HTTP statuses) and one more module here.
 """
 
 from __future__ import annotations

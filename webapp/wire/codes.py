@@ -13,8 +13,9 @@ Parameters every renderer understands, besides those of the message:
 
 - ``message``: this API's own words for the failure, used instead of the
   vocabulary's message (a failed job's stored message, for one);
-- ``detail``: the engine's own sentence about an image it refused
-  (``str(ImageError)``), for formats that quote it.
+- ``detail``: more words, for formats that quote them: the engine's own
+  sentence about an image it refused (``str(ImageError)``), or what follows
+  the message of one of a wire's own names.
 """
 
 from __future__ import annotations

@@ -211,14 +211,7 @@ class FusionRenderer(Renderer):
         elif name == "method_not_allowed":
             params["reason"] = f"use POST, not {params.get('method')}"
         elif name == "request_too_large":
-            size, limit = params.get("size"), params.get("limit")
-            params["reason"] = (
-                f"The request is {size / 2**20:.1f} MB; the limit is {limit / 2**20:.0f} MB."
-                if isinstance(size, int) and isinstance(limit, int)
-                else f"The limit is {limit / 2**20:.0f} MB."
-                if isinstance(limit, int)
-                else ""
-            )
+            params["reason"] = _too_large(params.get("size"), params["limit"])
         elif name in IMAGE_ERRORS or "message" in params:
             params["reason"] = own_words(name, params)
         status = 405 if name == "method_not_allowed" else HTTP_STATUS.get(row, 500)
@@ -226,6 +219,12 @@ class FusionRenderer(Renderer):
 
     def answer(self, body: dict[str, Any]) -> Answer:
         return Answer(http_status(body), body)
+
+
+def _too_large(size: int | None, limit: int) -> str:
+    if size is None:  # Django's own limit on form data: the size is not known
+        return f"The limit is {limit / 2**20:.0f} MB."
+    return f"The request is {size / 2**20:.1f} MB; the limit is {limit / 2**20:.0f} MB."
 
 
 class _Missing(dict):

@@ -159,22 +159,17 @@ def http_status(code: int) -> int:
 #: A job's failures of the shared vocabulary other than "maintenance" (the image's are by
 #: IMAGE_ERRORS).
 SERVICE_FAILURES: Mapping[str, str] = {"internal": "processing_failed"}
-#: Shared failures about the request itself, answered 400 "bad_parameters" with these words
-#: (the others with the vocabulary's message and HTTP status).
-REQUEST_WORDS: Mapping[str, str] = {
-    "bad_content_type": (
-        "send application/json, application/x-www-form-urlencoded or multipart/form-data"
-    ),
-}
+#: The words for a body of another type than the API reads.
+BODY_TYPES = "send application/json, application/x-www-form-urlencoded or multipart/form-data"
 
 
 class IdPhotoRenderer(Renderer):
     """The service's answers to one request, numbered by ``task_no``; JSON sent as UTF-8.
 
-    A failure of its own table takes its ``detail`` (and an HTTP ``status`` when the
-    code's is not the one to send). What is wrong with the request itself (credentials,
-    rate, fields, size) is code 400 with the reason after the message and an HTTP status
-    that says which (401, 403, 405, 413, 429 or 400).
+    A failure of its own table takes its ``detail``. What is wrong with the request
+    itself (credentials, rate, fields, size) is code 400 with the reason after the
+    message and the vocabulary's HTTP status, which says which (401, 403, 405, 413, 429
+    or 400).
     """
 
     def __init__(self) -> None:
@@ -190,8 +185,9 @@ class IdPhotoRenderer(Renderer):
 
     @staticmethod
     def _row(name: str, params: Mapping[str, Any]) -> tuple[str, str, int | None]:
+        """Return the row, the detail and the HTTP status (None: the row's) of a failure."""
         if name in CODES:
-            return name, str(params.get("detail", "")), params.get("status")
+            return name, str(params.get("detail", "")), None
         if name in IMAGE_ERRORS:
             return IMAGE_ERRORS[name], own_words(name, params), None
         if name == "url_fetch_failed":
@@ -210,7 +206,9 @@ class IdPhotoRenderer(Renderer):
             )
         if name == "invalid_json":
             return "bad_parameters", str(params.get("reason", "")), status
-        return "bad_parameters", REQUEST_WORDS.get(name) or own_words(name, params), status
+        if name == "bad_content_type":
+            return "bad_parameters", BODY_TYPES, status
+        return "bad_parameters", own_words(name, params), status
 
 
 def check_body(
