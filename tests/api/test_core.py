@@ -10,6 +10,13 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from webapp.wire.codes import ERRORS
+from webapp.wire.dense import DenseRenderer
+from webapp.wire.faceshape import CODES as FACE_SHAPE_CODES
+from webapp.wire.faceshape import FaceShapeRenderer
+from webapp.wire.fusion import FusionRenderer
+from webapp.wire.idphoto import IdPhotoRenderer
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,3 +106,34 @@ def test_the_wire_formats_do_not_import_django():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "[]"
+
+
+PARAMS = {
+    "reason": "why",
+    "field": "image_file",
+    "content_type": "text/plain",
+    "method": "GET",
+    "size": 3 * 2**20,
+    "limit": 2 * 2**20,
+    "width": 1,
+    "height": 1,
+    "min_side": 32,
+    "format": "GIF",
+    "frames": 2,
+    "kind": "http",
+    "job_id": "00000000-0000-0000-0000-000000000000",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+@pytest.mark.parametrize(
+    "renderer", [FaceShapeRenderer, FusionRenderer, DenseRenderer, IdPhotoRenderer]
+)
+def test_every_renderer_answers_every_name_of_the_vocabulary(renderer, name):
+    answer = renderer().error(name, PARAMS)
+    assert 200 <= answer.status < 600
+    assert isinstance(answer.body, (dict, str)) and answer.body
+
+
+def test_tencents_face_shape_table_has_a_code_for_every_name():
+    assert set(FACE_SHAPE_CODES) == set(ERRORS)
