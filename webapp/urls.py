@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from webapp.api import dense as dense_api
+from webapp.api import faceshape as faceshape_api
 from webapp.api import fusion as fusion_api
 from webapp.api import idphoto as idphoto_api
-from webapp.api import views as api_views
 
 admin.site.site_header = "Likeness administration"
 admin.site.site_title = "Likeness admin"
@@ -15,7 +15,7 @@ urlpatterns = [
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
     # The cloud services' own paths, so clients switch by changing the base URL.
-    path("face/shape", api_views.face_shape, name="api-face-shape"),
+    path("face/shape", faceshape_api.face_shape, name="api-face-shape"),
     path("facepp/v1/face/thousandlandmark", dense_api.thousandlandmark, name="api-dense"),
     path("fuseapi/face", fusion_api.fuse_face, name="api-fusion"),
     path("idphoto/check", idphoto_api.check_photo, name="api-idphoto"),

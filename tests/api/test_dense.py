@@ -56,7 +56,7 @@ def test_it_answers_every_part_with_its_names(keys, face_photo, with_worker):
     assert "face_hairline_144" in landmark["face"]
     assert isinstance(landmark["left_eye"]["left_eye_pupil_radius"], int)
     assert set(landmark["mouth"]["upper_lip_0"]) == {"x", "y"}
-    # Directions of the seed: lips from the left corner to the right, contours from the chin.
+    # Face++'s directions: lips from the left corner to the right, contours from the chin.
     mouth = landmark["mouth"]
     assert mouth["upper_lip_0"]["x"] < mouth["upper_lip_31"]["x"]
     face = landmark["face"]
@@ -117,7 +117,7 @@ def test_no_face_is_an_empty_face(keys, with_worker):
         "private-url",
     ],
 )
-def test_it_answers_the_seeds_errors(keys, change, status, message):
+def test_it_answers_face_plus_plus_errors(keys, change, status, message):
     data = {**keys, "return_landmark": "all"} | change
     data = {k: v for k, v in data.items() if v is not None}
     response = post(data)
@@ -135,7 +135,7 @@ def test_it_answers_the_seeds_errors(keys, change, status, message):
     ],
     ids=["too-small", "webp", "not-image"],
 )
-def test_it_applies_the_seeds_image_rules(keys, content, message):
+def test_it_applies_face_plus_plus_image_rules(keys, content, message):
     response = post({**keys, "return_landmark": "all"}, {"image_file": content})
     assert response.status_code == 400
     assert response.json()["error_message"] == message

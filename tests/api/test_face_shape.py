@@ -40,7 +40,7 @@ def _file(content: bytes):
     return SimpleUploadedFile("test.jpg", content)
 
 
-def test_it_answers_in_the_seeds_format(credential, face_photo, with_worker, settings):
+def test_it_answers_in_tencents_format(credential, face_photo, with_worker, settings):
     response = with_worker(lambda: post_image(credential, face_photo))
     assert response.status_code == 200
     body = response.json()
@@ -208,7 +208,8 @@ def test_it_refuses_bad_signatures(credential, face_photo, make_header, code):
 
 def test_it_accepts_the_plain_text_keys_in_any_order(credential, face_photo, with_worker):
     now = int(time.time())
-    plain = f"k={credential['secret_id']}&e={now + 60}&a={credential['appid']}&r=42&t={now}&u=123".encode()
+    secret_id, appid = credential["secret_id"], credential["appid"]
+    plain = f"k={secret_id}&e={now + 60}&a={appid}&r=42&t={now}&u=123".encode()
     digest = hmac.new(credential["secret_key"].encode(), plain, hashlib.sha1).digest()
     header = base64.b64encode(digest + plain).decode()
     response = with_worker(

@@ -207,7 +207,7 @@ def test_it_refuses_a_body_that_is_not_a_json_object(credential, data):
 @pytest.mark.parametrize(
     "field", ["appid", "uin", "project_id", "model_id", "img_data", "rsp_img_type"]
 )
-def test_every_field_of_the_seed_is_required(credential, template, obama, field):
+def test_every_field_of_tencents_request_is_required(credential, template, obama, field):
     body = answer(post(credential, body_for(credential, obama, **{field: None})), -6, 400)
     assert body["msg"] == f"The field '{field}' is required."
 

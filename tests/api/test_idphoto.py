@@ -1,4 +1,4 @@
-"""`POST /idphoto/check`: the seed's body and codes, credentials, base64 and url, remote client."""
+"""`POST /idphoto/check`: the service's body and codes, credentials, base64, url, remote client."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def post_json(fields: dict, headers: dict[str, str]):
     return Client().post(URL, json.dumps(fields), content_type="application/json", headers=headers)
 
 
-def test_it_answers_a_compliant_photo_in_the_seeds_format(credential, with_worker, settings):
+def test_it_answers_a_compliant_photo_in_the_services_format(credential, with_worker, settings):
     response = with_worker(lambda: post_json({"base64": b64("hv1-base.jpg")}, keys(credential)))
     assert response.status_code == 200
     body = response.json()

@@ -25,7 +25,7 @@ from webapp.wire.fusion import (
 
 FACES = Path(__file__).parent.parent / "data" / "faces"
 
-SEED_RETS = {
+TENCENT_RETS = {
     0, 1000, -1, -3, -4, -5, -6, -7, -8,
     -1000, -1001, -1002, -1003, -1004, -1005, -1007, -1008, -1009,
     -2011, -2100, -2102, -2103,
@@ -33,12 +33,12 @@ SEED_RETS = {
 }  # fmt: skip
 
 
-def test_the_table_has_every_seed_code() -> None:
-    assert {e.ret for e in ERRORS.values()} == SEED_RETS
+def test_the_table_has_every_code_of_tencents_table() -> None:
+    assert {e.ret for e in ERRORS.values()} == TENCENT_RETS
     assert all(name == e.name for name, e in ERRORS.items())
 
 
-def test_the_table_keeps_the_seeds_meanings() -> None:
+def test_the_table_keeps_tencents_meanings() -> None:
     assert ERRORS["no_face"].meaning == "无人脸"
     assert ERRORS["template_no_face"].meaning == "模板无人脸"
     assert ERRORS["image_too_large"].meaning == "图片尺寸太大"

@@ -10,7 +10,7 @@ from webapp.wire.idphoto import CODES, IMAGE_ERRORS, check_body, error_body, new
 
 SET = Path(__file__).resolve().parents[1] / "data" / "idphoto"
 
-SEED_CODES = {
+SERVICE_CODES = {
     200: "成功",
     201: "照片处理失败",
     202: "人脸检测失败",
@@ -27,19 +27,19 @@ SEED_CODES = {
 }
 
 
-def test_the_table_has_the_seed_codes_and_messages():
-    assert {c.code: c.msg for c in CODES.values()} == SEED_CODES
+def test_the_table_has_the_services_codes_and_messages():
+    assert {c.code: c.msg for c in CODES.values()} == SERVICE_CODES
     assert all(c.message for c in CODES.values())
     assert set(IMAGE_ERRORS.values()) <= set(CODES)
 
 
-def test_a_checked_photo_has_the_seed_body():
+def test_a_checked_photo_has_the_services_body():
     body = check_body((SET / "hv1-sidelight.jpg").read_bytes(), task_no="090009626222013261395536")
     assert set(body) == {"code", "msg", "taskNo", "data"}
     assert (body["code"], body["msg"], body["taskNo"]) == (200, "成功", "090009626222013261395536")
     assert set(body["data"]) == {"pass", "reasons", "detect_result"}
     assert body["data"]["pass"] is False
-    assert "光照不均匀" in body["data"]["reasons"]  # the seed's words
+    assert "光照不均匀" in body["data"]["reasons"]  # the service's words
     assert body["data"]["detect_result"]["size_pix"] == [600, 800]
     json.dumps(body, ensure_ascii=False)
 

@@ -28,7 +28,7 @@ from webapp.wire.dense import (
 
 # --- the error table ---------------------------------------------------------------
 
-# (name, params, HTTP status, error_message): every row of seed 02's tables, its
+# (name, params, HTTP status, error_message): every row of Face++'s tables, its
 # failure example, and the image errors of Face++'s other APIs.
 TABLE = [
     ("INVALID_FACE_TOKEN", {"face_token": "c2fc0ad7"}, 400, "INVALID_FACE_TOKEN: c2fc0ad7"),
@@ -111,11 +111,11 @@ def test_parts_match_the_engine():
     ("value", "parts"),
     [
         ("all", ALL_PARTS),
-        ("All", ALL_PARTS),  # the seed's own curl example
+        ("All", ALL_PARTS),  # Face++'s own curl example
         ("nose,all", ALL_PARTS),
         ("mouth,left_eye", ("left_eye", "mouth")),
         (" face , nose ,", ("face", "nose")),
-        ("mouse", ("mouth",)),  # the seed's typo for mouth
+        ("mouse", ("mouth",)),  # the documentation's typo for mouth
         ("mouth,mouse,MOUTH", ("mouth",)),
         ("left_eyebrow,right_eyebrow,left_eye,right_eye,nose,mouth,face", ALL_PARTS),
     ],
@@ -173,7 +173,7 @@ def test_success_body():
     }
     assert left_eye["left_eye_pupil_radius"] == 7  # a bare number, as Face++ sends it
     assert len(face["landmark"]["mouth"]) == 128
-    # Engine metadata (the hairline's method) stays out of the seed's fields.
+    # Engine metadata (the hairline's method) stays out of Face++'s fields.
     assert "hairline_method" not in json.dumps(body)
     json.dumps(body)
 
@@ -186,7 +186,7 @@ def test_no_face_is_an_empty_face():
     }
 
 
-# --- the seed's image rules --------------------------------------------------------
+# --- Face++'s image rules ----------------------------------------------------------
 
 
 def _image_bytes(size: tuple[int, int], fmt: str = "PNG", noise: bool = False) -> bytes:
@@ -220,7 +220,7 @@ def test_jpeg_and_png_are_accepted(fmt):
     ],
     ids=["webp", "bmp", "gif", "garbage", "truncated", "too small", "too wide", "over 2 MB"],
 )
-def test_the_seed_image_rules(data, message):
+def test_face_plus_plus_image_rules(data, message):
     with pytest.raises(DenseRequestError) as caught:
         load_request_image(data)
     assert str(caught.value) == message and caught.value.status == 400

@@ -1,4 +1,4 @@
-"""Tencent-style signature checks for API requests."""
+"""Who is calling: Tencent-style signatures, or a credential's key and secret sent as such."""
 
 from __future__ import annotations
 
@@ -11,47 +11,63 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from webapp.core import queue
+from webapp.wire.codes import ApiError
 from webapp.wire.signature import SignatureError, parse
 
-from .errors import ApiFailure
 from .models import ApiClient
 
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def authenticate(request: HttpRequest, body_appid: str | None) -> ApiClient:
-    """Return the credential that signed the request, or raise ApiFailure."""
+    """Return the credential that signed the request, counted, or raise ApiError."""
     header = request.headers.get("Authorization", "").strip()
     if not header:
-        raise ApiFailure("auth_missing")
+        raise ApiError("auth_missing")
     try:
         claims = parse(header)
     except SignatureError as exc:
-        raise ApiFailure("auth_malformed", reason=str(exc)) from exc
+        raise ApiError("auth_malformed", reason=str(exc)) from exc
     client = ApiClient.objects.filter(secret_id=claims.secret_id, is_active=True).first()
     if client is None or client.appid != claims.appid:
-        raise ApiFailure("unknown_appid")
+        raise ApiError("unknown_appid")
     if body_appid is not None and body_appid != claims.appid:
-        raise ApiFailure("unknown_appid")
+        raise ApiError("unknown_appid")
     secret_key = client.secret_key
     if not secret_key or not claims.verify(secret_key):
-        raise ApiFailure("auth_failed")
+        raise ApiError("auth_failed")
     now = int(time.time())
     if claims.expires_at <= now:
-        raise ApiFailure("auth_expired")
+        raise ApiError("auth_expired")
     too_new = claims.signed_at > now + settings.SIGNATURE_CLOCK_SKEW
     too_long = claims.expires_at - claims.signed_at > settings.SIGNATURE_MAX_AGE
     if too_new or too_long:
-        raise ApiFailure("auth_malformed", reason="its times are out of range")
-    try:
-        count_request(client)
-    except RateLimited as exc:
-        raise ApiFailure("rate_limited", limit=client.rate_limit_per_minute) from exc
+        raise ApiError("auth_malformed", reason="its times are out of range")
+    _count(client)
     return client
 
 
+def authenticate_key(secret_id: str, secret_key: str, *, sent_as: str) -> ApiClient:
+    """Return the credential whose secret_id and secret_key were sent, counted, or raise ApiError.
+
+    `sent_as` names the two in the failure's message, e.g. "X-Api-Key and X-Api-Secret".
+    """
+    client = client_for_key(secret_id, secret_key)
+    if client is None:
+        raise ApiError("auth_failed", message=f"{sent_as} do not match an active credential")
+    _count(client)
+    return client
+
+
+def _count(client: ApiClient) -> None:
+    try:
+        count_request(client)
+    except RateLimited as exc:
+        raise ApiError("rate_limited", limit=client.rate_limit_per_minute) from exc
+
+
 def client_for_key(secret_id: str, secret_key: str) -> ApiClient | None:
-    """Return the active credential with this secret_id and secret_key (sent in the clear), or None."""
+    """Return the active credential with this secret_id and secret_key (sent in clear), or None."""
     if not secret_id or not secret_key:
         return None
     client = ApiClient.objects.filter(secret_id=secret_id, is_active=True).first()

@@ -4,139 +4,89 @@ from __future__ import annotations
 
 import base64
 import binascii
-import time
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
-from webapp import vision
 from webapp.photos.jobs import create_job, wait_for_job
 from webapp.photos.models import Job
 from webapp.wire import dense as wire
-from webapp.wire.dense import DenseRequestError
+from webapp.wire.codes import Answer
+from webapp.wire.dense import DenseRenderer
 
-from .auth import RateLimited, client_for_key, count_request
-from .fetch import FetchError
+from .auth import authenticate_key
+from .core import FORMAT_SUFFIXES, ApiError, Body, api_view, fetch, job_result, probe, read_body
 from .models import ApiClient, FaceToken
-from .views import FORMAT_SUFFIXES, fetch_url
 
-# The seed limits images to 2 MB; base64 makes a body about a third larger.
+# Face++ limits images to 2 MB; base64 makes a body about a third larger.
 MAX_BODY_BYTES = wire.MAX_IMAGE_BYTES * 4 // 3 + 64 * 1024
 
 
-@csrf_exempt
-@require_POST
-def thousandlandmark(request: HttpRequest) -> HttpResponse:
-    start = time.perf_counter()
-    request_id = wire.new_request_id()
-    try:
-        body = _answer(request)
-    except DenseRequestError as error:
-        if error.name in wire.PLAIN_TEXT_ERRORS:
-            return HttpResponse(
-                wire.error_message(error.name), status=error.status, content_type="text/plain"
-            )
-        used = round(1000 * (time.perf_counter() - start))
-        return JsonResponse(
-            wire.error_body(error.name, request_id=request_id, time_used=used, **error.params),
-            status=error.status,
-        )
-    body.update(request_id=request_id, time_used=round(1000 * (time.perf_counter() - start)))
-    return JsonResponse(body)
-
-
-def _answer(request: HttpRequest) -> dict[str, Any]:
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise DenseRequestError("REQUEST_ENTITY_TOO_LARGE")
-    fields = request.POST
+@api_view(DenseRenderer)
+def thousandlandmark(request: HttpRequest, reply: DenseRenderer) -> Answer:
+    body = read_body(request, limit=MAX_BODY_BYTES, json_body=False, strict=False)
+    fields = body.fields
     client = _authenticate(fields.get("api_key"), fields.get("api_secret"))
     parts = wire.parse_return_landmark(fields.get("return_landmark"))
     if fields.get("face_token"):
-        return {"face": _face_from_token(client, fields["face_token"], parts)}
-    upload, param = _image(request)
+        return reply.answer({"face": _face_from_token(client, fields["face_token"], parts)})
+    upload, field = _image(body)
+    info = probe(
+        upload,
+        field=field,
+        max_bytes=wire.MAX_IMAGE_BYTES,
+        max_pixels=wire.MAX_IMAGE_SIDE**2,
+        min_side=wire.MIN_IMAGE_SIDE,
+    )
+    if info.format not in wire.IMAGE_FORMATS:
+        raise ApiError("unsupported_format", format=info.format, field=field)
+    if max(info.width, info.height) > wire.MAX_IMAGE_SIDE:
+        raise ApiError("too_many_pixels", width=info.width, height=info.height, field=field)
     job = create_job(
         upload=upload,
-        suffix=FORMAT_SUFFIXES[_probe(upload, param).format],
+        suffix=FORMAT_SUFFIXES[info.format],
         kind=Job.Kind.DENSE,
         params={},
         source=Job.Source.API,
         api_client=client,
     )
-    job = wait_for_job(job, settings.API_WAIT_SECONDS)
-    if job.status == Job.Status.FAILED and job.error_code in vision.errors.IMAGE_ERROR_CODES:
-        raise wire.image_error(job.error_code, param=param)
-    if job.status != Job.Status.DONE:
-        raise DenseRequestError("INTERNAL_ERROR")
-    face = job.result.get("face") or {}
+    result = job_result(wait_for_job(job, settings.API_WAIT_SECONDS), field=field)
+    face = result.get("face") or {}
     if not face:
-        return {"face": {}}
+        return reply.answer({"face": {}})
     token = FaceToken.objects.create(
         api_client=client,
         face=face,
         expires_at=timezone.now() + timedelta(hours=settings.FACE_TOKEN_HOURS),
     )
-    return {"face": _filtered(face, parts, token.token), "metadata": job.result.get("metadata", {})}
+    return reply.answer(
+        {"face": _filtered(face, parts, token.token), "metadata": result.get("metadata", {})}
+    )
 
 
 def _authenticate(api_key: str | None, api_secret: str | None) -> ApiClient:
     if not api_key:
-        raise DenseRequestError("MISSING_ARGUMENTS", key="api_key")
+        raise ApiError("missing_field", field="api_key")
     if not api_secret:
-        raise DenseRequestError("MISSING_ARGUMENTS", key="api_secret")
-    client = client_for_key(api_key, api_secret)
-    if client is None:
-        raise DenseRequestError("AUTHENTICATION_ERROR")
-    try:
-        count_request(client)
-    except RateLimited as exc:
-        raise DenseRequestError("CONCURRENCY_LIMIT_EXCEEDED") from exc
-    return client
+        raise ApiError("missing_field", field="api_secret")
+    return authenticate_key(api_key, api_secret, sent_as="api_key and api_secret")
 
 
-def _image(request: HttpRequest) -> tuple[bytes, str]:
-    """Return the photo's bytes and the field they came from, in the seed's order of preference."""
-    if "image_file" in request.FILES:
-        return request.FILES["image_file"].read(), "image_file"
-    if request.POST.get("image_base64"):
+def _image(body: Body) -> tuple[bytes, str]:
+    """Return the photo's bytes and the field they came from, in Face++'s order of preference."""
+    if "image_file" in body.files:
+        return body.files["image_file"].read(), "image_file"
+    if body.fields.get("image_base64"):
         try:
-            return base64.b64decode(request.POST["image_base64"], validate=False), "image_base64"
+            return base64.b64decode(body.fields["image_base64"], validate=False), "image_base64"
         except (binascii.Error, ValueError) as exc:
-            raise DenseRequestError("BAD_ARGUMENTS", key="image_base64") from exc
-    if request.POST.get("image_url"):
-        try:
-            return fetch_url(request.POST["image_url"], max_bytes=wire.MAX_IMAGE_BYTES), "image_url"
-        except FetchError as exc:
-            if exc.kind == "timeout":
-                raise DenseRequestError("IMAGE_DOWNLOAD_TIMEOUT") from exc
-            if exc.kind == "too_large":
-                raise DenseRequestError("IMAGE_FILE_TOO_LARGE") from exc
-            raise DenseRequestError("INVALID_IMAGE_URL") from exc
-    raise DenseRequestError(
-        "MISSING_ARGUMENTS", key="image_url, image_file, image_base64 or face_token"
-    )
-
-
-def _probe(upload: bytes, param: str) -> vision.ImageInfo:
-    try:
-        info = vision.probe_image(
-            upload,
-            max_bytes=wire.MAX_IMAGE_BYTES,
-            max_pixels=wire.MAX_IMAGE_SIDE**2,
-            min_side=wire.MIN_IMAGE_SIDE,
-        )
-    except vision.ImageError as exc:
-        raise wire.image_error(exc.code, param=param) from exc
-    if info.format not in wire.IMAGE_FORMATS:
-        raise DenseRequestError("IMAGE_ERROR_UNSUPPORTED_FORMAT", param=param)
-    if max(info.width, info.height) > wire.MAX_IMAGE_SIDE:
-        raise DenseRequestError("INVALID_IMAGE_SIZE", param=param)
-    return info
+            raise ApiError("bad_field", field="image_base64") from exc
+    if body.fields.get("image_url"):
+        return fetch(body.fields["image_url"], max_bytes=wire.MAX_IMAGE_BYTES), "image_url"
+    raise ApiError("missing_image", field="image_url, image_file, image_base64 or face_token")
 
 
 def _face_from_token(client: ApiClient, token: str, parts: tuple[str, ...]) -> dict[str, Any]:
@@ -144,7 +94,7 @@ def _face_from_token(client: ApiClient, token: str, parts: tuple[str, ...]) -> d
         token=token, api_client=client, expires_at__gt=timezone.now()
     ).first()
     if found is None:
-        raise DenseRequestError("INVALID_FACE_TOKEN", face_token=token)
+        raise ApiError("INVALID_FACE_TOKEN", face_token=token)
     return _filtered(found.face, parts, found.token)
 
 

@@ -12,7 +12,6 @@ from django.conf import settings
 
 from webapp import vision
 from webapp.wire import faceshape as wire
-from webapp.wire.codes import ERRORS, OK_CODE
 from webapp.wire.signature import sign
 
 from . import overlay
@@ -35,7 +34,7 @@ def _remote(request: Request) -> Outcome:
         timeout=settings.REMOTE_TIMEOUT,
     )
     body = client.face_shape(request.raw, mode=request.params.get("mode", 0))
-    if body["code"] not in (OK_CODE, ERRORS["no_face"].code):
+    if body["code"] not in (wire.OK_CODE, wire.CODES["no_face"]):
         # Its refusal of our credentials or of its own state is not the caller's problem.
         raise RemoteError(f"code {body['code']}: {body.get('message') or 'no message'}")
     # Results are looked up here by our own session id, not the remote one.
@@ -151,7 +150,7 @@ SERVICE = Service(
     wire=wire,
     local=_local,
     remote=_remote,
-    succeeded=lambda body: body.get("code") == OK_CODE,
+    succeeded=lambda body: body.get("code") == wire.OK_CODE,
     page=Page(template="photos/results/face_shape.html", context=_context, render=overlay.render),
     command=Command("faceshape", "88 face-shape points per image, as JSON", _arguments, _command),
     warm_up=vision.warm_up,

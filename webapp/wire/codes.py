@@ -1,19 +1,33 @@
-"""One table of every error the face-shape API can answer.
+"""The shared vocabulary of failures, and what every wire format's renderer builds on.
 
-Codes follow the face-fusion seed's table where a code fits; the README
-documents the whole table. Messages are templates filled with the error's
-parameters (sizes, limits).
+Every way a request or a job can fail has one name here (``ERRORS``), with
+the HTTP status it means in HTTP terms and the English message the site
+shows (jobs store it as their ``error_message``). The APIs raise
+:class:`ApiError` with these names; each wire format's :class:`Renderer`
+(``webapp.wire.faceshape``, ``.fusion``, ``.dense``, ``.idphoto``) turns a
+name and its parameters into that format's body and HTTP status. A wire may
+also have names of its own (Face++'s ``INVALID_FACE_TOKEN``, fusion's
+``template_no_face``...), which only its renderer knows.
+
+Parameters every renderer understands, besides those of the message:
+
+- ``message``: this API's own words for the failure, used instead of the
+  vocabulary's message (a failed job's stored message, for one);
+- ``detail``: more words, for formats that quote them: the engine's own
+  sentence about an image it refused (``str(ImageError)``), or what follows
+  the message of one of a wire's own names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
-class WireError:
+class Failure:
     name: str
-    code: int
     http_status: int
     message: str
 
@@ -22,111 +36,93 @@ def _mb(size: object) -> object:
     return f"{size / 2**20:.1f} MB" if isinstance(size, int) else size
 
 
-ERRORS: dict[str, WireError] = {
+ERRORS: dict[str, Failure] = {
     e.name: e
     for e in [
         # Request and authentication.
-        WireError("auth_missing", -20001, 401, "The Authorization header is missing."),
-        WireError(
-            "auth_malformed", -20002, 401, "The Authorization header cannot be parsed: {reason}."
-        ),
-        WireError(
-            "auth_failed", -20003, 401, "The signature does not match the request's credential."
-        ),
-        WireError("auth_expired", -7, 401, "The signature has expired; sign the request again."),
-        WireError(
-            "unknown_appid", -1, 403, "Unknown appid, or the appid does not match the signature."
-        ),
-        WireError("rate_limited", -2011, 429, "Too many requests: the limit is {limit} a minute."),
-        WireError(
+        Failure("auth_missing", 401, "The Authorization header is missing."),
+        Failure("auth_malformed", 401, "The Authorization header cannot be parsed: {reason}."),
+        Failure("auth_failed", 401, "The signature does not match the request's credential."),
+        Failure("auth_expired", 401, "The signature has expired; sign the request again."),
+        Failure("unknown_appid", 403, "Unknown appid, or the appid does not match the signature."),
+        Failure("rate_limited", 429, "Too many requests: the limit is {limit} a minute."),
+        Failure("method_not_allowed", 405, "Send a POST request, not {method}."),
+        Failure(
             "bad_content_type",
-            -2100,
             400,
             "Send multipart/form-data or application/json, not {content_type}.",
         ),
-        WireError("invalid_json", -1009, 400, "The request body is not valid JSON."),
-        WireError("missing_field", -6, 400, "The field '{field}' is required."),
-        WireError(
-            "missing_image", -6, 400, "Send the photo as 'image' (multipart/form-data) or as 'url'."
+        Failure("invalid_json", 400, "The request body is not valid JSON."),
+        Failure("missing_field", 400, "The field '{field}' is required."),
+        Failure(
+            "missing_image", 400, "Send the photo as 'image' (multipart/form-data) or as 'url'."
         ),
-        WireError("bad_field", -1000, 400, "The field '{field}' is invalid: {reason}."),
-        WireError(
-            "request_too_large", -3, 413, "The request is too large ({size}); the limit is {limit}."
+        Failure("bad_field", 400, "The field '{field}' is invalid: {reason}."),
+        Failure(
+            "request_too_large", 413, "The request is too large ({size}); the limit is {limit}."
         ),
-        # The photo.
-        WireError("empty", -1001, 400, "The image is empty."),
-        WireError(
-            "not_image",
-            -1001,
-            400,
-            "The file is not an image. Send a JPEG, PNG, WebP or BMP photo.",
-        ),
-        WireError(
+        # The photo: the engine's ImageError codes, and a URL that cannot be fetched.
+        Failure("empty", 400, "The image is empty."),
+        Failure("not_image", 400, "The file is not an image. Send a JPEG, PNG, WebP or BMP photo."),
+        Failure(
             "unsupported_format",
-            -1001,
             400,
             "{format} images are not supported. Send a JPEG, PNG, WebP or BMP photo.",
         ),
-        WireError("animated", -1001, 400, "Animated images are not supported. Send a still photo."),
-        WireError("damaged", -1001, 400, "The image is damaged or incomplete and cannot be read."),
-        WireError(
+        Failure("animated", 400, "Animated images are not supported. Send a still photo."),
+        Failure("damaged", 400, "The image is damaged or incomplete and cannot be read."),
+        Failure(
             "too_small",
-            -1001,
             400,
-            "The image is too small ({width}x{height}); each side needs at least {min_side} pixels.",
+            "The image is too small ({width}x{height}); "
+            "each side needs at least {min_side} pixels.",
         ),
-        WireError(
-            "too_large_bytes", -3, 413, "The image is too large ({size}); the limit is {limit}."
-        ),
-        WireError(
+        Failure("too_large_bytes", 413, "The image is too large ({size}); the limit is {limit}."),
+        Failure(
             "too_many_pixels",
-            -3,
             400,
             "The image is too large ({width}x{height}); the limit is {limit} pixels.",
         ),
-        WireError(
-            "url_fetch_failed", -1005, 400, "The image at the url cannot be fetched: {reason}."
-        ),
+        Failure("url_fetch_failed", 400, "The image at the url cannot be fetched: {reason}."),
         # Outcomes.
-        WireError("no_face", 1000, 200, "No face was found in the image."),
+        Failure("no_face", 200, "No face was found in the image."),
         # The service itself.
-        WireError(
-            "busy", -20005, 503, "The service is busy and did not answer in time; try again."
-        ),
-        WireError(
+        Failure("busy", 503, "The service is busy and did not answer in time; try again."),
+        Failure(
             "worker_lost",
-            -5,
             503,
             "The worker processing this photo stopped twice; please upload it again.",
         ),
-        WireError(
-            "queue_timeout",
-            -20005,
-            503,
-            "No worker picked up this photo in time; please upload it again.",
+        Failure(
+            "queue_timeout", 503, "No worker picked up this photo in time; please upload it again."
         ),
-        WireError(
-            "remote_failed", -20005, 503, "The face service did not answer properly: {reason}."
-        ),
-        WireError(
+        Failure("remote_failed", 503, "The face service did not answer properly: {reason}."),
+        Failure(
             "internal",
-            -5,
             503,
             "The photo could not be processed because of an internal error; try again.",
         ),
     ]
 }
 
-OK_CODE = 0
-OK_MESSAGE = "OK"
+#: The service's own failures (a job that did not finish properly, or an unexpected error).
+SERVICE_ERRORS = frozenset({"busy", "worker_lost", "queue_timeout", "remote_failed", "internal"})
 
 
 def error_message(name: str, **params: object) -> str:
-    """Return the message for error `name`, its parameters filled in."""
+    """Return the message for error `name`, its parameters filled in ("?" if missing)."""
     error = ERRORS[name]
     if name in _BYTE_ERRORS:
         params = {k: (_mb(v) if k in ("size", "limit") else v) for k, v in params.items()}
     return error.message.format_map(_Missing(params))
+
+
+def own_words(name: str, params: Mapping[str, Any]) -> str:
+    """Return a failure's English words: ``message``, else ``detail``, else the vocabulary's."""
+    words = params.get("message") or params.get("detail")
+    if words:
+        return str(words)
+    return error_message(name, **params) if name in ERRORS else ""
 
 
 class _Missing(dict):
@@ -139,6 +135,38 @@ class _Missing(dict):
 _BYTE_ERRORS = {"too_large_bytes", "request_too_large"}
 
 
-def http_status(code: int) -> int:
-    """Return the HTTP status that goes with a wire code (200 when the code is unknown)."""
-    return next((e.http_status for e in ERRORS.values() if e.code == code), 200) if code else 200
+class ApiError(Exception):
+    """Stop handling a request: failure `name` (of ERRORS, or a wire's own), with its params."""
+
+    def __init__(self, name: str, **params: Any) -> None:
+        super().__init__(name)
+        self.name = name
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"ApiError({self.name!r}, **{self.params!r})"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response in a wire format: HTTP status and body (a str body is sent as plain text)."""
+
+    status: int
+    body: dict[str, Any] | str
+    #: JSON sent as UTF-8 (``ensure_ascii=False``, ``charset=utf-8``) instead of ASCII escapes.
+    utf8: bool = False
+
+
+class Renderer:
+    """A wire format's answers to one request; a subclass per format.
+
+    Made once per request (a format may number its requests): ``error``
+    turns a failure into the format's answer, ``answer`` a body the API
+    built (a result, or a failure a job stored) into the format's response.
+    """
+
+    def error(self, name: str, params: Mapping[str, Any]) -> Answer:
+        raise NotImplementedError
+
+    def answer(self, body: dict[str, Any]) -> Answer:
+        return Answer(200, body)

@@ -1,26 +1,26 @@
 """Face++'s dense-landmark API (``POST /facepp/v1/face/thousandlandmark``), on the wire.
 
 Pure Python: the response bodies, the error table, the ``return_landmark``
-parser and the image rules of seed 02, shared by the HTTP API, a remote
-client and the command line. The engine (:mod:`webapp.vision.dense`) is
-imported only by the functions that run it.
+parser, Face++'s image rules for this API and :class:`DenseRenderer`, shared
+by the HTTP API, a remote client and the command line. The engine
+(:mod:`webapp.vision.dense`) is imported only by the functions that run it.
 
-Decisions where the seed is loose:
+Decisions where Face++'s documentation is loose:
 
 - Error messages are ``NAME`` or ``NAME: <param>``, always with one space
   after the colon, as Face++'s servers answer (``"IMAGE_ERROR_UNSUPPORTED_FORMAT:
-  image_file"``); the seed's table drops the space in two rows
+  image_file"``); the documented table drops the space in two rows
   (``BAD_ARGUMENTS:<key>``, ``AUTHORIZATION_ERROR:<reason>``) but not in others.
-- ``ERRORS`` holds every row of the seed's two error tables, the
+- ``ERRORS`` holds every row of the API's two documented error tables, the
   ``INVALID_FACE_TOKENS_SIZE`` of its failure example, and the image errors
-  that Face++'s other APIs document for the seed's image rules (format,
-  pixel size, file size, URL), which the seed states but gives no message for.
-- ``return_landmark`` is case-insensitive (the seed's own example sends
-  ``All``), items may carry spaces, ``all`` anywhere means every part, and the
-  seed's ``mouse`` (a typo in its list of values, the response part being
-  ``mouth``) is accepted as ``mouth``.
+  that Face++'s other APIs document for this API's image rules (format,
+  pixel size, file size, URL), which its page states but gives no message for.
+- ``return_landmark`` is case-insensitive (the documentation's own example
+  sends ``All``), items may carry spaces, ``all`` anywhere means every part,
+  and ``mouse`` (a typo in the documented list of values, the response part
+  being ``mouth``) is accepted as ``mouth``.
 - No face is not an error: HTTP 200 with an empty ``face`` object, as the
-  seed says ("如果没有检测出人脸则为空").
+  documentation says ("如果没有检测出人脸则为空").
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from .codes import Answer, ApiError, Renderer
+
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
@@ -44,9 +46,9 @@ if TYPE_CHECKING:
 #: Templates name their parameter: ``error_message("BAD_ARGUMENTS", key="return_landmark")``.
 ERRORS: Mapping[str, tuple[int, str]] = MappingProxyType(
     {
-        # Seed 02, "当前 API 特有的 ERROR_MESSAGE".
+        # Face++'s table "当前 API 特有的 ERROR_MESSAGE" (this API's own).
         "INVALID_FACE_TOKEN": (400, "INVALID_FACE_TOKEN: {face_token}"),
-        # Seed 02, "通用的ERROR_MESSAGE".
+        # Face++'s table "通用的ERROR_MESSAGE" (common to its APIs).
         "AUTHENTICATION_ERROR": (401, "AUTHENTICATION_ERROR"),
         "AUTHORIZATION_ERROR": (403, "AUTHORIZATION_ERROR: {reason}"),
         "CONCURRENCY_LIMIT_EXCEEDED": (403, "CONCURRENCY_LIMIT_EXCEEDED"),
@@ -57,16 +59,16 @@ ERRORS: Mapping[str, tuple[int, str]] = MappingProxyType(
         "REQUEST_ENTITY_TOO_LARGE": (413, "Request Entity Too Large"),  # plain text, not JSON
         "API_NOT_FOUND": (404, "API_NOT_FOUND"),
         "INTERNAL_ERROR": (500, "INTERNAL_ERROR"),
-        # Seed 02's failure example.
+        # The documentation's failure example.
         "INVALID_FACE_TOKENS_SIZE": (400, "INVALID_FACE_TOKENS_SIZE"),
-        # The seed's image rules, with the messages of Face++'s other APIs.
+        # This API's image rules, with the messages of Face++'s other APIs.
         "IMAGE_ERROR_UNSUPPORTED_FORMAT": (400, "IMAGE_ERROR_UNSUPPORTED_FORMAT: {param}"),
         "INVALID_IMAGE_SIZE": (400, "INVALID_IMAGE_SIZE: {param}"),
         "INVALID_IMAGE_URL": (400, "INVALID_IMAGE_URL"),
         "IMAGE_FILE_TOO_LARGE": (400, "IMAGE_FILE_TOO_LARGE"),
     }
 )
-#: Errors answered as a plain-text body (the seed: "该错误的返回格式为纯文本，不是json格式").
+#: Errors answered as a plain-text body (Face++: "该错误的返回格式为纯文本，不是json格式").
 PLAIN_TEXT_ERRORS = frozenset({"REQUEST_ENTITY_TOO_LARGE"})
 
 #: The parts ``return_landmark`` can ask for, in the response's order (the
@@ -82,14 +84,14 @@ PARTS: tuple[str, ...] = (
 )
 _ALIASES = {"mouse": "mouth"}
 
-# The seed's image rules.
+# Face++'s image rules for this API.
 MAX_IMAGE_BYTES = 2 * 2**20
 MIN_IMAGE_SIDE = 100
 MAX_IMAGE_SIDE = 4096
 IMAGE_FORMATS = ("JPEG", "PNG")
 
-# Engine ImageError codes -> Face++ error names.
-_IMAGE_ERRORS = {
+#: Engine ImageError codes -> Face++ error names.
+IMAGE_ERROR_NAMES: Mapping[str, str] = {
     "empty": "IMAGE_ERROR_UNSUPPORTED_FORMAT",
     "not_image": "IMAGE_ERROR_UNSUPPORTED_FORMAT",
     "unsupported_format": "IMAGE_ERROR_UNSUPPORTED_FORMAT",
@@ -113,8 +115,8 @@ class FaceRectangle(TypedDict):
     height: int
 
 
-class DenseRequestError(Exception):
-    """A request this API answers with one of ``ERRORS``.
+class DenseRequestError(ApiError):
+    """An :class:`~webapp.wire.codes.ApiError` with one of Face++'s own names (``ERRORS``).
 
     Parameters
     ----------
@@ -127,9 +129,10 @@ class DenseRequestError(Exception):
     def __init__(self, name: str, **params: str) -> None:
         if name not in ERRORS:
             raise ValueError(f"unknown Face++ error {name!r}")
-        self.name = name
-        self.params = params
-        super().__init__(error_message(name, **params))
+        super().__init__(name, **params)
+
+    def __str__(self) -> str:
+        return error_message(self.name, **self.params)
 
     @property
     def status(self) -> int:
@@ -221,7 +224,7 @@ def error_status(name: str) -> int:
 
 def image_error(code: str, *, param: str = "image_file") -> DenseRequestError:
     """Return the Face++ error for an engine ``ImageError`` code about request field ``param``."""
-    name = _IMAGE_ERRORS[code]
+    name = IMAGE_ERROR_NAMES[code]
     return (
         DenseRequestError(name, param=param)
         if "{param}" in ERRORS[name][1]
@@ -229,10 +232,59 @@ def image_error(code: str, *, param: str = "image_file") -> DenseRequestError:
     )
 
 
+#: Failures of the shared vocabulary answered with one of Face++'s names (a request's
+#: field, when the name takes one, is the failure's ``field``).
+SHARED_ERRORS: Mapping[str, str] = {
+    "auth_missing": "AUTHENTICATION_ERROR",
+    "auth_malformed": "AUTHENTICATION_ERROR",
+    "auth_failed": "AUTHENTICATION_ERROR",
+    "auth_expired": "AUTHENTICATION_ERROR",
+    "unknown_appid": "AUTHENTICATION_ERROR",
+    "rate_limited": "CONCURRENCY_LIMIT_EXCEEDED",
+    "method_not_allowed": "API_NOT_FOUND",
+    "missing_field": "MISSING_ARGUMENTS",
+    "missing_image": "MISSING_ARGUMENTS",
+    "bad_field": "BAD_ARGUMENTS",
+    "request_too_large": "REQUEST_ENTITY_TOO_LARGE",
+    **IMAGE_ERROR_NAMES,
+}
+#: How a URL that cannot be fetched is answered, by ``webapp.api.fetch.FetchError.kind``.
+URL_ERRORS: Mapping[str, str] = {
+    "timeout": "IMAGE_DOWNLOAD_TIMEOUT",
+    "too_large": "IMAGE_FILE_TOO_LARGE",
+}
+
+
+class DenseRenderer(Renderer):
+    """Face++'s answers to one request: its ``request_id`` and the milliseconds it took."""
+
+    def __init__(self) -> None:
+        self.request_id = new_request_id()
+        self.start = time.perf_counter()
+
+    def time_used(self) -> int:
+        return round(1000 * (time.perf_counter() - self.start))
+
+    def error(self, name: str, params: Mapping[str, Any]) -> Answer:
+        if name == "url_fetch_failed":
+            row = URL_ERRORS.get(str(params.get("kind")), "INVALID_IMAGE_URL")
+        else:
+            row = name if name in ERRORS else SHARED_ERRORS.get(name, "INTERNAL_ERROR")
+        if row in PLAIN_TEXT_ERRORS:
+            return Answer(error_status(row), error_message(row))
+        field = str(params.get("field", ""))
+        values = {"key": field, "param": field or "image_file", **params}
+        body = error_body(row, request_id=self.request_id, time_used=self.time_used(), **values)
+        return Answer(405 if name == "method_not_allowed" else error_status(row), body)
+
+    def answer(self, body: dict[str, Any]) -> Answer:
+        return Answer(200, {**body, "request_id": self.request_id, "time_used": self.time_used()})
+
+
 def load_request_image(
     source: bytes | str | Path, *, param: str = "image_file"
 ) -> NDArray[np.uint8]:
-    """Decode an image under the seed's rules (JPEG or PNG, 100 to 4096 px a side, 2 MB).
+    """Decode an image under Face++'s rules (JPEG or PNG, 100 to 4096 px a side, 2 MB).
 
     Parameters
     ----------

@@ -1,11 +1,12 @@
-"""The face-fusion API's wire format (`POST /fuseapi/face`): codes, messages, bodies.
+"""Tencent's face-fusion API (`POST /fuseapi/face`) on the wire: codes, messages, bodies.
 
-One table, :data:`ERRORS`, holds every code of the seed's error table, by
-name: the code (``ret``), the seed's own meaning in Chinese and the English
-message this app sends. The engine's reason codes and the image loader's
-error codes map onto it (:data:`REASON_ERRORS`, :data:`IMAGE_ERRORS`).
+One table, :data:`ERRORS`, holds every code of Tencent's error table, by
+name: the code (``ret``), Tencent's own meaning in Chinese and the English
+message this app sends. :class:`FusionRenderer` answers the shared
+vocabulary's failures (:mod:`webapp.wire.codes`) with these rows
+(:data:`SHARED_ERRORS`), with the HTTP status of :data:`HTTP_STATUS`.
 
-``ret`` is sent as a JSON **integer**. The seed's example answer shows
+``ret`` is sent as a JSON **integer**. Tencent's example answer shows
 ``"ret":"0"`` (a string) but its field table says ``int``; we follow the
 table, which is also what a client comparing ``ret == 0`` in a typed
 language expects. :func:`ret_value` reads both forms from a remote service.
@@ -16,9 +17,12 @@ Also here: :func:`run_cli`, the ``python -m webapp.vision fuse`` command.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
+
+from .codes import Answer, Renderer, own_words
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class FusionBody(TypedDict, total=False):
     msg: str
 
 
-#: The seed's codes, in its order. Codes -2011 to -2015 are one error
+#: Tencent's codes, in its order. Codes -2011 to -2015 are one error
 #: ("rate_limited") sent as -2011; :func:`error_for_ret` maps all five back.
 ERRORS: dict[str, FusionError] = {
     e.name: e
@@ -88,7 +92,7 @@ ERRORS: dict[str, FusionError] = {
     ]
 }  # fmt: skip
 
-#: The codes the seed gives for rate limits (its "-2011~-2015").
+#: The codes Tencent gives for rate limits (its "-2011~-2015").
 RATE_LIMIT_RETS = range(-2015, -2010)
 
 #: Engine reason codes (``FusionResult.reasons``, ``TemplateFaces.reasons``) to names.
@@ -110,6 +114,41 @@ IMAGE_ERRORS: dict[str, str] = {
     "too_many_pixels": "image_too_large",
 }
 
+#: The HTTP status of each answer; ret 0 and 1000 (no face) are 200.
+HTTP_STATUS: dict[str, int] = {
+    "ok": 200,
+    "no_face": 200,
+    "auth_missing": 401,
+    "auth_malformed": 401,
+    "auth_failed": 401,
+    "auth_expired": 401,
+    "unknown_appid": 403,
+    "operation_forbidden": 403,
+    "rate_limited": 429,
+    "bad_header": 400,
+    "invalid_json": 400,
+    "missing_field": 400,
+    "bad_field": 400,
+    "image_error": 400,
+    "image_too_large": 413,
+    "template_no_face": 422,
+    "internal": 500,
+    "backend_down": 503,
+}
+
+#: Failures of the shared vocabulary answered with another row; the rest by their own
+#: name, and a name the table lacks (a job's unexpected error) as "internal".
+SHARED_ERRORS: dict[str, str] = {
+    **IMAGE_ERRORS,
+    "bad_content_type": "bad_header",
+    "method_not_allowed": "bad_header",
+    "request_too_large": "image_too_large",
+    "busy": "backend_down",
+    "remote_failed": "backend_down",
+    "queue_timeout": "backend_down",
+    "worker_lost": "internal",
+}
+
 
 def error_message(name: str, **params: object) -> str:
     """Return the English message of error ``name``, its parameters filled in ("?" if missing)."""
@@ -117,14 +156,14 @@ def error_message(name: str, **params: object) -> str:
 
 
 def success_body(img_url: str) -> FusionBody:
-    """Return the seed's success answer; ``img_url``: a URL, or the data for rsp_img_type base64."""
+    """Return the success answer; ``img_url``: a URL, or the data for rsp_img_type base64."""
     return {"ret": ERRORS["ok"].ret, "img_url": img_url}
 
 
 def error_body(name: str, **params: object) -> FusionBody:
     """Return the answer for error ``name``: its ``ret``, an empty ``img_url`` and ``msg``.
 
-    ``msg`` is not in the seed; clients written for it ignore it.
+    ``msg`` is not in Tencent's format; clients written for it ignore it.
     """
     return {"ret": ERRORS[name].ret, "img_url": "", "msg": error_message(name, **params)}
 
@@ -144,10 +183,48 @@ def ret_value(body: dict[str, Any]) -> int:
 
 
 def error_for_ret(ret: int) -> FusionError | None:
-    """Return the error a ``ret`` code stands for, or None for a code the seed does not list."""
+    """Return the error a ``ret`` code stands for, or None for a code Tencent does not list."""
     if ret in RATE_LIMIT_RETS:
         return ERRORS["rate_limited"]
     return next((e for e in ERRORS.values() if e.ret == ret), None)
+
+
+def http_status(body: dict[str, Any]) -> int:
+    """Return the HTTP status of an answer body: by its ``ret``, 500 for a ret not in the table."""
+    ret = ret_value(body)
+    if ret == 0:
+        return 200
+    error = error_for_ret(ret)
+    return HTTP_STATUS.get(error.name, 500) if error else 500
+
+
+class FusionRenderer(Renderer):
+    """Failures as Tencent's fusion answers: ``{"ret", "img_url": "", "msg"}``."""
+
+    def error(self, name: str, params: Mapping[str, Any]) -> Answer:
+        row = SHARED_ERRORS.get(name, name)
+        if row not in ERRORS:
+            row = "internal"
+        params = dict(params)
+        if name == "bad_content_type":
+            params["reason"] = "Content-Type must be application/json"
+        elif name == "method_not_allowed":
+            params["reason"] = f"use POST, not {params.get('method')}"
+        elif name == "request_too_large":
+            params["reason"] = _too_large(params.get("size"), params["limit"])
+        elif name in IMAGE_ERRORS or "message" in params:
+            params["reason"] = own_words(name, params)
+        status = 405 if name == "method_not_allowed" else HTTP_STATUS.get(row, 500)
+        return Answer(status, dict(error_body(row, **params)))
+
+    def answer(self, body: dict[str, Any]) -> Answer:
+        return Answer(http_status(body), body)
+
+
+def _too_large(size: int | None, limit: int) -> str:
+    if size is None:  # Django's own limit on form data: the size is not known
+        return f"The limit is {limit / 2**20:.0f} MB."
+    return f"The request is {size / 2**20:.1f} MB; the limit is {limit / 2**20:.0f} MB."
 
 
 class _Missing(dict):
@@ -161,7 +238,7 @@ class _Missing(dict):
 def run_cli(template: str, user: str, shape: int, features: int, out: str) -> int:
     """Fuse the face of photo ``user`` into photo ``template``, write ``out``, return the status.
 
-    Prints the seed's code and message: on stdout ``ret 0`` and the output
+    Prints Tencent's code and message: on stdout ``ret 0`` and the output
     path, on stderr the error. The output format follows ``out``'s suffix
     (``.png`` for PNG, anything else JPEG); the AI-generated statement is in
     its metadata and its corner. Exit status: 0 done, 1 an expected outcome

@@ -1,10 +1,11 @@
-"""Response bodies of the ID-photo check API, in the seed's format.
+"""The ID-photo check service's format (`POST /idphoto/check`): codes, bodies, renderer.
 
 Every body is ``{"code", "msg", "taskNo", "data"}``; a checked photo has
 ``data = {"pass", "reasons", "detect_result"}`` with the reasons in Chinese,
-as the seed's example; an error has ``data = None``. ``CODES`` is the seed's
-code table (the ``msg`` texts are the seed's, without its ", 错误见具体描述"
-note), each with an English message for pages and logs.
+as the service's example; an error has ``data = None``. ``CODES`` is the
+service's code table (the ``msg`` texts are its own, without its
+", 错误见具体描述" note), each with an English message for pages and logs.
+:class:`IdPhotoRenderer` answers the shared vocabulary's failures with it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from .codes import ERRORS, SERVICE_ERRORS, Answer, Renderer, own_words
 
 if TYPE_CHECKING:
     from webapp.vision.idphoto import IdPhotoReport
@@ -88,7 +91,7 @@ IMAGE_ERRORS: Mapping[str, str] = {
 
 
 def new_task_no() -> str:
-    """Return a 24-digit request number, as the seed's ``taskNo``."""
+    """Return a 24-digit request number, as the service's ``taskNo``."""
     return time.strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**12):012d}"
 
 
@@ -115,8 +118,8 @@ def code_info(code: object) -> IdPhotoCode | None:
 def error_body(name: str, *, task_no: str | None = None, detail: str = "") -> dict[str, Any]:
     """Return the body for the error called ``name`` (a key of CODES).
 
-    ``detail``, when given, follows the seed's message after ": " (the seed's
-    "错误见具体描述": see the detailed description).
+    ``detail``, when given, follows the table's message after ": " (the
+    service's "错误见具体描述": see the detailed description).
     """
     error = CODES[name]
     msg = f"{error.msg}: {detail}" if detail else error.msg
@@ -151,6 +154,61 @@ def http_status(code: int) -> int:
     if code in (500, 201):
         return 503
     return 422
+
+
+#: A job's failures of the shared vocabulary other than "maintenance" (the image's are by
+#: IMAGE_ERRORS).
+SERVICE_FAILURES: Mapping[str, str] = {"internal": "processing_failed"}
+#: The words for a body of another type than the API reads.
+BODY_TYPES = "send application/json, application/x-www-form-urlencoded or multipart/form-data"
+
+
+class IdPhotoRenderer(Renderer):
+    """The service's answers to one request, numbered by ``task_no``; JSON sent as UTF-8.
+
+    A failure of its own table takes its ``detail``. What is wrong with the request
+    itself (credentials, rate, fields, size) is code 400 with the reason after the
+    message and the vocabulary's HTTP status, which says which (401, 403, 405, 413, 429
+    or 400).
+    """
+
+    def __init__(self) -> None:
+        self.task_no = new_task_no()
+
+    def error(self, name: str, params: Mapping[str, Any]) -> Answer:
+        row, detail, status = self._row(name, params)
+        body = error_body(row, task_no=self.task_no, detail=detail)
+        return Answer(status or http_status(body["code"]), body, utf8=True)
+
+    def answer(self, body: dict[str, Any]) -> Answer:
+        return Answer(http_status(body["code"]), body, utf8=True)
+
+    @staticmethod
+    def _row(name: str, params: Mapping[str, Any]) -> tuple[str, str, int | None]:
+        """Return the row, the detail and the HTTP status (None: the row's) of a failure."""
+        if name in CODES:
+            return name, str(params.get("detail", "")), None
+        if name in IMAGE_ERRORS:
+            return IMAGE_ERRORS[name], own_words(name, params), None
+        if name == "url_fetch_failed":
+            reason = str(params.get("reason", ""))
+            if params.get("kind") in ("bad_url", "too_large"):
+                return "bad_parameters", f"'url': {reason}", None
+            return "photo_not_found", reason, None
+        if name in SERVICE_ERRORS or name not in ERRORS:
+            return SERVICE_FAILURES.get(name, "maintenance"), own_words(name, params), None
+        status = ERRORS[name].http_status
+        if name == "request_too_large":
+            return (
+                "bad_parameters",
+                f"the request is larger than {params['limit'] // 2**20} MB",
+                status,
+            )
+        if name == "invalid_json":
+            return "bad_parameters", str(params.get("reason", "")), status
+        if name == "bad_content_type":
+            return "bad_parameters", BODY_TYPES, status
+        return "bad_parameters", own_words(name, params), status
 
 
 def check_body(

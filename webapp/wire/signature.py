@@ -24,7 +24,6 @@ import time
 from dataclasses import dataclass
 
 REQUIRED = ("a", "k", "e", "t", "r")
-OPTIONAL = ("b", "u", "f")
 DIGEST_SIZE = 20
 
 
