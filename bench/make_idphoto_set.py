@@ -35,8 +35,8 @@ from PIL import Image
 
 from bench.common import DATA, ROOT
 from webapp.vision.faces import detect_faces
-from webapp.vision.idphoto_geometry import face_geometry, head_extent, segment_person
-from webapp.vision.idphoto_specs import get_spec
+from webapp.vision.idphoto import get_spec
+from webapp.vision.idphoto.geometry import face_geometry, head_extent, segment_person
 
 OUT = DATA / "idphoto"
 SHARED = ROOT.parent / "shared" / "testdata"

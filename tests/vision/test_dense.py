@@ -10,7 +10,8 @@ import pytest
 from bench.accuracy import read_pts
 from bench.dense import image_accuracy, order_problems, sequences
 from webapp.vision import InvalidImageError, load_image
-from webapp.vision.dense import (
+from webapp.vision.faces import detect_faces
+from webapp.vision.landmarks.dense import (
     ALL_PARTS,
     PART_FIELDS,
     DenseLandmarks,
@@ -18,8 +19,7 @@ from webapp.vision.dense import (
     dense_landmarks_for_face,
     warm_up_dense,
 )
-from webapp.vision.faces import detect_faces
-from webapp.vision.hairline import (
+from webapp.vision.landmarks.hairline import (
     HAIRLINE_POINTS,
     catmull_rom,
     face_outline,

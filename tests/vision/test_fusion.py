@@ -11,18 +11,18 @@ import pytest
 from mediapipe.python.solutions.face_mesh_connections import FACEMESH_TESSELATION
 from PIL import Image
 
-from webapp.vision import fusion_blend as blend
-from webapp.vision import fusion_warp as warp
 from webapp.vision.errors import InvalidImageError
 from webapp.vision.fusion import (
     AI_STATEMENT,
     FusionResult,
     TemplateFaces,
+    blend,
     encode_fused,
     fuse_faces,
     prepare_template,
+    warp,
 )
-from webapp.vision.fusion_blend import draw_mark
+from webapp.vision.fusion.blend import draw_mark
 from webapp.vision.images import load_image
 
 FACES = Path(__file__).parent.parent / "data" / "faces"

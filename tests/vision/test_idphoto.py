@@ -12,8 +12,7 @@ import pytest
 from PIL import Image
 
 from webapp.vision.errors import ImageError
-from webapp.vision.idphoto import IdPhotoReport, check_id_photo, read_file_facts
-from webapp.vision.idphoto_specs import UnknownSpecError
+from webapp.vision.idphoto import IdPhotoReport, UnknownSpecError, check_id_photo, read_file_facts
 
 SET = Path(__file__).resolve().parents[1] / "data" / "idphoto"
 LABELS = json.loads((SET / "labels.json").read_text())

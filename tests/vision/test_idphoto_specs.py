@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from webapp.vision.idphoto_rules import RULES, RULES_BY_CODE, evaluate, rule_table
-from webapp.vision.idphoto_specs import SPECS, IdPhotoSpec, UnknownSpecError, get_spec
+from webapp.vision.idphoto import SPECS, IdPhotoSpec, UnknownSpecError, get_spec
+from webapp.vision.idphoto.rules import RULES, RULES_BY_CODE, evaluate, rule_table
 
 EXPECTED_SPECS = {
     "cn_id_card",

@@ -27,8 +27,7 @@ from webapp.photos.jobs import create_job, wait_for_job
 from webapp.photos.limits import photo_limits
 from webapp.photos.models import Job
 from webapp.photos.services.idphoto import api_body
-from webapp.vision.idphoto import MAX_SIDE
-from webapp.vision.idphoto_specs import SPECS
+from webapp.vision.idphoto import MAX_SIDE, SPECS
 from webapp.wire import idphoto as wire
 from webapp.wire.codes import ERRORS, error_message
 

@@ -97,7 +97,7 @@ class UploadForm(forms.Form):
 
 
 def _spec_choices() -> list[tuple[str, str]]:
-    from webapp.vision.idphoto_specs import SPECS
+    from webapp.vision.idphoto import SPECS
 
     return [("", "Seed thresholds (the cloud service's own rules, no specification)")] + [
         (spec.name, f"{spec.title_en} · {spec.title}") for spec in SPECS.values()

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from webapp.vision.idphoto_specs import SPECS
+from webapp.vision.idphoto import SPECS
 
 from .forms import IdPhotoForm
 from .jobs import create_job

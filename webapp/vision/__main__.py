@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 from .errors import ImageError
 from .faces import warm_up
-from .faceshape import face_shape
 from .images import load_image
+from .landmarks.faceshape import face_shape
 
 __all__ = ["main", "warm_up"]
 

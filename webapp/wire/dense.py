@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from webapp.vision.dense import DenseLandmarks
+    from webapp.vision.landmarks import DenseLandmarks
 
 #: Every Face++ error this API can answer: name -> (HTTP status, message template).
 #: Templates name their parameter: ``error_message("BAD_ARGUMENTS", key="return_landmark")``.
@@ -287,7 +287,7 @@ def run_cli(paths: Sequence[str], parts: str = "all") -> int:
         0 when every image got a 200 body (a photo without a face included),
         1 when any got an error body or could not be read (reported on stderr).
     """
-    from webapp.vision.dense import dense_landmarks
+    from webapp.vision.landmarks import dense_landmarks
 
     try:
         wanted = parse_return_landmark(parts)

@@ -38,7 +38,7 @@ SEQUENCES = {
 
 
 def _local(request: Request) -> dict[str, Any]:
-    from webapp.vision.dense import dense_landmarks
+    from webapp.vision.landmarks import dense_landmarks
 
     start = time.perf_counter()
     result = dense_landmarks(request.image)

@@ -36,8 +36,8 @@ from types import MappingProxyType
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import check_image
-from .faces import detect_faces
+from ..errors import check_image
+from ..faces import detect_faces
 
 #: The seven groups of the 88-point layout, in the order of the wire format.
 FACE_SHAPE_GROUPS: Mapping[str, int] = MappingProxyType(

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .idphoto_geometry import (
+from .geometry import (
     CHEEK_PATCHES,
     FACE_OVAL,
     GLABELLA,

@@ -43,7 +43,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import check_image
+from ..errors import check_image
 
 #: Number of points of Face++'s ``face_hairline`` sequence.
 HAIRLINE_POINTS = 145

@@ -11,8 +11,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from . import fusion_blend as blend
-from . import fusion_warp as warp
+from . import blend, warp
 
 #: Share of the forehead (brows to the top of the mesh) the mask keeps; above
 #: the brows it keeps only pixels that look like skin in both faces.
@@ -47,7 +46,7 @@ def fuse_one(
     is left bit-exact. The mask is the union of the user's face as blended
     in (:func:`_face_alpha`) and, when ``shape`` > 0, the lower face with
     the band around the jaw and chin that the reshaping moves, out to the
-    ring of fixed points (:func:`~webapp.vision.fusion_warp.ring_points`).
+    ring of fixed points (:func:`~webapp.vision.fusion.warp.ring_points`).
 
     Parameters
     ----------
@@ -122,7 +121,7 @@ def _ring_on_smooth_ground(
     """The ring moved out to lay the band where the reshaping fades on smooth ground.
 
     The ground is the template's gradient magnitude around ``ring`` (as far
-    as :func:`~webapp.vision.fusion_warp.ring_points` may search), so that
+    as :func:`~webapp.vision.fusion.warp.ring_points` may search), so that
     the mask's edge does not run along the jawline, a collar or a shadow.
     """
     pad = warp.RING_SEARCH * warp.face_width(template_xy)
@@ -183,7 +182,7 @@ def _warp_user(
     """The user's face warped onto ``target`` over ``box``, and where it is real pixels.
 
     The far side of a turned face is completed with its near side, mirrored
-    (:func:`~webapp.vision.fusion_warp.mirror_weights`).
+    (:func:`~webapp.vision.fusion.warp.mirror_weights`).
     """
     n = warp.N_MESH
     target, user_xy = target[:n], user_xy[:n]

@@ -28,9 +28,9 @@ runs :func:`fuse_faces`:
 5. Mark the result as AI-generated, visibly (:func:`fuse_faces`) and in its
    metadata (:func:`encode_fused`).
 
-The steps for one face are in :mod:`~webapp.vision.fusion_face`, the
-geometry in :mod:`~webapp.vision.fusion_warp`, colour, masks and the mark in
-:mod:`~webapp.vision.fusion_blend`.
+The steps for one face are in :mod:`~webapp.vision.fusion.face`, the
+geometry in :mod:`~webapp.vision.fusion.warp`, colour, masks and the mark in
+:mod:`~webapp.vision.fusion.blend`.
 
 Coordinates are pixels, x = column and y = row, origin at the top left.
 """
@@ -47,10 +47,10 @@ from numpy.typing import NDArray
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from . import fusion_blend as blend
-from .errors import check_image
-from .faces import detect_faces
-from .fusion_face import fuse_one
+from ..errors import check_image
+from ..faces import detect_faces
+from . import blend
+from .face import fuse_one
 
 #: Text of the visible mark.
 MARK_TEXT = "AI-generated"

@@ -1,7 +1,7 @@
 """Measures around the face: the hat, the background and the clothes.
 
 The person mask is MediaPipe's selfie segmentation
-(:func:`webapp.vision.idphoto_geometry.segment_person`). Scores follow the
+(:func:`webapp.vision.idphoto.geometry.segment_person`). Scores follow the
 seed's scales; a figure that cannot be measured is ``-1``.
 """
 
@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .idphoto_geometry import FaceGeometry, HeadExtent, ramp
+from .geometry import FaceGeometry, HeadExtent, ramp
 
 
 def hat_present(

@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .idphoto_geometry import CHIN, FOREHEAD, MIRRORED_PAIRS, FaceGeometry, HeadExtent, Shoulders
-from .idphoto_scene import Background
-from .idphoto_specs import IdPhotoSpec
+from .geometry import CHIN, FOREHEAD, MIRRORED_PAIRS, FaceGeometry, HeadExtent, Shoulders
+from .scene import Background
+from .specs import IdPhotoSpec
 
 #: Columns of the coarse background grid.
 GRID_COLUMNS = 32

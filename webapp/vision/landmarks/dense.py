@@ -5,7 +5,7 @@ directions of its sequences (seed 02) and example responses. Every sequence
 here is a smooth curve (centripetal Catmull-Rom) through the right points of
 MediaPipe's 478-point mesh, resampled at even arc length; the face's outline
 and hairline, which the mesh does not reach, come from
-:mod:`webapp.vision.hairline`.
+:mod:`webapp.vision.landmarks.hairline`.
 
 Conventions (read off the seed's text and Face++'s example responses):
 
@@ -56,8 +56,8 @@ from types import MappingProxyType
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import check_image
-from .faces import Face, detect_faces, warm_up
+from ..errors import check_image
+from ..faces import Face, detect_faces, warm_up
 from .hairline import (
     HAIRLINE_POINTS,
     Hairline,
@@ -182,7 +182,7 @@ class DenseLandmarks:
         ``*_pupil_radius``, an int. Empty when no face was found. Treat it as
         read-only.
     hairline_method : {'skin', 'estimate', ''}
-        How ``face_hairline`` was found (see :class:`~webapp.vision.hairline.Hairline`);
+        How ``face_hairline`` was found (see :class:`~webapp.vision.landmarks.hairline.Hairline`);
         empty when the ``face`` part was not computed.
     hairline_coverage : float
         Share of the hairline search rays that found a skin edge, 0 to 1.

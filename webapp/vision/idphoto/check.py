@@ -4,11 +4,11 @@
 matters: its format, channels, transparency, resolution and size are
 figures too) and returns an :class:`IdPhotoReport` whose ``detect_result``
 has the seed's field names and scales. The rules are the table in
-:mod:`webapp.vision.idphoto_rules`; the specifications the catalogue in
-:mod:`webapp.vision.idphoto_specs`; the measurements
-:mod:`webapp.vision.idphoto_geometry` (mesh, silhouette, pose),
-:mod:`webapp.vision.idphoto_face` (the face crop) and
-:mod:`webapp.vision.idphoto_scene` (hat, background, clothes).
+:mod:`webapp.vision.idphoto.rules`; the specifications the catalogue in
+:mod:`webapp.vision.idphoto.specs`; the measurements
+:mod:`webapp.vision.idphoto.geometry` (mesh, silhouette, pose),
+:mod:`webapp.vision.idphoto.face` (the face crop) and
+:mod:`webapp.vision.idphoto.scene` (hat, background, clothes).
 
 Coordinates in :class:`IdPhotoDrawing` are pixels of the upright photo
 (EXIF orientation applied), origin at the top-left corner, ``x`` = column and
@@ -28,15 +28,14 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from . import idphoto_face as face
-from . import idphoto_geometry as geo
-from . import idphoto_scene as scene
-from .errors import check_image
-from .faces import detect_faces, warm_up
-from .idphoto_drawing import IdPhotoDrawing, make_drawing
-from .idphoto_rules import evaluate
-from .idphoto_specs import IdPhotoSpec, get_spec
-from .images import load_image, probe_image
+from ..errors import check_image
+from ..faces import detect_faces, warm_up
+from ..images import load_image, probe_image
+from . import face, scene
+from . import geometry as geo
+from .drawing import IdPhotoDrawing, make_drawing
+from .rules import evaluate
+from .specs import IdPhotoSpec, get_spec
 
 #: The seed's limit (code 204): no side longer than this.
 MAX_SIDE = 2500
@@ -101,7 +100,7 @@ class IdPhotoReport:
         True when no rule failed and no error stopped the check.
     reasons : tuple of str
         Codes of the failed rules, in the rule table's order (see
-        :data:`webapp.vision.idphoto_rules.RULES` for their wording).
+        :data:`webapp.vision.idphoto.rules.RULES` for their wording).
     detect_result : dict
         The seed's figures, with its field names and scales. ``dpi`` and
         ``size_mm`` are present only when the file carries a resolution. A
@@ -158,7 +157,7 @@ def check_id_photo(
     data : bytes
         The photo file (JPEG, PNG, WebP or BMP).
     spec : str, optional
-        A key of :data:`webapp.vision.idphoto_specs.SPECS`; without one the
+        A key of :data:`webapp.vision.idphoto.specs.SPECS`; without one the
         seed's thresholds apply.
     image : ndarray of shape (H, W, 3) and dtype uint8, optional
         The photo already decoded by :func:`~webapp.vision.images.load_image`

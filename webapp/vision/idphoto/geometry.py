@@ -4,7 +4,7 @@ Geometry from the 478-point face mesh of :func:`webapp.vision.faces.detect_faces
 (position, size, head pose, eyes, mouth, gaze), the head's extent with its
 hair from MediaPipe's selfie segmentation, and the shoulders from MediaPipe's
 pose landmarks. Nothing here decides pass or fail (that is
-:mod:`webapp.vision.idphoto_rules`).
+:mod:`webapp.vision.idphoto.rules`).
 
 Coordinates are pixels of the photo, origin at the top-left corner, ``x`` =
 column and ``y`` = row. Scores follow the seed's scales: 0 to 100 where 100

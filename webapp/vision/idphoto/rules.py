@@ -12,7 +12,7 @@ outside the limit:
 - ``op="is"``: fails when it equals ``limit``;
 - ``op="false"``: fails when it is false (a check computed against a spec).
 
-``spec_field`` names the :class:`~webapp.vision.idphoto_specs.IdPhotoSpec`
+``spec_field`` names the :class:`~webapp.vision.idphoto.specs.IdPhotoSpec`
 band (``"face_width[0]"``...) that replaces ``limit`` when a specification is
 given; such a rule is skipped under a specification that leaves the band
 unset. ``spec_only`` rules are read only under a specification. A figure of
@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .idphoto_specs import IdPhotoSpec
+from .specs import IdPhotoSpec
 
 
 @dataclass(frozen=True)
