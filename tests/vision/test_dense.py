@@ -19,13 +19,9 @@ from webapp.vision.landmarks.dense import (
     dense_landmarks_for_face,
     warm_up_dense,
 )
-from webapp.vision.landmarks.hairline import (
-    HAIRLINE_POINTS,
-    catmull_rom,
-    face_outline,
-    find_hairline,
-    resample,
-)
+from webapp.vision.landmarks.curves import catmull_rom, resample
+from webapp.vision.landmarks.hairline import HAIRLINE_POINTS, find_hairline
+from webapp.vision.landmarks.outline import face_outline
 
 SEQUENCE_COUNTS = {
     "face_hairline": 145,

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from ..mesh import CHEEKS, MIRROR, N_MESH
 from . import blend, warp
 
 #: Share of the forehead (brows to the top of the mesh) the mask keeps; above
@@ -76,12 +77,12 @@ def fuse_one(
     roi = canvas[y : y + h, x : x + w]
     width = warp.face_width(target_xy)
     if shape > 0:
-        dst = np.vstack([target_xy[: warp.N_MESH], ring])
-        src = np.vstack([template_xy[: warp.N_MESH], ring])
+        dst = np.vstack([target_xy[:N_MESH], ring])
+        src = np.vstack([template_xy[:N_MESH], ring])
         mesh_triangles = warp.triangulate(dst)
         map_x, map_y, index = warp.piecewise_affine_map(dst, src, mesh_triangles, box)
         # 1 over the face, falling to 0 across the band out to the ring.
-        inner = np.arange(len(dst)) < warp.N_MESH
+        inner = np.arange(len(dst)) < N_MESH
         (band,) = warp.interpolate(index, dst, inner, mesh_triangles, box)
         # Unscaled, for the skin test and the light; redone with the mask below.
         morphed = cv2.remap(canvas, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
@@ -184,7 +185,7 @@ def _warp_user(
     The far side of a turned face is completed with its near side, mirrored
     (:func:`~webapp.vision.fusion.warp.mirror_weights`).
     """
-    n = warp.N_MESH
+    n = N_MESH
     target, user_xy = target[:n], user_xy[:n]
     map_x, map_y, index = warp.piecewise_affine_map(target, user_xy, triangles, box)
     warped = _remap(user, map_x, map_y)
@@ -193,7 +194,7 @@ def _warp_user(
         return warped.astype(np.uint8), (index > 0) & _sampled(user, map_x, map_y)
     (share,) = warp.interpolate(index, target, weights, triangles, box)
     mirror_x, mirror_y = warp.interpolate(
-        index, target, user_xy[warp.MIRROR], triangles, box, identity=True
+        index, target, user_xy[MIRROR], triangles, box, identity=True
     )
     share = np.clip(share, 0.0, 1.0)
     mixed = warped * (1.0 - share[..., None]) + _remap(user, mirror_x, mirror_y) * share[..., None]
@@ -281,7 +282,7 @@ def _face_alpha(
             slice(max(rows[0] - radius, 0), rows[-1] + radius + 1),
             slice(max(cols[0] - radius, 0), cols[-1] + radius + 1),
         )
-        cheeks = target[list(warp.CHEEKS)] - (x, y)
+        cheeks = target[list(CHEEKS)] - (x, y)
         skin = blend.skin_mask(template_lab, cheeks, radius=radius, region=region)
         skin &= blend.skin_mask(user_lab, cheeks, radius=radius, region=region)
         # A smoothed vote: single pixels of skin colour in hair do not count.

@@ -58,16 +58,37 @@ from numpy.typing import NDArray
 
 from ..errors import check_image
 from ..faces import Face, detect_faces, warm_up
-from .hairline import (
-    HAIRLINE_POINTS,
-    Hairline,
-    Outline,
-    catmull_rom,
-    contour_from_chin,
-    face_outline,
-    find_hairline,
-    resample,
+from ..mesh import (
+    FACE_OVAL,
+    LEFT_BROW_LOWER,
+    LEFT_BROW_UPPER,
+    LEFT_EAR,
+    LEFT_EYE_LOWER,
+    LEFT_EYE_OUTER,
+    LEFT_EYE_UPPER,
+    LEFT_IRIS,
+    LEFT_NOSE_FLANK,
+    LEFT_NOSE_RIM,
+    LEFT_NOSTRIL,
+    LIPS_INNER_LOWER,
+    LIPS_INNER_UPPER,
+    LIPS_OUTER_LOWER,
+    LIPS_OUTER_UPPER,
+    NOSE_MIDLINE,
+    RIGHT_BROW_LOWER,
+    RIGHT_BROW_UPPER,
+    RIGHT_EAR,
+    RIGHT_EYE_LOWER,
+    RIGHT_EYE_OUTER,
+    RIGHT_EYE_UPPER,
+    RIGHT_IRIS,
+    RIGHT_NOSE_FLANK,
+    RIGHT_NOSE_RIM,
+    RIGHT_NOSTRIL,
 )
+from .curves import catmull_rom, resample
+from .hairline import HAIRLINE_POINTS, Hairline, find_hairline
+from .outline import Outline, contour_from_chin, face_outline
 
 #: The parts of the layout, in the order of the seed's response table.
 ALL_PARTS: tuple[str, ...] = (
@@ -132,27 +153,23 @@ PART_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 
-# Chains of MediaPipe indices the curves pass through, in order; closed loops
-# start at their first corner.
-_LEFT_EYEBROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
-_RIGHT_EYEBROW = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
-_LEFT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
-_RIGHT_EYE = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
-_EYE_CORNER = 8  # the chain's index of the second corner (133 / 362)
-_LIP_OUTER_UPPER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
-_LIP_OUTER_LOWER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)
-_LIP_INNER_UPPER = (308, 415, 310, 311, 312, 13, 82, 81, 80, 191, 78)  # right -> left
-_LIP_INNER_LOWER = (308, 324, 318, 402, 317, 14, 87, 178, 88, 95, 78)
-_NOSE_LEFT = (122, 196, 174, 236, 198, 131, 49, 129, 64, 98, 97, 2)
-_NOSE_RIGHT = (351, 419, 399, 456, 420, 360, 279, 358, 294, 327, 326, 2)
-_NOSE_MIDLINE = (9, 8, 168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 164)
-_LEFT_NOSTRIL, _RIGHT_NOSTRIL = 79, 309
-_LEFT_IRIS, _RIGHT_IRIS = (468, 469, 470, 471, 472), (473, 474, 475, 476, 477)
-_RIGHT_EYE_OUTER, _LEFT_EYE_OUTER = 33, 263  # the subject's: image left, image right
-# The face rectangle's outline: jaw from ear level to ear level, and the eyebrows.
+# Chains of mesh points the curves pass through, in order; closed loops start
+# at their first corner. Eyebrows: the upper edge outer to inner, then the
+# lower edge back. Eyes: the upper lid outer to inner corner, then the lower
+# lid back. Lips: the outer edge from the left corner, then the inner edge
+# from the right corner back.
+_LEFT_EYEBROW = LEFT_BROW_UPPER + LEFT_BROW_LOWER[::-1]
+_RIGHT_EYEBROW = RIGHT_BROW_UPPER + RIGHT_BROW_LOWER[::-1]
+_LEFT_EYE = LEFT_EYE_UPPER + LEFT_EYE_LOWER[-2:0:-1]
+_RIGHT_EYE = RIGHT_EYE_UPPER + RIGHT_EYE_LOWER[-2:0:-1]
+_EYE_CORNER = len(LEFT_EYE_UPPER) - 1  # the chain's index of the inner corner (133 / 362)
+_LIP_INNER_UPPER = LIPS_INNER_UPPER[::-1]  # right -> left
+_LIP_INNER_LOWER = LIPS_INNER_LOWER[::-1]
+_NOSE_LEFT = LEFT_NOSE_FLANK + LEFT_NOSE_RIM
+_NOSE_RIGHT = RIGHT_NOSE_FLANK + RIGHT_NOSE_RIM
+# The face rectangle's outline: the oval from ear to ear under the chin, and the eyebrows.
 _RECTANGLE = (
-    (152, 377, 400, 378, 379, 365, 397, 288, 361, 323, 454)
-    + (148, 176, 149, 150, 136, 172, 58, 132, 93, 234)
+    FACE_OVAL[FACE_OVAL.index(RIGHT_EAR) : FACE_OVAL.index(LEFT_EAR) + 1]
     + _LEFT_EYEBROW
     + _RIGHT_EYEBROW
 )
@@ -330,7 +347,7 @@ def _face(outline: Outline, hairline: Hairline) -> _Groups:
 
 def _eyebrow(xy: NDArray[np.float64], chain: tuple[int, ...], *, side: str) -> _Groups:
     # Starts at the outer tip: the extreme along the eye line, towards ``side``.
-    axis = xy[_LEFT_EYE_OUTER] - xy[_RIGHT_EYE_OUTER]
+    axis = xy[RIGHT_EYE_OUTER] - xy[LEFT_EYE_OUTER]
     start = axis if side == "right" else -axis
     return {f"{side}_eyebrow": _loop_between_tips(xy, chain, start, first=32, total=64)}
 
@@ -349,20 +366,20 @@ def _nose(xy: NDArray[np.float64]) -> _Groups:
     return {
         "nose_left": _open(xy, _NOSE_LEFT, 63),
         "nose_right": _open(xy, _NOSE_RIGHT, 63),
-        "left_nostril": xy[_LEFT_NOSTRIL],
-        "right_nostril": xy[_RIGHT_NOSTRIL],
-        "nose_midline": _open(xy, _NOSE_MIDLINE, 60),
+        "left_nostril": xy[LEFT_NOSTRIL],
+        "right_nostril": xy[RIGHT_NOSTRIL],
+        "nose_midline": _open(xy, NOSE_MIDLINE, 60),
     }
 
 
 def _mouth(xy: NDArray[np.float64]) -> _Groups:
-    corner = len(_LIP_OUTER_UPPER) - 1  # the right mouth corner, 291
+    corner = len(LIPS_OUTER_UPPER) - 1  # the right mouth corner, 291
     return {
         "upper_lip": _loop(
-            xy, _LIP_OUTER_UPPER + _LIP_INNER_UPPER, corner=corner, first=32, total=64
+            xy, LIPS_OUTER_UPPER + _LIP_INNER_UPPER, corner=corner, first=32, total=64
         ),
         "lower_lip": _loop(
-            xy, _LIP_OUTER_LOWER + _LIP_INNER_LOWER, corner=corner, first=32, total=64
+            xy, LIPS_OUTER_LOWER + _LIP_INNER_LOWER, corner=corner, first=32, total=64
         ),
     }
 
@@ -370,8 +387,8 @@ def _mouth(xy: NDArray[np.float64]) -> _Groups:
 _BUILDERS = {
     "left_eyebrow": lambda xy: _eyebrow(xy, _LEFT_EYEBROW, side="left"),
     "right_eyebrow": lambda xy: _eyebrow(xy, _RIGHT_EYEBROW, side="right"),
-    "left_eye": lambda xy: _eye(xy, _LEFT_EYE, _LEFT_IRIS, side="left"),
-    "right_eye": lambda xy: _eye(xy, _RIGHT_EYE, _RIGHT_IRIS, side="right"),
+    "left_eye": lambda xy: _eye(xy, _LEFT_EYE, LEFT_IRIS, side="left"),
+    "right_eye": lambda xy: _eye(xy, _RIGHT_EYE, RIGHT_IRIS, side="right"),
     "nose": _nose,
     "mouth": _mouth,
 }
