@@ -36,7 +36,8 @@ from PIL import Image
 from bench.common import DATA, ROOT
 from webapp.vision.faces import detect_faces
 from webapp.vision.idphoto import get_spec
-from webapp.vision.idphoto.geometry import face_geometry, head_extent, segment_person
+from webapp.vision.idphoto.geometry import face_geometry, head_extent
+from webapp.vision.person import segment_person
 
 OUT = DATA / "idphoto"
 SHARED = ROOT.parent / "shared" / "testdata"

@@ -31,6 +31,8 @@ from PIL import Image
 from ..errors import check_image
 from ..faces import detect_faces, warm_up
 from ..images import load_image, probe_image
+from ..mesh import FACE_OVAL
+from ..person import Shoulders, find_shoulders, segment_person, warm_up_person
 from . import face, scene
 from . import geometry as geo
 from .drawing import IdPhotoDrawing, make_drawing
@@ -144,7 +146,7 @@ class FileFacts:
 def warm_up_idphoto() -> None:
     """Create this thread's MediaPipe graphs (faces, segmentation, pose) and run each once."""
     warm_up()
-    geo.warm_up_measures()
+    warm_up_person()
 
 
 def check_id_photo(
@@ -215,7 +217,7 @@ def check_id_photo(
         or _outline_outside(mesh, work.shape) > MAX_OUTLINE_OUTSIDE
     ):
         return _stopped("not_suitable", result, spec)
-    mask = geo.segment_person(work)
+    mask = segment_person(work)
     head = geo.head_extent(mask, geometry)
     if head is None:
         return _stopped("no_head", result, spec)
@@ -287,7 +289,7 @@ def _stopped(error: str, result: dict[str, Any], spec: str | None) -> IdPhotoRep
 
 
 def _outline_outside(mesh: NDArray[np.float32], shape: tuple[int, ...]) -> float:
-    oval = mesh[list(geo.FACE_OVAL), :2]
+    oval = mesh[list(FACE_OVAL), :2]
     inside = (
         (oval[:, 0] >= 0) & (oval[:, 0] < shape[1]) & (oval[:, 1] >= 0) & (oval[:, 1] < shape[0])
     )
@@ -406,9 +408,9 @@ def _face_figures(photo: _Photo, measures: dict[str, float]) -> dict[str, Any]:
 
 def _scene_figures(
     photo: _Photo, measures: dict[str, float]
-) -> tuple[scene.Background | None, geo.Shoulders | None, dict[str, Any]]:
+) -> tuple[scene.Background | None, Shoulders | None, dict[str, Any]]:
     """Around the face: hat, shoulders, background and clothes."""
-    shoulders = geo.find_shoulders(photo.work)
+    shoulders = find_shoulders(photo.work)
     shoulder_equal, shoulder_angle = geo.shoulder_score(shoulders, photo.geometry)
     background = scene.measure_background(photo.work, photo.mask)
     bf_similarity, alike = -1, 0.0

@@ -1,7 +1,7 @@
 """Measures around the face: the hat, the background and the clothes.
 
 The person mask is MediaPipe's selfie segmentation
-(:func:`webapp.vision.idphoto.geometry.segment_person`). Scores follow the
+(:func:`webapp.vision.person.segment_person`). Scores follow the
 seed's scales; a figure that cannot be measured is ``-1``.
 """
 
