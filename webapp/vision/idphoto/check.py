@@ -320,7 +320,7 @@ def _measure(
     ordered = {name: result[name] for name in SEED_ORDER if name in result}
     figures = _figures(ordered, facts, spec, background)
     measures["head_height"] = figures["head_height"]
-    reasons = evaluate(figures, spec)
+    reasons = evaluate(figures, spec=spec)
     return IdPhotoReport(
         passed=not reasons,
         reasons=reasons,
