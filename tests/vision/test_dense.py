@@ -11,15 +11,14 @@ from bench.accuracy import read_pts
 from bench.dense import image_accuracy, order_problems, sequences
 from webapp.vision import InvalidImageError, load_image
 from webapp.vision.faces import detect_faces
+from webapp.vision.landmarks.curves import catmull_rom, resample
 from webapp.vision.landmarks.dense import (
     ALL_PARTS,
     PART_FIELDS,
     DenseLandmarks,
     dense_landmarks,
     dense_landmarks_for_face,
-    warm_up_dense,
 )
-from webapp.vision.landmarks.curves import catmull_rom, resample
 from webapp.vision.landmarks.hairline import HAIRLINE_POINTS, find_hairline
 from webapp.vision.landmarks.outline import face_outline
 
@@ -378,10 +377,6 @@ def test_largest_face_only(photo):
 def test_it_refuses_what_is_not_an_rgb_image(bad):
     with pytest.raises(InvalidImageError, match="`image` must be a 3-dimensional array"):
         dense_landmarks(bad)
-
-
-def test_warm_up_dense():
-    warm_up_dense()
 
 
 # --- curve helpers -----------------------------------------------------------------

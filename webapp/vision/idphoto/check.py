@@ -88,8 +88,6 @@ SEED_ORDER = (
 )
 
 _FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp"}
-#: Errors the check can end with instead of a verdict (see the wire table).
-ERRORS = ("too_large", "no_face", "no_head", "not_suitable")
 
 
 @dataclass(frozen=True)
@@ -474,23 +472,12 @@ def rule_figures(detect_result: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
-def report_to_dict(report: IdPhotoReport) -> dict[str, Any]:
-    """Return the report as plain JSON-ready data (the drawing as a dict)."""
-    from dataclasses import asdict
-
-    data = asdict(report)
-    data["reasons"] = list(report.reasons)
-    return data
-
-
 __all__ = [
-    "ERRORS",
     "FileFacts",
     "IdPhotoDrawing",
     "IdPhotoReport",
     "check_id_photo",
     "read_file_facts",
-    "report_to_dict",
     "rule_figures",
     "warm_up_idphoto",
 ]

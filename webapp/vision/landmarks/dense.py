@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import check_image
-from ..faces import Face, detect_faces, warm_up
+from ..faces import Face, detect_faces
 from ..mesh import (
     FACE_OVAL,
     LEFT_BROW_LOWER,
@@ -313,16 +313,6 @@ def dense_landmarks_for_face(
         hairline_method=hairline.method if hairline else "",
         hairline_coverage=round(hairline.coverage, 3) if hairline else 0.0,
     )
-
-
-def warm_up_dense() -> None:
-    """Create this thread's MediaPipe graphs and run each once.
-
-    The dense landmarks need no graph beyond the face detectors and mesh, so
-    this is :func:`webapp.vision.faces.warm_up`; it exists so a worker that
-    serves only this service does not need to know that.
-    """
-    warm_up()
 
 
 # --- parts -------------------------------------------------------------------------
