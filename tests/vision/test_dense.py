@@ -58,7 +58,7 @@ def _point(result: DenseLandmarks, part: str, name: str) -> np.ndarray:
 # --- names and counts --------------------------------------------------------------
 
 
-def test_parts_and_field_names_follow_the_seed():
+def test_parts_and_field_names_follow_face_plus_plus():
     assert ALL_PARTS == (
         "face",
         "left_eyebrow",

@@ -86,7 +86,7 @@ def test_every_rule_has_a_unique_code_and_both_wordings():
     for rule in RULES:
         assert rule.zh and rule.en and rule.reading and rule.figure
         assert rule.op in ("min", "max", "abs_max", "is", "false")
-    assert RULES_BY_CODE["shoulders_uneven"].zh == "两侧肩膀姿态不佳"  # the seed's wording
+    assert RULES_BY_CODE["shoulders_uneven"].zh == "两侧肩膀姿态不佳"  # the check service's wording
 
 
 def test_spec_fields_of_rules_exist():
@@ -121,11 +121,11 @@ def test_spec_fields_of_rules_exist():
         ({"face_num": 2}, ("multiple_faces",)),
     ],
 )
-def test_evaluate_reads_the_seed_thresholds(figures, expected):
+def test_evaluate_reads_the_service_thresholds(figures, expected):
     assert evaluate(figures) == expected
 
 
-def test_a_spec_replaces_the_seed_bands_and_adds_its_rules():
+def test_a_spec_replaces_the_service_bands_and_adds_its_rules():
     us = get_spec("us_passport")
     figures = {
         "face_x_occupy": 0.45,
@@ -135,7 +135,7 @@ def test_a_spec_replaces_the_seed_bands_and_adds_its_rules():
         "size_ok": False,
         "file_size": 300_000,
     }
-    assert evaluate(figures) == ("face_too_small",)  # the seed's band
+    assert evaluate(figures) == ("face_too_small",)  # the check service's band
     assert evaluate(figures, spec=us) == (
         "head_too_large",
         "glasses",

@@ -1,6 +1,6 @@
 """Find every face in a photo and fit MediaPipe's 478-point face mesh to each.
 
-The pipeline (see DESIGN.md, "What we know about the engine"):
+The pipeline (``docs/engine.md`` says what it relies on):
 
 1. Detect with MediaPipe's short-range detector and, unless it found a large
    face (a portrait), its full-range detector too: they miss different faces.
@@ -18,9 +18,10 @@ The pipeline (see DESIGN.md, "What we know about the engine"):
 4. If that mesh shows the crop was badly aligned (eyes far from level, face
    far from the centre), run the mesh once more on a crop aligned with it.
 
-MediaPipe graphs are neither fork-safe nor thread-safe: each thread gets its
-own, created on first use (or by :func:`warm_up`) and kept for the life of the
-thread.
+MediaPipe graphs are neither fork-safe nor thread-safe (``docs/engine.md``):
+each thread gets its own, created on first use (or by :func:`warm_up`) and
+kept for the life of the thread. Mesh indices are named in
+:mod:`webapp.vision.mesh`.
 """
 
 from __future__ import annotations

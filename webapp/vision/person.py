@@ -37,7 +37,7 @@ def _graphs() -> Any:
 
         _local.segmenter = selfie_segmentation.SelfieSegmentation(model_selection=0)
         # model_complexity=1 is the only pose model inside the wheel: 0 and 2
-        # would be downloaded at run time.
+        # would be downloaded at run time (docs/engine.md).
         _local.pose = pose.Pose(
             static_image_mode=True, model_complexity=1, min_detection_confidence=0.5
         )

@@ -3,7 +3,8 @@
 :func:`check_id_photo` takes the uploaded file's bytes (the file itself
 matters: its format, channels, transparency, resolution and size are
 figures too) and returns an :class:`IdPhotoReport` whose ``detect_result``
-has the seed's field names and scales. The rules are the table in
+has the field names and scales of the ID-photo check service whose API the
+app answers with ("the check service" below). The rules are the table in
 :mod:`webapp.vision.idphoto.rules`; the specifications the catalogue in
 :mod:`webapp.vision.idphoto.specs`; the measurements
 :mod:`webapp.vision.idphoto.geometry` (mesh, silhouette, pose),
@@ -13,7 +14,7 @@ has the seed's field names and scales. The rules are the table in
 Coordinates in :class:`IdPhotoDrawing` are pixels of the upright photo
 (EXIF orientation applied), origin at the top-left corner, ``x`` = column and
 ``y`` = row; the figures in ``detect_result`` are fractions of the width
-(``x``) or height (``y``) as the seed has them.
+(``x``) or height (``y``) as the check service has them.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from .drawing import IdPhotoDrawing, make_drawing
 from .rules import evaluate
 from .specs import IdPhotoSpec, get_spec
 
-#: The seed's limit (code 204): no side longer than this.
+#: The check service's limit (its code 204): no side longer than this.
 MAX_SIDE = 2500
 #: Photos are measured on a copy whose longer side is at most this long.
 WORK_SIDE = 1200
@@ -47,8 +48,8 @@ WORK_SIDE = 1200
 MIN_EYE_DISTANCE = 24.0
 #: A face with more than this share of its outline outside the photo is cut off.
 MAX_OUTLINE_OUTSIDE = 0.1
-#: detect_result's fields in the order of the seed's example.
-SEED_ORDER = (
+#: detect_result's fields in the order of the check service's example response.
+FIELD_ORDER = (
     "color_channels",
     "nose_occlusion",
     "face_unbalance",
@@ -102,7 +103,7 @@ class IdPhotoReport:
         Codes of the failed rules, in the rule table's order (see
         :data:`webapp.vision.idphoto.rules.RULES` for their wording).
     detect_result : dict
-        The seed's figures, with its field names and scales. ``dpi`` and
+        The check service's figures, with its field names and scales. ``dpi`` and
         ``size_mm`` are present only when the file carries a resolution. A
         figure that could not be measured is -1. After an error only the
         file's figures (and ``face_num``) are present.
@@ -150,7 +151,7 @@ def warm_up_idphoto() -> None:
 def check_id_photo(
     data: bytes, *, spec: str | None = None, image: NDArray[np.uint8] | None = None
 ) -> IdPhotoReport:
-    """Check an ID photo against the seed's rules or a specification's.
+    """Check an ID photo against the check service's rules or a specification's.
 
     Parameters
     ----------
@@ -158,7 +159,7 @@ def check_id_photo(
         The photo file (JPEG, PNG, WebP or BMP).
     spec : str, optional
         A key of :data:`webapp.vision.idphoto.specs.SPECS`; without one the
-        seed's thresholds apply.
+        check service's thresholds apply.
     image : ndarray of shape (H, W, 3) and dtype uint8, optional
         The photo already decoded by :func:`~webapp.vision.images.load_image`
         from ``data``, when the caller has it; otherwise it is decoded here.
@@ -315,7 +316,7 @@ def _measure(
     result.update(_face_figures(photo, measures))
     background, shoulders, scene_figures = _scene_figures(photo, measures)
     result.update(scene_figures)
-    ordered = {name: result[name] for name in SEED_ORDER if name in result}
+    ordered = {name: result[name] for name in FIELD_ORDER if name in result}
     figures = _figures(ordered, facts, spec, background)
     measures["head_height"] = figures["head_height"]
     reasons = evaluate(figures, spec=spec)
@@ -352,7 +353,7 @@ def _position_figures(photo: _Photo) -> dict[str, Any]:
         "face_x_occupy": _r3(g.width / width),
         "face_x_center": _r3(g.centre_x / width),
         "eyes_y_center": _r3(g.eye_y / height),
-        # Pixels of the original photo, as the seed's example (150 on a
+        # Pixels of the original photo, as in the check service's example (150 on a
         # 600-wide photo), although its comment speaks of a ratio.
         "eyes_spacing": int(round(g.eye_distance / photo.factor)),
         "nose_tip": [_r3(g.nose_tip[0] / width), _r3(g.nose_tip[1] / height)],

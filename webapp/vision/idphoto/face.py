@@ -4,7 +4,7 @@ They run on a crop of the face rotated so the eyes are level and scaled so
 they are NORM_IOD pixels apart, so that no figure depends on the photo's size
 or the head's tilt. The skin model is the face's own (its cheeks and
 glabella), so no figure depends on the person's skin tone either. Scores
-follow the seed's scales (0-100, 100 the good end).
+follow the ID-photo check service's scales (0-100, 100 the good end).
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ class Occlusion:
     nose: int
     mouth: int
     face: int
-    mask: int  # the seed's mouthmask: 1 when a mask covers nose and mouth
+    mask: int  # the check service's mouthmask: 1 when a mask covers nose and mouth
 
 
 def occlusion(crop: FaceCrop, skin: SkinModel) -> Occlusion:
@@ -291,7 +291,7 @@ def _part_regions(pts: NDArray[np.float64], shape: tuple[int, int]) -> dict[str,
 
 
 def face_light(skin: SkinModel, crop: FaceCrop) -> tuple[int, int, float, float]:
-    """Return the seed's (face_darkillum, face_unbalance) and the raw figures.
+    """Return the check service's (face_darkillum, face_unbalance) and the raw figures.
 
     ``face_darkillum`` (100 bright enough, 0 dark) reads the 75th percentile
     of the face's skin luminance: 0 at 30, 100 at 120 (of 255).
@@ -317,7 +317,7 @@ def face_light(skin: SkinModel, crop: FaceCrop) -> tuple[int, int, float, float]
 
 
 def blur_score(crop: FaceCrop, skin: SkinModel) -> tuple[int, float]:
-    """Return the seed's ``face_blur`` (100 sharp, 0 blurred) and the raw figure.
+    """Return the check service's ``face_blur`` (100 sharp, 0 blurred) and the raw figure.
 
     The raw figure is the variance of the Laplacian over the eyes, nose and
     mouth of the normalised crop (eyes 64 px apart), so it does not depend on
@@ -342,7 +342,7 @@ def blur_score(crop: FaceCrop, skin: SkinModel) -> tuple[int, float]:
 
 
 def glasses_kind(crop: FaceCrop, skin: SkinModel) -> tuple[str, float, float]:
-    """Return the seed's ``glasses`` and the two figures it is read from.
+    """Return the check service's ``glasses`` and the two figures it is read from.
 
     ``dark_glasses`` when the eye openings are dark and the eye surroundings
     are not skin (tinted lenses); ``normal_glasses`` when the nose bridge

@@ -7,7 +7,7 @@ hair from the person mask, and the shoulders' score from the pose landmarks
 :mod:`webapp.vision.idphoto.rules`).
 
 Coordinates are pixels of the photo, origin at the top-left corner, ``x`` =
-column and ``y`` = row. Scores follow the seed's scales: 0 to 100 where 100
+column and ``y`` = row. Scores follow the ID-photo check service's scales: 0 to 100 where 100
 is the good end, unless a docstring says otherwise; a figure that cannot be
 measured is ``-1``.
 """
@@ -170,7 +170,7 @@ def eye_openness(mesh: NDArray[np.float32]) -> tuple[float, float]:
     """Return (score, ratio): how open the less open eye is.
 
     ``ratio`` is the eye aspect ratio (mean lid gap over corner distance) of
-    the less open eye; ``score`` maps it to the seed's ``eyes_close``, 0 (shut)
+    the less open eye; ``score`` maps it to the check service's ``eyes_close``, 0 (shut)
     to 100 (open): 0 at 0.07, 100 at 0.17.
     """
     ratios = []
@@ -186,7 +186,7 @@ def mouth_closedness(mesh: NDArray[np.float32]) -> tuple[float, float]:
     """Return (score, ratio): how closed the mouth is.
 
     ``ratio`` is the mean inner-lip gap over the mouth's width; ``score`` is
-    the seed's ``mouth_close``, 100 (closed) at 0.05 down to 0 at 0.25.
+    the check service's ``mouth_close``, 100 (closed) at 0.05 down to 0 at 0.25.
     """
     width = np.linalg.norm(mesh[MOUTH_LEFT, :2] - mesh[MOUTH_RIGHT, :2])
     gap = np.mean([np.linalg.norm(mesh[u, :2] - mesh[d, :2]) for u, d in LIP_GAPS])
@@ -227,7 +227,7 @@ def gaze_offset(mesh: NDArray[np.float32]) -> tuple[float, float]:
 
 
 def gaze_score(mesh: NDArray[np.float32]) -> float:
-    """The seed's ``eyes_sight``: 100 when the irises are centred in the eyes.
+    """The check service's ``eyes_sight``: 100 when the irises are centred in the eyes.
 
     Falls to 0 as the larger of the horizontal offset and 1.5 times the
     vertical one goes from 0.06 to 0.2 eye widths.
@@ -292,7 +292,7 @@ def head_extent(mask: NDArray[np.float32], geometry: FaceGeometry) -> HeadExtent
 
 
 def shoulder_score(shoulders: Shoulders | None, geometry: FaceGeometry) -> tuple[int, float]:
-    """Return the seed's ``shoulder_equal`` (0-100) and the shoulder line's angle.
+    """Return the check service's ``shoulder_equal`` (0-100) and the shoulder line's angle.
 
     The score falls with the line's slope (50 at 8 degrees) and with how
     unevenly the shoulders sit either side of the face's middle (a body turned

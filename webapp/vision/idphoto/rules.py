@@ -1,6 +1,6 @@
 """Every ID-photo rule in one table: code, wording, the figure it reads, the limit.
 
-The seed's threshold comments name the *passing* side: "face_x_occupy >= 0.51
+The ID-photo check service's threshold comments name the *passing* side: "face_x_occupy >= 0.51
 脸部太小 <= 0.64 脸部太大" means a face is too small below 0.51 and too large
 above 0.64; "eyes_close >= 80 闭眼" means eyes read as closed below 80. Each
 rule's ``reading`` spells that out. A rule fails a photo when its figure is
@@ -54,7 +54,7 @@ RULES: tuple[Rule, ...] = (
         limit=1,
         reading="face_num above 1 fails",
     ),
-    # Size and position (the seed's bands; a spec's own bands replace them).
+    # Size and position (the check service's bands; a spec's own bands replace them).
     Rule(
         code="face_too_small",
         zh="脸部太小",
@@ -211,7 +211,7 @@ RULES: tuple[Rule, ...] = (
         figure="eyes_sight",
         op="min",
         limit=50,
-        reading="below 50 fails (the seed sets no threshold)",
+        reading="below 50 fails (the check service sets no threshold)",
     ),
     Rule(
         code="mouth_open",
@@ -305,7 +305,7 @@ RULES: tuple[Rule, ...] = (
         figure="face_blur",
         op="min",
         limit=50,
-        reading="below 50 fails (smaller is blurrier; the seed sets no threshold)",
+        reading="below 50 fails (smaller is blurrier; the check service sets no threshold)",
     ),
     Rule(
         code="too_dark",
@@ -360,7 +360,9 @@ RULES: tuple[Rule, ...] = (
         figure="background_gradual",
         op="max",
         limit=50,
-        reading="above 50 fails (larger reads more as a gradient; the seed sets no threshold)",
+        reading=(
+            "above 50 fails (larger reads more as a gradient; the check service sets no threshold)"
+        ),
     ),
     Rule(
         code="clothes_like_background",
@@ -494,7 +496,7 @@ def evaluate(figures: Mapping[str, Any], *, spec: IdPhotoSpec | None = None) -> 
         Every figure a rule reads (the ``detect_result`` flattened, plus
         ``head_height`` and the ``*_ok`` checks against the spec).
     spec : IdPhotoSpec, optional
-        The specification whose bands replace the seed's.
+        The specification whose bands replace the check service's.
     """
     failed = []
     for rule, limit in rule_limits(spec):
@@ -507,12 +509,12 @@ def evaluate(figures: Mapping[str, Any], *, spec: IdPhotoSpec | None = None) -> 
 
 
 def rule_limits(spec: IdPhotoSpec | None = None) -> list[tuple[Rule, Any]]:
-    """Return the rules read under ``spec`` (or the seed's), each with the limit it applies.
+    """Return the rules read under ``spec`` (or the check service's), each with its limit.
 
     Parameters
     ----------
     spec : IdPhotoSpec, optional
-        The specification whose bands replace the seed's; rules it leaves
+        The specification whose bands replace the check service's; rules it leaves
         unset, and ``spec_only`` rules without one, are not returned.
     """
     applied = []

@@ -1,17 +1,17 @@
 """Dense face landmarks in Face++'s ``thousandlandmark`` layout, from the face mesh.
 
 Face++ publishes no model for its dense layout, only the names, counts and
-directions of its sequences (seed 02) and example responses. Every sequence
+directions of its sequences in its documentation, and example responses. Every sequence
 here is a smooth curve (centripetal Catmull-Rom) through the right points of
 MediaPipe's 478-point mesh, resampled at even arc length; the face's outline
 and hairline, which the mesh does not reach, come from
 :mod:`webapp.vision.landmarks.hairline`.
 
-Conventions (read off the seed's text and Face++'s example responses):
+Conventions (read off Face++'s documentation and example responses):
 
 - "left" and "right" are the *image's* left and right (the subject's right
   and left), as for the 88-point layout: ``left_eye`` is the eye nearer
-  ``x = 0``. The seed's example puts ``left_eyebrow`` at x 211-232 and
+  ``x = 0``. Face++'s example response puts ``left_eyebrow`` at x 211-232 and
   ``right_eyebrow`` at x 358-362 in a face box spanning x 161-377.
 - "clockwise" is as seen on the screen (``y`` pointing down): a clockwise
   eyebrow goes from its left end rightwards along the upper edge.
@@ -90,7 +90,7 @@ from .curves import catmull_rom, resample
 from .hairline import HAIRLINE_POINTS, Hairline, find_hairline
 from .outline import Outline, contour_from_chin, face_outline
 
-#: The parts of the layout, in the order of the seed's response table.
+#: The parts of the layout, in the order of Face++'s response table.
 ALL_PARTS: tuple[str, ...] = (
     "face",
     "left_eyebrow",

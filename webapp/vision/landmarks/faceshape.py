@@ -3,7 +3,7 @@
 Each group is read off MediaPipe's 478-point mesh: named landmarks where the
 layout names one (eye corners, mouth corners, nose tip, chin, lip centres),
 and contours resampled at even arc length in between. The order is fixed by
-the seed's example response (DESIGN.md, "The 88-point order"); "left" is the
+Tencent's example response (``docs/engine.md``, "The 88-point order"); "left" is the
 left of the image, i.e. the subject's right.
 
 Mesh points chosen (MediaPipe indices; the subject's right side is the
@@ -116,7 +116,7 @@ class FaceShapePoints:
     """The 88 points of one face, in pixels (origin top-left, x = column, y = row).
 
     Each group is a tuple of ``(x, y)`` integer points, in the order of
-    DESIGN.md "The 88-point order"; "left" is the image's left.
+    ``docs/engine.md``, "The 88-point order"; "left" is the image's left.
     """
 
     face_profile: Points
