@@ -35,16 +35,10 @@ Conventions (read off Face++'s documentation and example responses):
   ``*_pupil_radius`` the iris radius in pixels, a bare integer as in Face++'s
   responses (``"left_eye_pupil_radius": 13``), not an ``{x, y}`` point.
 
-Mesh points used (MediaPipe indices; the subject's right side is the image's
-left): eyebrows 70-63-105-66-107 (upper edge) and 55-65-52-53-46 (lower),
-mirrored 300-293-334-296-336 / 285-295-282-283-276; eyes
-33-246-161-160-159-158-157-173-133 (upper lid) and 155-154-153-145-144-163-7
-(lower), mirrored 263...362 / 382...249; irises 468 (centre) + 469-472 and
-473 + 474-477; nose sides 122-196-174-236-198-131-49-129-64-98-97-2 and
-351-419-399-456-420-360-279-358-294-327-326-2; midline
-9-8-168-6-197-195-5-4-1-19-94-2-164; nostrils 79 / 309; lips: outer
-61-185-40-39-37-0-267-269-270-409-291 and 61-146-91-181-84-17-314-405-321-375-291,
-inner 308-415-310-311-312-13-82-81-80-191-78 and 308-324-318-402-317-14-87-178-88-95-78.
+Mesh points used: the groups of :mod:`webapp.vision.mesh` (whose ``LEFT_*``
+are the image's left, as here): each eyebrow's upper and lower edges, each
+eye's lids and iris, the nose's flanks, rims and midline, the nostrils, and
+the lips' outer and inner edges; ``docs/engine.md`` lists them.
 """
 
 from __future__ import annotations
