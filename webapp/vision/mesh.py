@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -187,7 +188,7 @@ def loop_from(loop: Sequence[int], start: int, *, reverse: bool = False) -> tupl
 # --- the face's own axes -----------------------------------------------------------
 
 # The oval as the pole is averaged over it, in one fixed order.
-_POLE_OVAL = loop_from(FACE_OVAL, CHIN, reverse=True)
+_POLE_OVAL = np.array(loop_from(FACE_OVAL, CHIN, reverse=True))
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,9 +207,8 @@ class FaceFrame:
         Distance between the two eye points, pixels.
     chin_level : float
         Distance from the eye line down to the chin, pixels.
-    pole : ndarray of shape (2,)
-        Centroid of the face oval: polar coordinates are taken about it, as
-        it stays inside the oval even on a head turned far sideways.
+    xy : ndarray of shape (N, 2)
+        The mesh's points the frame was taken from, pixels.
     """
 
     centre: NDArray[np.float64]
@@ -216,7 +216,15 @@ class FaceFrame:
     up: NDArray[np.float64]
     eye_distance: float
     chin_level: float
-    pole: NDArray[np.float64]
+    xy: NDArray[np.float64]
+
+    @cached_property
+    def pole(self) -> NDArray[np.float64]:
+        """Centroid of the face oval: polar coordinates are taken about it.
+
+        It stays inside the oval even on a head turned far sideways.
+        """
+        return self.xy[_POLE_OVAL].mean(axis=0)
 
     @property
     def down(self) -> NDArray[np.float64]:
@@ -276,5 +284,4 @@ def face_frame(
     up = np.array([across[1], -across[0]])
     centre = (left + right) / 2
     chin_level = float((xy[CHIN] - centre) @ -up) or distance
-    pole = xy[list(_POLE_OVAL)].mean(axis=0)
-    return FaceFrame(centre, across, up, distance, chin_level, pole)
+    return FaceFrame(centre, across, up, distance, chin_level, xy)
