@@ -6,8 +6,8 @@ and contours resampled at even arc length in between. The order is fixed by
 Tencent's example response (``docs/engine.md``, "The 88-point order"); "left" is the
 left of the image, i.e. the subject's right.
 
-Mesh points chosen (MediaPipe indices; the subject's right side is the
-image's left):
+Mesh points chosen (MediaPipe indices, image-left / image-right; their
+groups are named in :mod:`webapp.vision.mesh`):
 
 - eyes: outer corners 33 / 263, inner corners 133 / 362, lids along the
   mesh's eye contours (refined by the iris model);
