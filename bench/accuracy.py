@@ -153,9 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         worst = max(r["errors"], key=r["errors"].get)
         worst_error = 100 * r["errors"][worst]
         print(f"  {name:20s} {100 * r['error']:5.2f}%   worst {worst} {worst_error:.1f}%")
-    print(
-        f"  {'mean':20s} {100 * report['mean_error']:5.2f}%   {verdict(100 * report['mean_error'], 4)}"
-    )
+    mean = 100 * report["mean_error"]
+    print(f"  {'mean':20s} {mean:5.2f}%   {verdict(mean, 4)}")
     print(f"every annotated face found: {'yes' if report['all_found'] else 'NO'}")
     return 0 if report["all_found"] else 1
 

@@ -26,8 +26,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from webapp.vision import detect_faces, load_image, warm_up
-from webapp.vision.dense import DenseLandmarks, dense_landmarks
-from webapp.vision.hairline import find_hairline
+from webapp.vision.landmarks.dense import DenseLandmarks, dense_landmarks
+from webapp.vision.landmarks.hairline import find_hairline
 
 from .accuracy import _iou, read_photo, read_pts
 from .common import DATA, machine_line, photo_path, verdict

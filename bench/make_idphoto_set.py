@@ -10,7 +10,7 @@ Each compliant base photo is a HivisionIDPhotos portrait cut out with
 MediaPipe's selfie segmentation, levelled, scaled and centred by its face
 mesh on a plain background (600x800 JPEG, 300 dpi): face width 0.575 of the
 photo's width, face centred, eyes at 0.5 of the height, inside every band
-of the seed. Each variant breaks one rule by a known amount; the labels are
+of the ID-photo check service. Each variant breaks one rule by a known amount; the labels are
 written from how the photo was made, never from what the engine says. Real
 photos cover what a transform cannot make (an open mouth, glasses, a tilted
 head, a second face, a greyscale photo).
@@ -35,8 +35,9 @@ from PIL import Image
 
 from bench.common import DATA, ROOT
 from webapp.vision.faces import detect_faces
-from webapp.vision.idphoto_geometry import face_geometry, head_extent, segment_person
-from webapp.vision.idphoto_specs import get_spec
+from webapp.vision.idphoto import get_spec
+from webapp.vision.idphoto.geometry import face_geometry, head_extent
+from webapp.vision.person import segment_person
 
 OUT = DATA / "idphoto"
 SHARED = ROOT.parent / "shared" / "testdata"
@@ -52,7 +53,7 @@ BLUE = (60, 144, 232)
 WHITE = (255, 255, 255)
 RED = (200, 32, 44)
 
-#: The seed's bands and where the bases sit inside them.
+#: The check service's bands and where the bases sit inside them.
 FACE_WIDTH = 0.575  # face_x_occupy in [0.51, 0.64]
 FACE_X = 0.4975  # face_x_center in [0.47, 0.525]
 EYES_Y = 0.5  # eyes_y_center in [0.33, 0.62]

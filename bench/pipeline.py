@@ -165,9 +165,8 @@ def _pipeline(data_dir: str, ids: list[str]) -> dict[str, float]:
 
 
 def main() -> None:
-    print(
-        f"== API and pipeline ({machine_line()}); medians of {RUNS} requests after {WARM_UP} warm-up"
-    )
+    print(f"== API and pipeline ({machine_line()}); medians of {RUNS} requests", end="")
+    print(f" after {WARM_UP} warm-up")
     photos = {
         "512x512, 1 face": photo_path("astronaut.png").read_bytes(),
     }

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from webapp.photos.models import Job
-from webapp.vision.idphoto_specs import SPECS
+from webapp.vision.idphoto import SPECS
 
 from ..conftest import DATA, image_bytes
 

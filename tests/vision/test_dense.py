@@ -10,22 +10,17 @@ import pytest
 from bench.accuracy import read_pts
 from bench.dense import image_accuracy, order_problems, sequences
 from webapp.vision import InvalidImageError, load_image
-from webapp.vision.dense import (
+from webapp.vision.faces import detect_faces
+from webapp.vision.landmarks.curves import catmull_rom, resample
+from webapp.vision.landmarks.dense import (
     ALL_PARTS,
     PART_FIELDS,
     DenseLandmarks,
     dense_landmarks,
     dense_landmarks_for_face,
-    warm_up_dense,
 )
-from webapp.vision.faces import detect_faces
-from webapp.vision.hairline import (
-    HAIRLINE_POINTS,
-    catmull_rom,
-    face_outline,
-    find_hairline,
-    resample,
-)
+from webapp.vision.landmarks.hairline import HAIRLINE_POINTS, find_hairline
+from webapp.vision.landmarks.outline import face_outline
 
 SEQUENCE_COUNTS = {
     "face_hairline": 145,
@@ -63,7 +58,7 @@ def _point(result: DenseLandmarks, part: str, name: str) -> np.ndarray:
 # --- names and counts --------------------------------------------------------------
 
 
-def test_parts_and_field_names_follow_the_seed():
+def test_parts_and_field_names_follow_face_plus_plus():
     assert ALL_PARTS == (
         "face",
         "left_eyebrow",
@@ -382,10 +377,6 @@ def test_largest_face_only(photo):
 def test_it_refuses_what_is_not_an_rgb_image(bad):
     with pytest.raises(InvalidImageError, match="`image` must be a 3-dimensional array"):
         dense_landmarks(bad)
-
-
-def test_warm_up_dense():
-    warm_up_dense()
 
 
 # --- curve helpers -----------------------------------------------------------------

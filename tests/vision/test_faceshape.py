@@ -69,7 +69,7 @@ def test_astronaut_points_are_where_the_features_are(astronaut, where, expected)
     assert abs(x - expected[0]) <= 4 and abs(y - expected[1]) <= 4
 
 
-def test_order_follows_the_seed(astronaut):
+def test_order_follows_tencents_example(astronaut):
     f = astronaut
     # Eyes: 0 outer corner, 4 inner corner; "left" is the image's left.
     assert f.left_eye[0][0] < f.left_eye[4][0] < f.right_eye[4][0] < f.right_eye[0][0]

@@ -11,19 +11,20 @@ import pytest
 from mediapipe.python.solutions.face_mesh_connections import FACEMESH_TESSELATION
 from PIL import Image
 
-from webapp.vision import fusion_blend as blend
-from webapp.vision import fusion_warp as warp
 from webapp.vision.errors import InvalidImageError
 from webapp.vision.fusion import (
     AI_STATEMENT,
     FusionResult,
     TemplateFaces,
+    blend,
     encode_fused,
     fuse_faces,
     prepare_template,
+    warp,
 )
-from webapp.vision.fusion_blend import draw_mark
+from webapp.vision.fusion.blend import draw_mark
 from webapp.vision.images import load_image
+from webapp.vision.mesh import CHIN, FACE_OVAL, MIDLINE, MIRROR, N_MESH, SUBNASALE, face_frame
 
 FACES = Path(__file__).parent.parent / "data" / "faces"
 
@@ -336,9 +337,9 @@ def test_it_rejects_arrays_that_are_not_rgb_images(template, template_faces, bad
 
 
 def test_the_mirror_table_is_the_symmetry_of_the_mesh() -> None:
-    mirror = warp.MIRROR
+    mirror = MIRROR
     assert np.array_equal(mirror[mirror], np.arange(468))
-    assert {i for i in range(468) if mirror[i] == i} == set(warp.MIDLINE)
+    assert {i for i in range(468) if mirror[i] == i} == set(MIDLINE)
     edges = {tuple(sorted(e)) for e in FACEMESH_TESSELATION}
     mapped = sum(tuple(sorted((mirror[a], mirror[b]))) in edges for a, b in edges)
     assert mapped >= 0.99 * len(edges)
@@ -377,7 +378,7 @@ def test_mask_polygon_lowers_only_the_forehead() -> None:
     mesh = rng.normal(0, 30, (478, 2)) + 200
     whole = warp.mask_polygon(mesh, forehead=1.0)
     half = warp.mask_polygon(mesh, forehead=0.5)
-    assert np.allclose(whole, mesh[list(warp.FACE_OVAL)])
+    assert np.allclose(whole, mesh[list(FACE_OVAL)])
     moved = np.any(np.abs(half - whole) > 1e-9, axis=1)
     assert 0 < moved.sum() < len(whole)
 
@@ -391,17 +392,17 @@ def test_face_triangles_close_the_eyes_and_mouth() -> None:
             uses[tuple(sorted(edge))] = uses.get(tuple(sorted(edge)), 0) + 1
     # A disc: every edge is shared by two triangles except the face oval's 36.
     border = {edge for edge, n in uses.items() if n == 1}
-    oval = warp.FACE_OVAL
+    oval = FACE_OVAL
     assert border == {tuple(sorted((oval[i], oval[i - 1]))) for i in range(len(oval))}
     assert set(uses.values()) == {1, 2}
 
 
 def test_mirror_weights_complete_only_a_turned_face(template_faces) -> None:
-    mesh = template_faces.mesh(0)[: warp.N_MESH, :2]
+    mesh = template_faces.mesh(0)[:N_MESH, :2]
     triangles = warp.face_triangles()
     assert warp.mirror_weights(mesh, mesh, triangles) is None
     # Squash the image-right half of the face, as a head turned away shows it.
-    centre = mesh[list(warp.MIDLINE), 0].mean()
+    centre = mesh[list(MIDLINE), 0].mean()
     turned = mesh.copy()
     right = turned[:, 0] > centre
     turned[right, 0] = centre + 0.25 * (turned[right, 0] - centre)
@@ -414,13 +415,14 @@ def test_mirror_weights_complete_only_a_turned_face(template_faces) -> None:
 
 def test_the_ring_encloses_both_outlines_and_hugs_the_held_one(template_faces) -> None:
     mesh = template_faces.mesh(0)[:, :2]
-    origin, _, down = warp.face_frame(mesh)
+    frame = face_frame(mesh, eyes="middle")
+    origin, down = frame.centre, frame.down
     # A longer, wider jaw: points below the nose pushed out and down.
     target = mesh.copy()
-    lower = (mesh - origin) @ down > ((mesh[warp.NOSE_BASE] - origin) @ down)
+    lower = (mesh - origin) @ down > ((mesh[SUBNASALE] - origin) @ down)
     target[lower] = origin + 1.1 * (mesh[lower] - origin)
     ring = warp.ring_points(mesh, target)
-    oval = list(warp.FACE_OVAL)
+    oval = list(FACE_OVAL)
     centre = mesh[oval].mean(axis=0)
     reach = np.hypot(*(ring - centre).T)
     assert (reach >= np.hypot(*(mesh[oval] - centre).T) - 1e-9).all()
@@ -439,11 +441,11 @@ def test_the_ring_search_avoids_a_strong_edge(template_faces) -> None:
     target = mesh.copy()
     plain = warp.ring_points(mesh, target)
     # A bright line (a collar, a jawline) just where the plain ring's band is.
-    chin = plain[warp.FACE_OVAL.index(warp.CHIN)]
+    chin = plain[FACE_OVAL.index(CHIN)]
     ground = np.zeros((512, 512), np.float32)
     ground[int(chin[1]) - 6 : int(chin[1]) + 2] = 500.0
     moved = warp.ring_points(mesh, target, ground=ground)
-    below = moved[warp.FACE_OVAL.index(warp.CHIN), 1] - chin[1]
+    below = moved[FACE_OVAL.index(CHIN), 1] - chin[1]
     assert below > 2
     assert np.allclose(moved[:5], plain[:5])  # the forehead's ring does not search
 

@@ -12,8 +12,7 @@ import pytest
 from PIL import Image
 
 from webapp.vision.errors import ImageError
-from webapp.vision.idphoto import IdPhotoReport, check_id_photo, read_file_facts
-from webapp.vision.idphoto_specs import UnknownSpecError
+from webapp.vision.idphoto import IdPhotoReport, UnknownSpecError, check_id_photo, read_file_facts
 
 SET = Path(__file__).resolve().parents[1] / "data" / "idphoto"
 LABELS = json.loads((SET / "labels.json").read_text())
@@ -43,7 +42,7 @@ FRACTIONS = (
     "head_left",
     "head_top",
 )
-SEED_FIELDS = {
+SERVICE_FIELDS = {
     "color_channels",
     "nose_occlusion",
     "face_unbalance",
@@ -94,11 +93,11 @@ def _jpeg(image: np.ndarray, **save: object) -> bytes:
     return buf.getvalue()
 
 
-def test_it_returns_every_seed_field_with_its_type_and_range():
+def test_it_returns_every_service_field_with_its_type_and_range():
     # A smaller face than the base's: the shoulders and clothes are in the photo too.
     report = _report("hv3-small.jpg")
     result = report.detect_result
-    assert set(result) == SEED_FIELDS
+    assert set(result) == SERVICE_FIELDS
     for name in SCORES:
         assert isinstance(result[name], int) and 0 <= result[name] <= 100, name
     for name in FRACTIONS:

@@ -6,8 +6,15 @@ import dataclasses
 
 import pytest
 
-from webapp.vision.idphoto_rules import RULES, RULES_BY_CODE, evaluate, rule_table
-from webapp.vision.idphoto_specs import SPECS, IdPhotoSpec, UnknownSpecError, get_spec
+from webapp.vision.idphoto import (
+    RULES,
+    RULES_BY_CODE,
+    SPECS,
+    IdPhotoSpec,
+    UnknownSpecError,
+    evaluate,
+    get_spec,
+)
 
 EXPECTED_SPECS = {
     "cn_id_card",
@@ -79,8 +86,7 @@ def test_every_rule_has_a_unique_code_and_both_wordings():
     for rule in RULES:
         assert rule.zh and rule.en and rule.reading and rule.figure
         assert rule.op in ("min", "max", "abs_max", "is", "false")
-    assert RULES_BY_CODE["shoulders_uneven"].zh == "两侧肩膀姿态不佳"  # the seed's wording
-    assert len(rule_table()) == len(RULES)
+    assert RULES_BY_CODE["shoulders_uneven"].zh == "两侧肩膀姿态不佳"  # the check service's wording
 
 
 def test_spec_fields_of_rules_exist():
@@ -115,11 +121,11 @@ def test_spec_fields_of_rules_exist():
         ({"face_num": 2}, ("multiple_faces",)),
     ],
 )
-def test_evaluate_reads_the_seed_thresholds(figures, expected):
+def test_evaluate_reads_the_service_thresholds(figures, expected):
     assert evaluate(figures) == expected
 
 
-def test_a_spec_replaces_the_seed_bands_and_adds_its_rules():
+def test_a_spec_replaces_the_service_bands_and_adds_its_rules():
     us = get_spec("us_passport")
     figures = {
         "face_x_occupy": 0.45,
@@ -129,7 +135,15 @@ def test_a_spec_replaces_the_seed_bands_and_adds_its_rules():
         "size_ok": False,
         "file_size": 300_000,
     }
-    assert evaluate(figures) == ("face_too_small",)  # the seed's band
-    assert evaluate(figures, us) == ("head_too_large", "glasses", "wrong_size", "file_too_large")
+    assert evaluate(figures) == ("face_too_small",)  # the check service's band
+    assert evaluate(figures, spec=us) == (
+        "head_too_large",
+        "glasses",
+        "wrong_size",
+        "file_too_large",
+    )
     card = get_spec("cn_id_card")
-    assert evaluate({"eyes_y_center": 0.55, "dpi_ok": False}, card) == ("face_too_low", "wrong_dpi")
+    assert evaluate({"eyes_y_center": 0.55, "dpi_ok": False}, spec=card) == (
+        "face_too_low",
+        "wrong_dpi",
+    )

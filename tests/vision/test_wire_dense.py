@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from webapp.vision.dense import ALL_PARTS, PART_FIELDS, DenseLandmarks
+from webapp.vision.landmarks import ALL_PARTS, PART_FIELDS, DenseLandmarks
 from webapp.wire.dense import (
     ERRORS,
     PARTS,

@@ -17,8 +17,7 @@ from django.http import HttpRequest
 
 from webapp.photos.jobs import create_job, wait_for_job
 from webapp.photos.models import Job
-from webapp.vision.idphoto import MAX_SIDE
-from webapp.vision.idphoto_specs import SPECS
+from webapp.vision.idphoto import MAX_SIDE, SPECS
 from webapp.wire.codes import Answer
 from webapp.wire.idphoto import IdPhotoRenderer
 

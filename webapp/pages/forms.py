@@ -47,7 +47,7 @@ class UploadForm(forms.Form):
 
 
 def _spec_choices() -> list[tuple[str, str]]:
-    from webapp.vision.idphoto_specs import SPECS
+    from webapp.vision.idphoto import SPECS
 
     return [("", "The ID-photo check service rules (no specification)")] + [
         (spec.name, f"{spec.title_en} · {spec.title}") for spec in SPECS.values()

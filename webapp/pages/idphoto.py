@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.photos.models import Job
-from webapp.vision.idphoto_specs import SPECS
+from webapp.vision.idphoto import SPECS
 
 from .forms import IdPhotoForm
 from .views import _owner_key, start_job

@@ -40,7 +40,7 @@ SEQUENCES = {
 
 
 def _local(request: Request) -> Outcome:
-    from webapp.vision.dense import dense_landmarks
+    from webapp.vision.landmarks import dense_landmarks
 
     start = time.perf_counter()
     result = dense_landmarks(request.image)

@@ -75,8 +75,7 @@ OPS = {"min": "≥ {}", "max": "≤ {}", "abs_max": "|·| ≤ {}", "is": "≠ {}
 
 
 def _local(request: Request) -> Outcome:
-    from webapp.vision.idphoto import check_id_photo
-    from webapp.vision.idphoto_specs import UnknownSpecError
+    from webapp.vision.idphoto import UnknownSpecError, check_id_photo
 
     task_no = request.params.get("task_no")
     try:
@@ -134,7 +133,7 @@ class RemoteIdPhoto:
 
 
 def _context(job: Any) -> dict[str, Any]:
-    from webapp.vision.idphoto_specs import SPECS
+    from webapp.vision.idphoto import SPECS
 
     body = job.result or {}
     data = body.get("data") or {}
@@ -163,8 +162,7 @@ def figure_rows(
     detect_result: dict[str, Any], spec: Any, reasons: list[str]
 ) -> list[dict[str, Any]]:
     """Return one row per figure: its value, and each rule reading it with its limit and verdict."""
-    from webapp.vision.idphoto import rule_figures
-    from webapp.vision.idphoto_rules import rule_limits
+    from webapp.vision.idphoto import rule_figures, rule_limits
 
     figures = rule_figures(detect_result)
     names = [n for n in detect_result if n != "head_pose"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from .errors import ImageError, InvalidImageError
 from .faces import Face, detect_faces, warm_up
-from .faceshape import FACE_SHAPE_GROUPS, FaceShape, FaceShapePoints, face_shape
 from .images import ImageInfo, encode_jpeg, load_image, probe_image
+from .landmarks import FACE_SHAPE_GROUPS, FaceShape, FaceShapePoints, face_shape
 
 __all__ = [
     "FACE_SHAPE_GROUPS",

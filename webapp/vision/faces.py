@@ -1,6 +1,6 @@
 """Find every face in a photo and fit MediaPipe's 478-point face mesh to each.
 
-The pipeline (see DESIGN.md, "What we know about the engine"):
+The pipeline (``docs/engine.md`` says what it relies on):
 
 1. Detect with MediaPipe's short-range detector and, unless it found a large
    face (a portrait), its full-range detector too: they miss different faces.
@@ -18,9 +18,10 @@ The pipeline (see DESIGN.md, "What we know about the engine"):
 4. If that mesh shows the crop was badly aligned (eyes far from level, face
    far from the centre), run the mesh once more on a crop aligned with it.
 
-MediaPipe graphs are neither fork-safe nor thread-safe: each thread gets its
-own, created on first use (or by :func:`warm_up`) and kept for the life of the
-thread.
+MediaPipe graphs are neither fork-safe nor thread-safe (``docs/engine.md``):
+each thread gets its own, created on first use (or by :func:`warm_up`) and
+kept for the life of the thread. Mesh indices are named in
+:mod:`webapp.vision.mesh`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import check_image
+from .mesh import LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER
 
 #: Side in pixels of the square crop the mesh runs on. The mesh's own region of
 #: interest covers about 3/4 of it, which is then at least the model's 192 px.
@@ -141,8 +143,8 @@ class Face:
 class _Detection:
     box: tuple[float, float, float, float]  # x, y, w, h in pixels
     score: float
-    right_eye: tuple[float, float]  # the subject's right eye: image left
-    left_eye: tuple[float, float]
+    left_eye: tuple[float, float]  # the image's left: the subject's right eye
+    right_eye: tuple[float, float]
 
 
 def detect_faces(image: NDArray[np.uint8], *, max_faces: int = 20) -> tuple[Face, ...]:
@@ -285,8 +287,8 @@ def _run_detector(graph: Any, image: NDArray[np.uint8]) -> list[_Detection]:
             _Detection(
                 box=(box.xmin * width, box.ymin * height, box.width * width, box.height * height),
                 score=float(det.score[0]),
-                right_eye=(kps[0].x * width, kps[0].y * height),
-                left_eye=(kps[1].x * width, kps[1].y * height),
+                left_eye=(kps[0].x * width, kps[0].y * height),
+                right_eye=(kps[1].x * width, kps[1].y * height),
             )
         )
     return detections
@@ -384,8 +386,8 @@ def _to_photo(det: _Detection, origin: tuple[int, int], scale: tuple[float, floa
     return _Detection(
         box=((x + ox) * sx, (y + oy) * sy, w * sx, h * sy),
         score=det.score,
-        right_eye=((det.right_eye[0] + ox) * sx, (det.right_eye[1] + oy) * sy),
         left_eye=((det.left_eye[0] + ox) * sx, (det.left_eye[1] + oy) * sy),
+        right_eye=((det.right_eye[0] + ox) * sx, (det.right_eye[1] + oy) * sy),
     )
 
 
@@ -439,8 +441,8 @@ def _confirmed(image: NDArray[np.uint8], face: Face, detection: _Detection) -> b
     fitted = _detection_from_mesh(face.mesh, face.score)
     fx, fy, fw, fh = fitted.box
     shift = math.hypot(fx + fw / 2 - x - w / 2, fy + fh / 2 - y - h / 2) / side
-    (rx, ry), (lx, ly) = fitted.right_eye, fitted.left_eye
-    eyes = math.hypot(lx - rx, ly - ry) / side
+    (lx, ly), (rx, ry) = fitted.left_eye, fitted.right_eye
+    eyes = math.hypot(rx - lx, ry - ly) / side
     width = face.box[2] / side
     if not (
         TILED_MESH_WIDTH[0] <= width <= TILED_MESH_WIDTH[1]
@@ -464,19 +466,19 @@ def _detection_from_mesh(mesh: NDArray[np.float32], score: float) -> _Detection:
     (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
     side = max(x1 - x0, y1 - y0)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    right_eye = xy[[33, 133]].mean(axis=0)  # the subject's right eye corners
-    left_eye = xy[[263, 362]].mean(axis=0)
+    left_eye = xy[[LEFT_EYE_OUTER, LEFT_EYE_INNER]].mean(axis=0)
+    right_eye = xy[[RIGHT_EYE_OUTER, RIGHT_EYE_INNER]].mean(axis=0)
     return _Detection(
         box=(cx - side / 2, cy - side / 2, side, side),
         score=score,
-        right_eye=(float(right_eye[0]), float(right_eye[1])),
         left_eye=(float(left_eye[0]), float(left_eye[1])),
+        right_eye=(float(right_eye[0]), float(right_eye[1])),
     )
 
 
 def _eye_angle(detection: _Detection) -> float:
-    (rx, ry), (lx, ly) = detection.right_eye, detection.left_eye
-    return math.degrees(math.atan2(ly - ry, lx - rx))
+    (lx, ly), (rx, ry) = detection.left_eye, detection.right_eye
+    return math.degrees(math.atan2(ry - ly, rx - lx))
 
 
 def _misaligned(used: _Detection, fitted: _Detection) -> bool:

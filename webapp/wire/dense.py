@@ -2,8 +2,9 @@
 
 Pure Python: the response bodies, the error table, the ``return_landmark``
 parser, Face++'s image rules for this API and :class:`DenseRenderer`, shared
-by the HTTP API, a remote client and the command line. The engine
-(:mod:`webapp.vision.dense`) is imported only by the functions that run it.
+by the HTTP API, the remote client and the command line
+(:mod:`webapp.services.dense`). The engine's result types are imported for
+type checking only.
 
 Decisions where Face++'s documentation is loose:
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from webapp.vision.dense import DenseLandmarks
+    from webapp.vision.landmarks import DenseLandmarks
 
 #: Every Face++ error this API can answer: name -> (HTTP status, message template).
 #: Templates name their parameter: ``error_message("BAD_ARGUMENTS", key="return_landmark")``.
@@ -72,7 +73,7 @@ ERRORS: Mapping[str, tuple[int, str]] = MappingProxyType(
 PLAIN_TEXT_ERRORS = frozenset({"REQUEST_ENTITY_TOO_LARGE"})
 
 #: The parts ``return_landmark`` can ask for, in the response's order (the
-#: engine's ``webapp.vision.dense.ALL_PARTS``; a test keeps them equal).
+#: engine's ``webapp.vision.landmarks.ALL_PARTS``; a test keeps them equal).
 PARTS: tuple[str, ...] = (
     "face",
     "left_eyebrow",
@@ -339,7 +340,7 @@ def run_cli(paths: Sequence[str], parts: str = "all") -> int:
         0 when every image got a 200 body (a photo without a face included),
         1 when any got an error body or could not be read (reported on stderr).
     """
-    from webapp.vision.dense import dense_landmarks
+    from webapp.vision.landmarks import dense_landmarks
 
     try:
         wanted = parse_return_landmark(parts)

@@ -97,14 +97,14 @@ def new_task_no() -> str:
 
 def reason_texts(reasons: tuple[str, ...] | list[str], *, english: bool = False) -> list[str]:
     """Return the wording of reason codes (Chinese, or English)."""
-    from webapp.vision.idphoto_rules import RULES_BY_CODE
+    from webapp.vision.idphoto import RULES_BY_CODE
 
     return [RULES_BY_CODE[r].en if english else RULES_BY_CODE[r].zh for r in reasons]
 
 
 def reason_codes(texts: list[str]) -> list[str]:
     """Return the rule codes of reason texts (Chinese or English); an unknown text stays as is."""
-    from webapp.vision.idphoto_rules import RULES
+    from webapp.vision.idphoto import RULES
 
     by_text = {text: rule.code for rule in RULES for text in (rule.zh, rule.en)}
     return [by_text.get(text, text) for text in texts]
@@ -216,8 +216,7 @@ def check_body(
 ) -> dict[str, Any]:
     """Check one photo's bytes and return its body, every expected failure answered."""
     from webapp.vision.errors import ImageError
-    from webapp.vision.idphoto import check_id_photo
-    from webapp.vision.idphoto_specs import UnknownSpecError
+    from webapp.vision.idphoto import UnknownSpecError, check_id_photo
 
     try:
         report = check_id_photo(data, spec=spec)

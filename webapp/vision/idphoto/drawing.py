@@ -12,9 +12,11 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .idphoto_geometry import CHIN, FOREHEAD, MIRRORED_PAIRS, FaceGeometry, HeadExtent, Shoulders
-from .idphoto_scene import Background
-from .idphoto_specs import IdPhotoSpec
+from ..mesh import CHIN, FOREHEAD
+from ..person import Shoulders
+from .geometry import MIRRORED_PAIRS, FaceGeometry, HeadExtent
+from .scene import Background
+from .specs import IdPhotoSpec
 
 #: Columns of the coarse background grid.
 GRID_COLUMNS = 32
@@ -44,7 +46,7 @@ class IdPhotoDrawing:
         (widths), and under a spec that sets them ``"head_top"`` (rows) and
         ``"head_height"`` (heights). A band a spec leaves unset is absent.
     shoulders : tuple of two (x, y) or None
-        The subject's right shoulder (image left) then left, when seen.
+        The image-left shoulder (the subject's right) then the image-right one, when seen.
     pose_axes : tuple of three (x, y)
         Ends of the head's x (to the image right), y (down) and z (towards
         the camera) axes drawn from ``nose_tip``, each half a face width long.
@@ -111,7 +113,7 @@ def make_drawing(
         head_left_x=round(head.left * k, 1),
         head_right_x=round(head.right * k, 1),
         bands=_bands(spec, full_w, full_h),
-        shoulders=(pt(shoulders.right), pt(shoulders.left)) if seen and shoulders else None,
+        shoulders=(pt(shoulders.left), pt(shoulders.right)) if seen and shoulders else None,
         pose_axes=tuple(pt(a) for a in _pose_axes(mesh, g)),  # type: ignore[arg-type]
         background_grid=_grid(mask),
         background_share=round(background.share, 3) if background else 0.0,

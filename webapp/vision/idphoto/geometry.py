@@ -2,167 +2,67 @@
 
 Geometry from the 478-point face mesh of :func:`webapp.vision.faces.detect_faces`
 (position, size, head pose, eyes, mouth, gaze), the head's extent with its
-hair from MediaPipe's selfie segmentation, and the shoulders from MediaPipe's
-pose landmarks. Nothing here decides pass or fail (that is
-:mod:`webapp.vision.idphoto_rules`).
+hair from the person mask, and the shoulders' score from the pose landmarks
+(both from :mod:`webapp.vision.person`). Nothing here decides pass or fail (that is
+:mod:`webapp.vision.idphoto.rules`).
 
 Coordinates are pixels of the photo, origin at the top-left corner, ``x`` =
-column and ``y`` = row. Scores follow the seed's scales: 0 to 100 where 100
+column and ``y`` = row. Scores follow the ID-photo check service's scales: 0 to 100 where 100
 is the good end, unless a docstring says otherwise; a figure that cannot be
 measured is ``-1``.
-
-MediaPipe graphs are neither fork-safe nor thread-safe: each thread gets its
-own, created on first use (or by :func:`warm_up_measures`).
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
-from typing import Any
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-# --- mesh indices (MediaPipe's canonical face mesh) ---------------------------------
+from ..mesh import (
+    CHIN,
+    FACE_OVAL,
+    FOREHEAD,
+    FOREHEAD_BELOW,
+    LEFT_BROW_UPPER,
+    LEFT_EAR,
+    LEFT_EYE_INNER,
+    LEFT_EYE_LID_PAIRS,
+    LEFT_EYE_OUTER,
+    LEFT_IRIS_CENTRE,
+    LEFT_JAW,
+    LEFT_TEMPLE,
+    LIP_GAPS,
+    MOUTH_LEFT,
+    MOUTH_RIGHT,
+    NOSE_TIP_LOWER,
+    RIGHT_BROW_UPPER,
+    RIGHT_EAR,
+    RIGHT_EYE_INNER,
+    RIGHT_EYE_LID_PAIRS,
+    RIGHT_EYE_OUTER,
+    RIGHT_IRIS_CENTRE,
+    RIGHT_JAW,
+    RIGHT_TEMPLE,
+)
+from ..person import Shoulders
 
-FACE_OVAL = (
-    176,
-    149,
-    150,
-    136,
-    172,
-    58,
-    132,
-    93,
-    234,
-    127,
-    162,
-    21,
-    54,
-    103,
-    67,
-    109,
-    10,
-    338,
-    297,
-    332,
-    284,
-    251,
-    389,
-    356,
-    454,
-    323,
-    361,
-    288,
-    397,
-    365,
-    379,
-    378,
-    400,
-    377,
-    152,
-    148,
-)
-#: The subject's right eye (image left) and left eye, as closed contours.
-RIGHT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
-LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
-RIGHT_BROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
-LEFT_BROW = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
-OUTER_LIPS = (
-    61,
-    146,
-    91,
-    181,
-    84,
-    17,
-    314,
-    405,
-    321,
-    375,
-    291,
-    409,
-    270,
-    269,
-    267,
-    0,
-    37,
-    39,
-    40,
-    185,
-)
-INNER_LIPS = (
-    78,
-    95,
-    88,
-    178,
-    87,
-    14,
-    317,
-    402,
-    318,
-    324,
-    308,
-    415,
-    310,
-    311,
-    312,
-    13,
-    82,
-    81,
-    80,
-    191,
-)
-NOSE = (
-    168,
-    6,
-    197,
-    195,
-    5,
-    4,
-    1,
-    19,
-    94,
-    2,
-    98,
-    327,
-    64,
-    294,
-    129,
-    358,
-    49,
-    279,
-    48,
-    278,
-    115,
-    344,
-)
-RIGHT_IRIS_CENTRE = 468
-LEFT_IRIS_CENTRE = 473
-NOSE_TIP = 1
-CHIN = 152
-FOREHEAD = 10
-#: Pairs mirrored across the face's midline (subject's right, subject's left).
+#: Pairs mirrored across the face's midline (image-left, image-right): eye
+#: corners, mouth corners, ears, temples, jaw angles and two eyebrow points.
 MIRRORED_PAIRS = (
-    (33, 263),
-    (133, 362),
-    (61, 291),
-    (234, 454),
-    (127, 356),
-    (58, 288),
-    (70, 300),
-    (105, 334),
+    (LEFT_EYE_OUTER, RIGHT_EYE_OUTER),
+    (LEFT_EYE_INNER, RIGHT_EYE_INNER),
+    (MOUTH_LEFT, MOUTH_RIGHT),
+    (LEFT_EAR, RIGHT_EAR),
+    (LEFT_TEMPLE, RIGHT_TEMPLE),
+    (LEFT_JAW, RIGHT_JAW),
+    (LEFT_BROW_UPPER[0], RIGHT_BROW_UPPER[0]),
+    (LEFT_BROW_UPPER[2], RIGHT_BROW_UPPER[2]),
 )
 #: Eye lids: corners (outer, inner) and three upper/lower pairs, per eye.
-RIGHT_LIDS = ((33, 133), ((160, 144), (159, 145), (158, 153)))
-LEFT_LIDS = ((263, 362), ((387, 373), (386, 374), (385, 380)))
-#: Inner-lip gaps measured for the mouth opening.
-LIP_GAPS = ((13, 14), (82, 87), (312, 317))
-#: Skin reference patches: both cheeks and the glabella.
-CHEEK_PATCHES = (205, 425)
-GLABELLA = 9
+LEFT_LIDS = ((LEFT_EYE_OUTER, LEFT_EYE_INNER), LEFT_EYE_LID_PAIRS)
+RIGHT_LIDS = ((RIGHT_EYE_OUTER, RIGHT_EYE_INNER), RIGHT_EYE_LID_PAIRS)
 
 #: The canonical face's forehead-to-chin direction in the mesh's axes (y down,
 #: z away from the camera), from MediaPipe's canonical_face_model.obj: the
@@ -172,90 +72,6 @@ _CANONICAL_DOWN = np.array([0.0, 16.806962, 0.489931])
 #: flatter than the canonical model's, so a straight head reads as looking
 #: down by this much (median of the four HivisionIDPhotos inputs).
 PITCH_BIAS_DEGREES = -12.0
-
-#: Segmentation runs on the photo with its edges extended by this share of its longer side.
-SEGMENT_PAD = 0.06
-
-_local = threading.local()
-
-
-# --- graphs --------------------------------------------------------------------------
-
-
-def _graphs() -> Any:
-    """This thread's segmentation and pose graphs, created on first use."""
-    if not hasattr(_local, "segmenter"):
-        # Imported here: importing the engine must not load MediaPipe.
-        from mediapipe.python.solutions import pose, selfie_segmentation
-
-        _local.segmenter = selfie_segmentation.SelfieSegmentation(model_selection=0)
-        # model_complexity=1 is the only pose model inside the wheel: 0 and 2
-        # would be downloaded at run time.
-        _local.pose = pose.Pose(
-            static_image_mode=True, model_complexity=1, min_detection_confidence=0.5
-        )
-    return _local
-
-
-def warm_up_measures() -> None:
-    """Create this thread's segmentation and pose graphs and run each once."""
-    image = np.zeros((256, 256, 3), np.uint8)
-    graphs = _graphs()
-    graphs.segmenter.process(image)
-    graphs.pose.process(image)
-
-
-def segment_person(image: NDArray[np.uint8]) -> NDArray[np.float32]:
-    """Return the probability that each pixel belongs to a person, shape (H, W), 0 to 1.
-
-    Parameters
-    ----------
-    image : ndarray of shape (H, W, 3) and dtype uint8
-        RGB photo. It is not modified.
-    """
-    height, width = image.shape[:2]
-    # The model hesitates at the photo's edges: hair that runs into the top
-    # edge reads as background there. Extending the edges outwards (the
-    # rows and columns repeated) lets it see the head continue.
-    pad = max(1, round(SEGMENT_PAD * max(height, width)))
-    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    result = _graphs().segmenter.process(padded)
-    mask = result.segmentation_mask
-    if mask is None:
-        return np.zeros((height, width), np.float32)
-    return np.clip(np.asarray(mask[pad : pad + height, pad : pad + width], np.float32), 0.0, 1.0)
-
-
-@dataclass(frozen=True)
-class Shoulders:
-    """Both shoulders from the pose landmarks, in photo pixels.
-
-    ``right`` is the subject's right shoulder (image left).
-    """
-
-    right: tuple[float, float]
-    left: tuple[float, float]
-    visibility: float
-    inside: bool
-
-
-def find_shoulders(image: NDArray[np.uint8]) -> Shoulders | None:
-    """Return the shoulders from MediaPipe pose, or None when no body is found."""
-    height, width = image.shape[:2]
-    result = _graphs().pose.process(np.ascontiguousarray(image))
-    if result.pose_landmarks is None:
-        return None
-    marks = result.pose_landmarks.landmark
-    left, right = marks[11], marks[12]
-    return Shoulders(
-        right=(right.x * width, right.y * height),
-        left=(left.x * width, left.y * height),
-        visibility=float(min(left.visibility, right.visibility)),
-        # A tight crop cuts the shoulders at the photo's sides or bottom; the
-        # model still places them, a little beyond the edge.
-        inside=all(-0.3 <= p.x <= 1.3 and 0 <= p.y <= 1.1 for p in (left, right)),
-    )
-
 
 # --- geometry from the mesh ----------------------------------------------------------
 
@@ -302,7 +118,7 @@ def face_geometry(mesh: NDArray[np.float32]) -> FaceGeometry:
     oval = mesh[list(FACE_OVAL), :2].astype(np.float64)
     left, right = float(oval[:, 0].min()), float(oval[:, 0].max())
     eyes = sorted(
-        (tuple(map(float, mesh[i, :2])) for i in (RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE)),
+        (tuple(map(float, mesh[i, :2])) for i in (LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE)),
         key=lambda p: p[0],
     )
     point = lambda i: (float(mesh[i, 0]), float(mesh[i, 1]))  # noqa: E731
@@ -312,7 +128,7 @@ def face_geometry(mesh: NDArray[np.float32]) -> FaceGeometry:
         centre_x=(left + right) / 2,
         eyes=(eyes[0], eyes[1]),  # type: ignore[arg-type]
         eye_y=(eyes[0][1] + eyes[1][1]) / 2,
-        nose_tip=point(NOSE_TIP),
+        nose_tip=point(NOSE_TIP_LOWER),
         chin=point(CHIN),
         forehead=point(FOREHEAD),
     )
@@ -332,7 +148,7 @@ def head_pose(mesh: NDArray[np.float32]) -> tuple[float, float, float]:
     points = mesh.astype(np.float64)
     x_axis = np.mean([points[b] - points[a] for a, b in MIRRORED_PAIRS], axis=0)
     x_axis /= np.linalg.norm(x_axis)
-    down = points[CHIN] - (points[FOREHEAD] + points[151]) / 2
+    down = points[CHIN] - (points[FOREHEAD] + points[FOREHEAD_BELOW]) / 2
     y_axis = down - (down @ x_axis) * x_axis
     y_axis /= np.linalg.norm(y_axis)
     face = np.stack([x_axis, y_axis, np.cross(x_axis, y_axis)], axis=1)
@@ -354,11 +170,11 @@ def eye_openness(mesh: NDArray[np.float32]) -> tuple[float, float]:
     """Return (score, ratio): how open the less open eye is.
 
     ``ratio`` is the eye aspect ratio (mean lid gap over corner distance) of
-    the less open eye; ``score`` maps it to the seed's ``eyes_close``, 0 (shut)
+    the less open eye; ``score`` maps it to the check service's ``eyes_close``, 0 (shut)
     to 100 (open): 0 at 0.07, 100 at 0.17.
     """
     ratios = []
-    for (outer, inner), gaps in (RIGHT_LIDS, LEFT_LIDS):
+    for (outer, inner), gaps in (LEFT_LIDS, RIGHT_LIDS):
         width = np.linalg.norm(mesh[outer, :2] - mesh[inner, :2])
         gap = np.mean([np.linalg.norm(mesh[u, :2] - mesh[d, :2]) for u, d in gaps])
         ratios.append(float(gap / max(width, 1e-6)))
@@ -370,9 +186,9 @@ def mouth_closedness(mesh: NDArray[np.float32]) -> tuple[float, float]:
     """Return (score, ratio): how closed the mouth is.
 
     ``ratio`` is the mean inner-lip gap over the mouth's width; ``score`` is
-    the seed's ``mouth_close``, 100 (closed) at 0.05 down to 0 at 0.25.
+    the check service's ``mouth_close``, 100 (closed) at 0.05 down to 0 at 0.25.
     """
-    width = np.linalg.norm(mesh[61, :2] - mesh[291, :2])
+    width = np.linalg.norm(mesh[MOUTH_LEFT, :2] - mesh[MOUTH_RIGHT, :2])
     gap = np.mean([np.linalg.norm(mesh[u, :2] - mesh[d, :2]) for u, d in LIP_GAPS])
     ratio = float(gap / max(width, 1e-6))
     return ramp(ratio, 0.25, 0.05), ratio
@@ -387,8 +203,8 @@ def gaze_offset(mesh: NDArray[np.float32]) -> tuple[float, float]:
     """
     offsets = []
     for (outer, inner), gaps, iris in (
-        (RIGHT_LIDS[0], RIGHT_LIDS[1], RIGHT_IRIS_CENTRE),
         (LEFT_LIDS[0], LEFT_LIDS[1], LEFT_IRIS_CENTRE),
+        (RIGHT_LIDS[0], RIGHT_LIDS[1], RIGHT_IRIS_CENTRE),
     ):
         a, b = mesh[outer, :2].astype(np.float64), mesh[inner, :2].astype(np.float64)
         if a[0] > b[0]:
@@ -411,7 +227,7 @@ def gaze_offset(mesh: NDArray[np.float32]) -> tuple[float, float]:
 
 
 def gaze_score(mesh: NDArray[np.float32]) -> float:
-    """The seed's ``eyes_sight``: 100 when the irises are centred in the eyes.
+    """The check service's ``eyes_sight``: 100 when the irises are centred in the eyes.
 
     Falls to 0 as the larger of the horizontal offset and 1.5 times the
     vertical one goes from 0.06 to 0.2 eye widths.
@@ -476,7 +292,7 @@ def head_extent(mask: NDArray[np.float32], geometry: FaceGeometry) -> HeadExtent
 
 
 def shoulder_score(shoulders: Shoulders | None, geometry: FaceGeometry) -> tuple[int, float]:
-    """Return the seed's ``shoulder_equal`` (0-100) and the shoulder line's angle.
+    """Return the check service's ``shoulder_equal`` (0-100) and the shoulder line's angle.
 
     The score falls with the line's slope (50 at 8 degrees) and with how
     unevenly the shoulders sit either side of the face's middle (a body turned
@@ -485,12 +301,12 @@ def shoulder_score(shoulders: Shoulders | None, geometry: FaceGeometry) -> tuple
     """
     if shoulders is None or shoulders.visibility < 0.5 or not shoulders.inside:
         return -1, 0.0
-    (rx, ry), (lx, ly) = shoulders.right, shoulders.left
-    angle = math.degrees(math.atan2(ly - ry, lx - rx))
-    reach_right = geometry.centre_x - rx
-    reach_left = lx - geometry.centre_x
-    if reach_right <= 0 or reach_left <= 0:
+    (lx, ly), (rx, ry) = shoulders.left, shoulders.right
+    angle = math.degrees(math.atan2(ry - ly, rx - lx))
+    reach_left = geometry.centre_x - lx
+    reach_right = rx - geometry.centre_x
+    if reach_left <= 0 or reach_right <= 0:
         return 0, angle
-    symmetry = min(reach_right, reach_left) / max(reach_right, reach_left)
+    symmetry = min(reach_left, reach_right) / max(reach_left, reach_right)
     penalty = abs(angle) / 20.0 + max(0.0, 0.7 - symmetry) / 0.6
     return int(round(100 * max(0.0, 1.0 - penalty))), angle

@@ -3,11 +3,11 @@
 Each group is read off MediaPipe's 478-point mesh: named landmarks where the
 layout names one (eye corners, mouth corners, nose tip, chin, lip centres),
 and contours resampled at even arc length in between. The order is fixed by
-the seed's example response (DESIGN.md, "The 88-point order"); "left" is the
+Tencent's example response (``docs/engine.md``, "The 88-point order"); "left" is the
 left of the image, i.e. the subject's right.
 
-Mesh points chosen (MediaPipe indices; the subject's right side is the
-image's left):
+Mesh points chosen (MediaPipe indices, image-left / image-right; their
+groups are named in :mod:`webapp.vision.mesh`):
 
 - eyes: outer corners 33 / 263, inner corners 133 / 362, lids along the
   mesh's eye contours (refined by the iris model);
@@ -36,8 +36,31 @@ from types import MappingProxyType
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import check_image
-from .faces import detect_faces
+from ..errors import check_image
+from ..faces import detect_faces
+from ..mesh import (
+    CHIN,
+    LEFT_BROW_LOWER,
+    LEFT_BROW_UPPER,
+    LEFT_EYE_LOWER,
+    LEFT_EYE_UPPER,
+    LEFT_NOSE_BASE,
+    LEFT_NOSE_FLANK,
+    LEFT_NOSE_WING,
+    LIPS_INNER_LOWER,
+    LIPS_INNER_UPPER,
+    LIPS_OUTER_LOWER,
+    LIPS_OUTER_UPPER,
+    NOSE_TIP,
+    RIGHT_BROW_LOWER,
+    RIGHT_BROW_UPPER,
+    RIGHT_EYE_LOWER,
+    RIGHT_EYE_UPPER,
+    RIGHT_NOSE_BASE,
+    RIGHT_NOSE_FLANK,
+    RIGHT_NOSE_WING,
+    face_frame,
+)
 
 #: The seven groups of the 88-point layout, in the order of the wire format.
 FACE_SHAPE_GROUPS: Mapping[str, int] = MappingProxyType(
@@ -58,31 +81,31 @@ MAX_FACES = 20
 Point = tuple[int, int]
 Points = tuple[Point, ...]
 
-# Mesh contours, as chains of MediaPipe indices.
-_CHIN = 152
 #: Rays per side used to trace the face outline.
 _PROFILE_RAYS = 24
 
-_LEFT_EYE_LOWER = (33, 7, 163, 144, 145, 153, 154, 155, 133)  # outer -> inner
-_LEFT_EYE_UPPER = (133, 173, 157, 158, 159, 160, 161, 246, 33)  # inner -> outer
-_RIGHT_EYE_LOWER = (263, 249, 390, 373, 374, 380, 381, 382, 362)
-_RIGHT_EYE_UPPER = (362, 398, 384, 385, 386, 387, 388, 466, 263)
+# Mesh contours, as chains of indices. Eyes: the lower lid outer -> inner,
+# the upper lid inner -> outer. Eyebrows likewise: lower edge outer -> inner,
+# upper edge inner -> outer.
+_LEFT_EYE_LOWER = LEFT_EYE_LOWER
+_LEFT_EYE_UPPER = LEFT_EYE_UPPER[::-1]
+_RIGHT_EYE_LOWER = RIGHT_EYE_LOWER
+_RIGHT_EYE_UPPER = RIGHT_EYE_UPPER[::-1]
 
-_LEFT_BROW_LOWER = (46, 53, 52, 65, 55)  # outer -> inner
-_LEFT_BROW_UPPER = (107, 66, 105, 63, 70)  # inner -> outer
-_RIGHT_BROW_LOWER = (276, 283, 282, 295, 285)
-_RIGHT_BROW_UPPER = (336, 296, 334, 293, 300)
+_LEFT_BROW_LOWER = LEFT_BROW_LOWER
+_LEFT_BROW_UPPER = LEFT_BROW_UPPER[::-1]
+_RIGHT_BROW_LOWER = RIGHT_BROW_LOWER
+_RIGHT_BROW_UPPER = RIGHT_BROW_UPPER[::-1]
 
-_NOSE_TIP = 4
-_NOSE_LEFT_SIDE = (122, 196, 174, 236, 198, 131, 48)  # bridge -> wing
-_NOSE_RIGHT_SIDE = (278, 360, 420, 456, 399, 419, 351)  # wing -> bridge
-_NOSE_BASE_LEFT = (48, 64, 98, 97, 2)  # wing -> subnasale
-_NOSE_BASE_RIGHT = (2, 326, 327, 294, 278)
+_NOSE_LEFT_SIDE = (*LEFT_NOSE_FLANK, LEFT_NOSE_WING)  # bridge -> wing
+_NOSE_RIGHT_SIDE = (RIGHT_NOSE_WING, *RIGHT_NOSE_FLANK[::-1])  # wing -> bridge
+_NOSE_BASE_LEFT = LEFT_NOSE_BASE  # wing -> subnasale
+_NOSE_BASE_RIGHT = RIGHT_NOSE_BASE[::-1]  # subnasale -> wing
 
-_LIP_OUTER_LOWER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)  # left -> right
-_LIP_OUTER_UPPER = (291, 409, 270, 269, 267, 0, 37, 39, 40, 185, 61)  # right -> left
-_LIP_INNER_LOWER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
-_LIP_INNER_UPPER = (308, 415, 310, 311, 312, 13, 82, 81, 80, 191, 78)
+_LIP_OUTER_LOWER = LIPS_OUTER_LOWER  # left -> right
+_LIP_OUTER_UPPER = LIPS_OUTER_UPPER[::-1]  # right -> left
+_LIP_INNER_LOWER = LIPS_INNER_LOWER
+_LIP_INNER_UPPER = LIPS_INNER_UPPER[::-1]
 
 _QUARTERS = (0.25, 0.5, 0.75)
 _THIRDS = (1 / 3, 2 / 3)
@@ -93,7 +116,7 @@ class FaceShapePoints:
     """The 88 points of one face, in pixels (origin top-left, x = column, y = row).
 
     Each group is a tuple of ``(x, y)`` integer points, in the order of
-    DESIGN.md "The 88-point order"; "left" is the image's left.
+    ``docs/engine.md``, "The 88-point order"; "left" is the image's left.
     """
 
     face_profile: Points
@@ -251,7 +274,7 @@ def _nose(xy: NDArray[np.float64]) -> NDArray[np.float64]:
     right_side = _along(_chain(xy, _NOSE_RIGHT_SIDE), (0.0, *_THIRDS, 1.0))
     return np.vstack(
         [
-            xy[_NOSE_TIP],
+            xy[NOSE_TIP],
             left_side,
             _along(_chain(xy, _NOSE_BASE_LEFT), (0.5,)),
             xy[_NOSE_BASE_LEFT[-1]],
@@ -270,12 +293,10 @@ def _profile(xy: NDArray[np.float64]) -> NDArray[np.float64]:
     oval; on a turned face the far side follows the silhouette (cheek, nose)
     instead of the hidden jaw behind it.
     """
-    centre = (xy[33] + xy[263]) / 2
-    across = xy[263] - xy[33]
-    across = across / (np.linalg.norm(across) or 1.0)
-    down = np.array([-across[1], across[0]])  # perpendicular to the eye line, pointing down
+    axes = face_frame(xy)
+    centre, across, down = axes.centre, axes.across, axes.down
     frame = np.column_stack([(xy - centre) @ across, (xy - centre) @ down])
-    chin = frame[_CHIN]
+    chin = frame[CHIN]
     chin_angle = float(np.arctan2(chin[1], chin[0]))
     left = _outline(frame, np.linspace(np.pi, chin_angle, _PROFILE_RAYS))
     right = _outline(frame, np.linspace(chin_angle, 0.0, _PROFILE_RAYS))

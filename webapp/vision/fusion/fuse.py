@@ -28,9 +28,9 @@ runs :func:`fuse_faces`:
 5. Mark the result as AI-generated, visibly (:func:`fuse_faces`) and in its
    metadata (:func:`encode_fused`).
 
-The steps for one face are in :mod:`~webapp.vision.fusion_face`, the
-geometry in :mod:`~webapp.vision.fusion_warp`, colour, masks and the mark in
-:mod:`~webapp.vision.fusion_blend`.
+The steps for one face are in :mod:`~webapp.vision.fusion.face`, the
+geometry in :mod:`~webapp.vision.fusion.warp`, colour, masks and the mark in
+:mod:`~webapp.vision.fusion.blend`.
 
 Coordinates are pixels, x = column and y = row, origin at the top left.
 """
@@ -47,10 +47,10 @@ from numpy.typing import NDArray
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from . import fusion_blend as blend
-from .errors import check_image
-from .faces import detect_faces
-from .fusion_face import fuse_one
+from ..errors import check_image
+from ..faces import detect_faces
+from . import blend
+from .face import fuse_one
 
 #: Text of the visible mark.
 MARK_TEXT = "AI-generated"
@@ -58,8 +58,10 @@ MARK_TEXT = "AI-generated"
 AI_STATEMENT = "AI-generated image: made by face fusion (Likeness); the face is synthetic."
 #: Version of :meth:`TemplateFaces.to_dict`'s layout.
 TEMPLATE_FORMAT = 1
-#: Expected outcomes reported in :attr:`FusionResult.reasons`.
+#: Expected outcomes reported in :attr:`FusionResult.reasons`: no face in the
+#: user's photo, none in the template, a chosen template face it does not have.
 REASONS = ("no_face", "template_no_face", "template_face_missing")
+NO_FACE, TEMPLATE_NO_FACE, TEMPLATE_FACE_MISSING = REASONS
 
 
 @dataclass(frozen=True)
@@ -230,9 +232,9 @@ def prepare_template(
         replace = tuple(range(len(found)))
     reasons: tuple[str, ...] = ()
     if not found:
-        reasons = ("template_no_face",)
+        reasons = (TEMPLATE_NO_FACE,)
     elif any(i >= len(found) for i in replace):
-        reasons, replace = ("template_face_missing",), ()
+        reasons, replace = (TEMPLATE_FACE_MISSING,), ()
     return TemplateFaces(width, height, meshes, boxes, replace, reasons)  # type: ignore[arg-type]
 
 
@@ -299,7 +301,7 @@ def fuse_faces(
         return FusionResult(False, template_faces.reasons, **degrees)
     users = detect_faces(user_image, max_faces=1)
     if not users:
-        return FusionResult(False, ("no_face",), **degrees)
+        return FusionResult(False, (NO_FACE,), **degrees)
     user = users[0]
     canvas = template_image.copy()
     face_mask = np.zeros(canvas.shape[:2], np.uint8)

@@ -3,17 +3,18 @@
 :func:`check_id_photo` takes the uploaded file's bytes (the file itself
 matters: its format, channels, transparency, resolution and size are
 figures too) and returns an :class:`IdPhotoReport` whose ``detect_result``
-has the seed's field names and scales. The rules are the table in
-:mod:`webapp.vision.idphoto_rules`; the specifications the catalogue in
-:mod:`webapp.vision.idphoto_specs`; the measurements
-:mod:`webapp.vision.idphoto_geometry` (mesh, silhouette, pose),
-:mod:`webapp.vision.idphoto_face` (the face crop) and
-:mod:`webapp.vision.idphoto_scene` (hat, background, clothes).
+has the field names and scales of the ID-photo check service whose API the
+app answers with ("the check service" below). The rules are the table in
+:mod:`webapp.vision.idphoto.rules`; the specifications the catalogue in
+:mod:`webapp.vision.idphoto.specs`; the measurements
+:mod:`webapp.vision.idphoto.geometry` (mesh, silhouette, pose),
+:mod:`webapp.vision.idphoto.face` (the face crop) and
+:mod:`webapp.vision.idphoto.scene` (hat, background, clothes).
 
 Coordinates in :class:`IdPhotoDrawing` are pixels of the upright photo
 (EXIF orientation applied), origin at the top-left corner, ``x`` = column and
 ``y`` = row; the figures in ``detect_result`` are fractions of the width
-(``x``) or height (``y``) as the seed has them.
+(``x``) or height (``y``) as the check service has them.
 """
 
 from __future__ import annotations
@@ -28,17 +29,18 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from . import idphoto_face as face
-from . import idphoto_geometry as geo
-from . import idphoto_scene as scene
-from .errors import check_image
-from .faces import detect_faces, warm_up
-from .idphoto_drawing import IdPhotoDrawing, make_drawing
-from .idphoto_rules import evaluate
-from .idphoto_specs import IdPhotoSpec, get_spec
-from .images import load_image, probe_image
+from ..errors import check_image
+from ..faces import detect_faces, warm_up
+from ..images import load_image, probe_image
+from ..mesh import FACE_OVAL
+from ..person import Shoulders, find_shoulders, segment_person, warm_up_person
+from . import face, scene
+from . import geometry as geo
+from .drawing import IdPhotoDrawing, make_drawing
+from .rules import evaluate
+from .specs import IdPhotoSpec, get_spec
 
-#: The seed's limit (code 204): no side longer than this.
+#: The check service's limit (its code 204): no side longer than this.
 MAX_SIDE = 2500
 #: Photos are measured on a copy whose longer side is at most this long.
 WORK_SIDE = 1200
@@ -46,8 +48,8 @@ WORK_SIDE = 1200
 MIN_EYE_DISTANCE = 24.0
 #: A face with more than this share of its outline outside the photo is cut off.
 MAX_OUTLINE_OUTSIDE = 0.1
-#: detect_result's fields in the order of the seed's example.
-SEED_ORDER = (
+#: detect_result's fields in the order of the check service's example response.
+FIELD_ORDER = (
     "color_channels",
     "nose_occlusion",
     "face_unbalance",
@@ -87,8 +89,6 @@ SEED_ORDER = (
 )
 
 _FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp"}
-#: Errors the check can end with instead of a verdict (see the wire table).
-ERRORS = ("too_large", "no_face", "no_head", "not_suitable")
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,9 @@ class IdPhotoReport:
         True when no rule failed and no error stopped the check.
     reasons : tuple of str
         Codes of the failed rules, in the rule table's order (see
-        :data:`webapp.vision.idphoto_rules.RULES` for their wording).
+        :data:`webapp.vision.idphoto.rules.RULES` for their wording).
     detect_result : dict
-        The seed's figures, with its field names and scales. ``dpi`` and
+        The check service's figures, with its field names and scales. ``dpi`` and
         ``size_mm`` are present only when the file carries a resolution. A
         figure that could not be measured is -1. After an error only the
         file's figures (and ``face_num``) are present.
@@ -145,21 +145,21 @@ class FileFacts:
 def warm_up_idphoto() -> None:
     """Create this thread's MediaPipe graphs (faces, segmentation, pose) and run each once."""
     warm_up()
-    geo.warm_up_measures()
+    warm_up_person()
 
 
 def check_id_photo(
     data: bytes, *, spec: str | None = None, image: NDArray[np.uint8] | None = None
 ) -> IdPhotoReport:
-    """Check an ID photo against the seed's rules or a specification's.
+    """Check an ID photo against the check service's rules or a specification's.
 
     Parameters
     ----------
     data : bytes
         The photo file (JPEG, PNG, WebP or BMP).
     spec : str, optional
-        A key of :data:`webapp.vision.idphoto_specs.SPECS`; without one the
-        seed's thresholds apply.
+        A key of :data:`webapp.vision.idphoto.specs.SPECS`; without one the
+        check service's thresholds apply.
     image : ndarray of shape (H, W, 3) and dtype uint8, optional
         The photo already decoded by :func:`~webapp.vision.images.load_image`
         from ``data``, when the caller has it; otherwise it is decoded here.
@@ -216,7 +216,7 @@ def check_id_photo(
         or _outline_outside(mesh, work.shape) > MAX_OUTLINE_OUTSIDE
     ):
         return _stopped("not_suitable", result, spec)
-    mask = geo.segment_person(work)
+    mask = segment_person(work)
     head = geo.head_extent(mask, geometry)
     if head is None:
         return _stopped("no_head", result, spec)
@@ -288,7 +288,7 @@ def _stopped(error: str, result: dict[str, Any], spec: str | None) -> IdPhotoRep
 
 
 def _outline_outside(mesh: NDArray[np.float32], shape: tuple[int, ...]) -> float:
-    oval = mesh[list(geo.FACE_OVAL), :2]
+    oval = mesh[list(FACE_OVAL), :2]
     inside = (
         (oval[:, 0] >= 0) & (oval[:, 0] < shape[1]) & (oval[:, 1] >= 0) & (oval[:, 1] < shape[0])
     )
@@ -316,10 +316,10 @@ def _measure(
     result.update(_face_figures(photo, measures))
     background, shoulders, scene_figures = _scene_figures(photo, measures)
     result.update(scene_figures)
-    ordered = {name: result[name] for name in SEED_ORDER if name in result}
+    ordered = {name: result[name] for name in FIELD_ORDER if name in result}
     figures = _figures(ordered, facts, spec, background)
     measures["head_height"] = figures["head_height"]
-    reasons = evaluate(figures, spec)
+    reasons = evaluate(figures, spec=spec)
     return IdPhotoReport(
         passed=not reasons,
         reasons=reasons,
@@ -353,7 +353,7 @@ def _position_figures(photo: _Photo) -> dict[str, Any]:
         "face_x_occupy": _r3(g.width / width),
         "face_x_center": _r3(g.centre_x / width),
         "eyes_y_center": _r3(g.eye_y / height),
-        # Pixels of the original photo, as the seed's example (150 on a
+        # Pixels of the original photo, as in the check service's example (150 on a
         # 600-wide photo), although its comment speaks of a ratio.
         "eyes_spacing": int(round(g.eye_distance / photo.factor)),
         "nose_tip": [_r3(g.nose_tip[0] / width), _r3(g.nose_tip[1] / height)],
@@ -407,9 +407,9 @@ def _face_figures(photo: _Photo, measures: dict[str, float]) -> dict[str, Any]:
 
 def _scene_figures(
     photo: _Photo, measures: dict[str, float]
-) -> tuple[scene.Background | None, geo.Shoulders | None, dict[str, Any]]:
+) -> tuple[scene.Background | None, Shoulders | None, dict[str, Any]]:
     """Around the face: hat, shoulders, background and clothes."""
-    shoulders = geo.find_shoulders(photo.work)
+    shoulders = find_shoulders(photo.work)
     shoulder_equal, shoulder_angle = geo.shoulder_score(shoulders, photo.geometry)
     background = scene.measure_background(photo.work, photo.mask)
     bf_similarity, alike = -1, 0.0
@@ -473,23 +473,12 @@ def rule_figures(detect_result: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
-def report_to_dict(report: IdPhotoReport) -> dict[str, Any]:
-    """Return the report as plain JSON-ready data (the drawing as a dict)."""
-    from dataclasses import asdict
-
-    data = asdict(report)
-    data["reasons"] = list(report.reasons)
-    return data
-
-
 __all__ = [
-    "ERRORS",
     "FileFacts",
     "IdPhotoDrawing",
     "IdPhotoReport",
     "check_id_photo",
     "read_file_facts",
-    "report_to_dict",
     "rule_figures",
     "warm_up_idphoto",
 ]

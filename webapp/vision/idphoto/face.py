@@ -4,7 +4,7 @@ They run on a crop of the face rotated so the eyes are level and scaled so
 they are NORM_IOD pixels apart, so that no figure depends on the photo's size
 or the head's tilt. The skin model is the face's own (its cheeks and
 glabella), so no figure depends on the person's skin tone either. Scores
-follow the seed's scales (0-100, 100 the good end).
+follow the ID-photo check service's scales (0-100, 100 the good end).
 """
 
 from __future__ import annotations
@@ -17,21 +17,31 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .idphoto_geometry import (
+from ..mesh import (
+    CHEEK_CENTRES,
     CHEEK_PATCHES,
     FACE_OVAL,
     GLABELLA,
-    INNER_LIPS,
-    LEFT_BROW,
-    LEFT_EYE,
-    NOSE,
-    NOSE_TIP,
-    OUTER_LIPS,
-    RIGHT_BROW,
-    RIGHT_EYE,
-    FaceGeometry,
-    ramp,
+    LEFT_BROW_LOWER,
+    LEFT_BROW_UPPER,
+    LEFT_EYE_INNER,
+    LEFT_EYE_LOWER,
+    LEFT_EYE_TOP,
+    LEFT_EYE_UPPER,
+    LIPS_INNER_LOWER,
+    LIPS_INNER_UPPER,
+    LIPS_OUTER_LOWER,
+    LIPS_OUTER_UPPER,
+    NOSE_POINTS,
+    NOSE_TIP_LOWER,
+    RIGHT_BROW_LOWER,
+    RIGHT_BROW_UPPER,
+    RIGHT_EYE_INNER,
+    RIGHT_EYE_LOWER,
+    RIGHT_EYE_TOP,
+    RIGHT_EYE_UPPER,
 )
+from .geometry import FaceGeometry, ramp
 
 #: The normalised face crop: eyes level, this many pixels apart, their
 #: midpoint at NORM_EYES, in a crop of NORM_SIZE (width, height).
@@ -39,8 +49,18 @@ NORM_IOD = 64.0
 NORM_SIZE = (256, 288)
 NORM_EYES = (128.0, 120.0)
 
-#: Patches compared for left/right light balance (subject's right, left).
-BALANCE_PATCHES = ((205, 50, 101), (425, 280, 330))
+# Outlines of the face's parts, as closed loops. Eyes: the lower lid from the
+# outer corner, then the upper lid back. Eyebrows: the upper edge from the
+# outer end, then the lower edge back. Lips: the lower edge from the left
+# corner, then the upper edge back. (The face oval is filled as a polygon,
+# whatever point it starts at.)
+_LEFT_EYE = LEFT_EYE_LOWER + LEFT_EYE_UPPER[-2:0:-1]
+_RIGHT_EYE = RIGHT_EYE_LOWER + RIGHT_EYE_UPPER[-2:0:-1]
+_LEFT_BROW = LEFT_BROW_UPPER + LEFT_BROW_LOWER[::-1]
+_RIGHT_BROW = RIGHT_BROW_UPPER + RIGHT_BROW_LOWER[::-1]
+_OUTER_LIPS = LIPS_OUTER_LOWER + LIPS_OUTER_UPPER[-2:0:-1]
+_INNER_LIPS = LIPS_INNER_LOWER + LIPS_INNER_UPPER[-2:0:-1]
+
 #: A frame's bridge: a horizontal luminance step across the nose of more than
 #: this share of the skin's brightness (bare faces read 0.01-0.09, a thin
 #: metal frame 0.13, a thick dark one 0.4).
@@ -162,7 +182,7 @@ def skin_model(crop: FaceCrop) -> SkinModel:
     r, g = rgb[..., 0] / total, rgb[..., 1] / total
     luma = (0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]).astype(np.float32)
     radius = 0.1 * NORM_IOD
-    patches = [_disk_mask(shape, crop.points[i], radius) for i in (*CHEEK_PATCHES, GLABELLA)]
+    patches = [_disk_mask(shape, crop.points[i], radius) for i in (*CHEEK_CENTRES, GLABELLA)]
     sample = np.logical_or.reduce(patches) & (luma > 15)
     if sample.sum() < 10:
         sample = np.ones(shape, bool)
@@ -171,12 +191,12 @@ def skin_model(crop: FaceCrop) -> SkinModel:
     tolerance = max(0.03, 3.0 * 1.4826 * spread)
     distance = np.hypot(r - r0, g - g0)
     # Brightness reference: each cheek's, interpolated across the face.
-    y_right = float(np.median(luma[patches[0]])) if patches[0].any() else float(np.median(luma))
-    y_left = float(np.median(luma[patches[1]])) if patches[1].any() else y_right
+    y_left = float(np.median(luma[patches[0]])) if patches[0].any() else float(np.median(luma))
+    y_right = float(np.median(luma[patches[1]])) if patches[1].any() else y_left
     xs = np.arange(shape[1], dtype=np.float32)
-    x_right, x_left = crop.points[CHEEK_PATCHES[0], 0], crop.points[CHEEK_PATCHES[1], 0]
-    t = np.clip((xs - x_right) / max(x_left - x_right, 1e-3), 0.0, 1.0)
-    y_ref = (y_right + (y_left - y_right) * t)[None, :]
+    x_left, x_right = crop.points[CHEEK_CENTRES[0], 0], crop.points[CHEEK_CENTRES[1], 0]
+    t = np.clip((xs - x_left) / max(x_right - x_left, 1e-3), 0.0, 1.0)
+    y_ref = (y_left + (y_right - y_left) * t)[None, :]
     bright = (luma >= 0.45 * y_ref) & (luma <= np.maximum(1.6 * y_ref, y_ref + 40)) & (luma > 12)
     skin = (distance <= tolerance) & bright
     redder = (
@@ -197,7 +217,7 @@ class Occlusion:
     nose: int
     mouth: int
     face: int
-    mask: int  # the seed's mouthmask: 1 when a mask covers nose and mouth
+    mask: int  # the check service's mouthmask: 1 when a mask covers nose and mouth
 
 
 def occlusion(crop: FaceCrop, skin: SkinModel) -> Occlusion:
@@ -217,7 +237,7 @@ def occlusion(crop: FaceCrop, skin: SkinModel) -> Occlusion:
     score = lambda fraction: int(round(ramp(fraction, 0.35, 0.8)))  # noqa: E731
     eyes = min(
         _eye_light(skin, opening, pts[cheek])
-        for opening, cheek in zip(regions["eyes"], CHEEK_PATCHES, strict=True)
+        for opening, cheek in zip(regions["eyes"], CHEEK_CENTRES, strict=True)
     )
     nose = share(regions["nose"], skin.skin)
     mouth = share(regions["mouth"], skin.skin | skin.lips)
@@ -242,25 +262,25 @@ def _eye_light(skin: SkinModel, opening: NDArray[np.bool_], cheek: NDArray[np.fl
 
 
 def _part_regions(pts: NDArray[np.float64], shape: tuple[int, int]) -> dict[str, Any]:
-    brows = _polygon_mask(shape, _scaled(pts[list(RIGHT_BROW)], 1.3), hull=True) | _polygon_mask(
-        shape, _scaled(pts[list(LEFT_BROW)], 1.3), hull=True
+    brows = _polygon_mask(shape, _scaled(pts[list(_LEFT_BROW)], 1.3), hull=True) | _polygon_mask(
+        shape, _scaled(pts[list(_RIGHT_BROW)], 1.3), hull=True
     )
-    eye_openings = [_polygon_mask(shape, pts[list(contour)]) for contour in (RIGHT_EYE, LEFT_EYE)]
-    openings = _polygon_mask(shape, _scaled(pts[list(RIGHT_EYE)], 1.2)) | _polygon_mask(
-        shape, _scaled(pts[list(LEFT_EYE)], 1.2)
+    eye_openings = [_polygon_mask(shape, pts[list(contour)]) for contour in (_LEFT_EYE, _RIGHT_EYE)]
+    openings = _polygon_mask(shape, _scaled(pts[list(_LEFT_EYE)], 1.2)) | _polygon_mask(
+        shape, _scaled(pts[list(_RIGHT_EYE)], 1.2)
     )
-    inner = _polygon_mask(shape, pts[list(INNER_LIPS)])
-    outer = pts[list(OUTER_LIPS)]
+    inner = _polygon_mask(shape, pts[list(_INNER_LIPS)])
+    outer = pts[list(_OUTER_LIPS)]
     lips = _polygon_mask(shape, _scaled(outer, 1.05))
     around_mouth = _polygon_mask(shape, _scaled(outer, 1.6)) & ~lips
-    nose = _polygon_mask(shape, pts[list(NOSE)], hull=True)
+    nose = _polygon_mask(shape, pts[list(NOSE_POINTS)], hull=True)
     oval = _polygon_mask(shape, pts[list(FACE_OVAL)])
-    brow_line = pts[list(RIGHT_BROW) + list(LEFT_BROW), 1].max()
+    brow_line = pts[list(_LEFT_BROW) + list(_RIGHT_BROW), 1].max()
     below_brows = np.zeros(shape, bool)
     below_brows[int(np.clip(brow_line, 0, shape[0])) :] = True
     face = oval & below_brows & ~openings & ~inner & ~brows
     lower = oval & ~inner
-    lower[: int(np.clip(pts[NOSE_TIP, 1], 0, shape[0]))] = False
+    lower[: int(np.clip(pts[NOSE_TIP_LOWER, 1], 0, shape[0]))] = False
     return {
         "eyes": eye_openings,
         "nose": nose,
@@ -271,7 +291,7 @@ def _part_regions(pts: NDArray[np.float64], shape: tuple[int, int]) -> dict[str,
 
 
 def face_light(skin: SkinModel, crop: FaceCrop) -> tuple[int, int, float, float]:
-    """Return the seed's (face_darkillum, face_unbalance) and the raw figures.
+    """Return the check service's (face_darkillum, face_unbalance) and the raw figures.
 
     ``face_darkillum`` (100 bright enough, 0 dark) reads the 75th percentile
     of the face's skin luminance: 0 at 30, 100 at 120 (of 255).
@@ -286,7 +306,7 @@ def face_light(skin: SkinModel, crop: FaceCrop) -> tuple[int, int, float, float]
         face_skin = oval
     level = float(np.percentile(skin.luma[face_skin], 75))
     sides = []
-    for patch in BALANCE_PATCHES:
+    for patch in CHEEK_PATCHES:
         region = np.logical_or.reduce(
             [_disk_mask(shape, crop.points[i], 0.13 * NORM_IOD) for i in patch]
         )
@@ -297,7 +317,7 @@ def face_light(skin: SkinModel, crop: FaceCrop) -> tuple[int, int, float, float]
 
 
 def blur_score(crop: FaceCrop, skin: SkinModel) -> tuple[int, float]:
-    """Return the seed's ``face_blur`` (100 sharp, 0 blurred) and the raw figure.
+    """Return the check service's ``face_blur`` (100 sharp, 0 blurred) and the raw figure.
 
     The raw figure is the variance of the Laplacian over the eyes, nose and
     mouth of the normalised crop (eyes 64 px apart), so it does not depend on
@@ -307,7 +327,7 @@ def blur_score(crop: FaceCrop, skin: SkinModel) -> tuple[int, float]:
     """
     grey = cv2.cvtColor(crop.rgb, cv2.COLOR_RGB2GRAY)
     lap = cv2.Laplacian(grey, cv2.CV_32F, ksize=1)
-    features = list(RIGHT_BROW) + list(LEFT_BROW) + list(OUTER_LIPS)
+    features = list(_LEFT_BROW) + list(_RIGHT_BROW) + list(_OUTER_LIPS)
     region = _polygon_mask(grey.shape, crop.points[features], hull=True)
     level = (
         float(np.median(skin.luma[skin.skin])) if skin.skin.any() else float(np.median(skin.luma))
@@ -322,7 +342,7 @@ def blur_score(crop: FaceCrop, skin: SkinModel) -> tuple[int, float]:
 
 
 def glasses_kind(crop: FaceCrop, skin: SkinModel) -> tuple[str, float, float]:
-    """Return the seed's ``glasses`` and the two figures it is read from.
+    """Return the check service's ``glasses`` and the two figures it is read from.
 
     ``dark_glasses`` when the eye openings are dark and the eye surroundings
     are not skin (tinted lenses); ``normal_glasses`` when the nose bridge
@@ -334,8 +354,8 @@ def glasses_kind(crop: FaceCrop, skin: SkinModel) -> tuple[str, float, float]:
     shape = luma.shape
     # Eye darkness: the brightest part of the openings (the white of the eye)
     # against the skin's brightness.
-    openings = _polygon_mask(shape, pts[list(RIGHT_EYE)]) | _polygon_mask(
-        shape, pts[list(LEFT_EYE)]
+    openings = _polygon_mask(shape, pts[list(_LEFT_EYE)]) | _polygon_mask(
+        shape, pts[list(_RIGHT_EYE)]
     )
     skin_level = float(np.median(luma[skin.skin])) if skin.skin.any() else float(np.median(luma))
     bright_eye = float(np.percentile(luma[openings], 90)) if openings.any() else skin_level
@@ -345,17 +365,17 @@ def glasses_kind(crop: FaceCrop, skin: SkinModel) -> tuple[str, float, float]:
     # over the skin's brightness. Signed rows: a frame's edge keeps its sign
     # across the bridge, skin texture does not.
     gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3) / 8.0
-    x0, x1 = sorted((pts[133, 0], pts[362, 0]))
+    x0, x1 = sorted((pts[LEFT_EYE_INNER, 0], pts[RIGHT_EYE_INNER, 0]))
     span = x1 - x0
-    y0 = int(pts[[159, 386], 1].mean() - 0.25 * NORM_IOD)
-    y1 = int(pts[[133, 362], 1].mean() + 0.1 * NORM_IOD)
+    y0 = int(pts[[LEFT_EYE_TOP, RIGHT_EYE_TOP], 1].mean() - 0.25 * NORM_IOD)
+    y1 = int(pts[[LEFT_EYE_INNER, RIGHT_EYE_INNER], 1].mean() + 0.1 * NORM_IOD)
     bridge = gy[max(0, y0) : y1 + 1, int(x0 + 0.25 * span) : int(x1 - 0.25 * span) + 1]
     edge = float(np.abs(bridge.mean(axis=1)).max()) / max(skin_level, 1.0) if bridge.size else 0.0
     around = np.logical_or.reduce(
         [
             _polygon_mask(shape, _scaled(pts[list(c)], 1.6))
             & ~_polygon_mask(shape, _scaled(pts[list(c)], 1.1))
-            for c in (RIGHT_EYE, LEFT_EYE)
+            for c in (_LEFT_EYE, _RIGHT_EYE)
         ]
     )
     around_dark = float(np.median(luma[around])) / max(skin_level, 1.0) if around.any() else 1.0

@@ -1,8 +1,8 @@
 """Measures around the face: the hat, the background and the clothes.
 
 The person mask is MediaPipe's selfie segmentation
-(:func:`webapp.vision.idphoto_geometry.segment_person`). Scores follow the
-seed's scales; a figure that cannot be measured is ``-1``.
+(:func:`webapp.vision.person.segment_person`). Scores follow the ID-photo
+check service's scales; a figure that cannot be measured is ``-1``.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .idphoto_geometry import FaceGeometry, HeadExtent, ramp
+from .geometry import FaceGeometry, HeadExtent, ramp
 
 
 def hat_present(
     image: NDArray[np.uint8], mask: NDArray[np.float32], geometry: FaceGeometry, head: HeadExtent
 ) -> int:
-    """Return the seed's ``has_hat``: 1 when the top of the head is not hair.
+    """Return the check service's ``has_hat``: 1 when the top of the head is not hair.
 
     Compares the colour of the crown (the head region above the forehead)
     with the hair beside the temples: a crown unlike that hair (chroma delta
@@ -84,9 +84,9 @@ class Background:
     colour : tuple of int
         Median RGB.
     clean : int
-        The seed's ``background_clean``: 100 plain, 0 cluttered.
+        The check service's ``background_clean``: 100 plain, 0 cluttered.
     gradual : int
-        The seed's ``background_gradual``: 0 even, 100 a strong gradient.
+        The check service's ``background_gradual``: 0 even, 100 a strong gradient.
     share : float
         The fraction of the photo measured as background (away from the person).
     edges, residual, spread : float
@@ -181,7 +181,7 @@ def clothes_similarity(
     geometry: FaceGeometry,
     background: Background,
 ) -> tuple[int, float]:
-    """Return the seed's ``bf_similarity`` (100 unlike, 0 same colour) and the share alike.
+    """Return the check service's ``bf_similarity`` (100 unlike, 0 same colour) and the share alike.
 
     Clothes are the person's pixels below the neck (from the chin down by
     0.6 of the eye-to-chin distance). The share of them within delta E 15

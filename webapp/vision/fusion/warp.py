@@ -16,34 +16,36 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-#: Points of the 468-point mesh proper (468-477 are the irises).
-N_MESH = 468
-#: The face oval of MediaPipe's mesh, in order around the face, starting at the
-#: top of the forehead and going towards the image right.
-FACE_OVAL = (
-    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
-    152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
-)  # fmt: skip
-#: Eye corners: the subject's right eye (image left), then the left eye.
-RIGHT_EYE = (33, 133)
-LEFT_EYE = (263, 362)
+from ..mesh import (
+    CHIN,
+    FACE_OVAL,
+    LEFT_BROW_UPPER,
+    LEFT_EYE_INNER,
+    LEFT_EYE_OUTER,
+    LIPS_INNER_LEFT,
+    LIPS_INNER_RIGHT,
+    MIDLINE,
+    MIRROR,
+    MOUTH_LEFT,
+    MOUTH_RIGHT,
+    N_MESH,
+    RIGHT_BROW_UPPER,
+    RIGHT_EYE_INNER,
+    RIGHT_EYE_OUTER,
+    SUBNASALE,
+    face_frame,
+)
+
 #: The corners of the mesh's three openings (the eyes and the inside of the lips).
-HOLE_CORNERS = ((33, 133), (263, 362), (78, 308))
+HOLE_CORNERS = (
+    (LEFT_EYE_OUTER, LEFT_EYE_INNER),
+    (RIGHT_EYE_OUTER, RIGHT_EYE_INNER),
+    (LIPS_INNER_LEFT, LIPS_INNER_RIGHT),
+)
 #: Upper edges of both eyebrows.
-BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
-#: The base of the nose, between the nostrils.
-NOSE_BASE = 2
-#: The bottom of the chin.
-CHIN = 152
+BROWS = LEFT_BROW_UPPER + RIGHT_BROW_UPPER
 #: The corners of the mouth.
-MOUTH_CORNERS = (61, 291)
-#: Points in the middle of the cheeks, where skin is sampled.
-CHEEKS = (50, 280, 101, 330, 117, 346, 36, 266)
-#: Points on the face's line of symmetry. MediaPipe numbers the rest so that
-#: the k-th other point below 248 mirrors point 248 + k (checked against the
-#: mesh's tessellation in the tests).
-MIDLINE = (0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
-           94, 151, 152, 164, 168, 175, 195, 197, 199, 200)  # fmt: skip
+MOUTH_CORNERS = (MOUTH_LEFT, MOUTH_RIGHT)
 #: A user's face whose two halves differ in area by more than this factor is
 #: turned enough for its far side to be completed from the near side.
 TURNED = 1.5
@@ -89,35 +91,10 @@ JAW_SHOWN = (0.03, 0.1)
 Points = NDArray[np.float64]
 
 
-def _mirror_table() -> NDArray[np.intp]:
-    table = np.arange(N_MESH)
-    sided = [i for i in range(248) if i not in MIDLINE]
-    table[sided] = np.arange(248, N_MESH)
-    table[248:] = sided
-    return table
-
-
-#: ``MIRROR[i]`` is the mesh point symmetric to point ``i`` across the face.
-MIRROR = _mirror_table()
-
-
-def face_frame(mesh: NDArray) -> tuple[Points, Points, Points]:
-    """Return the origin (between the eyes) and the unit x and y axes of the face.
-
-    x runs from the subject's right eye to the left eye; y is perpendicular,
-    pointing down the face (in image coordinates, where y grows downwards).
-    """
-    xy = np.asarray(mesh, np.float64)[:, :2]
-    right, left = xy[list(RIGHT_EYE)].mean(axis=0), xy[list(LEFT_EYE)].mean(axis=0)
-    axis = left - right
-    axis /= max(float(np.hypot(*axis)), 1e-9)
-    return (right + left) / 2, axis, np.array([-axis[1], axis[0]])
-
-
 def face_width(mesh: NDArray) -> float:
     """Return the width of the face oval in pixels, measured along the eye line."""
-    origin, x_axis, _ = face_frame(mesh)
-    along = (np.asarray(mesh, np.float64)[list(FACE_OVAL), :2] - origin) @ x_axis
+    frame = face_frame(mesh, eyes="middle")
+    along = (np.asarray(mesh, np.float64)[list(FACE_OVAL), :2] - frame.centre) @ frame.across
     return float(along.max() - along.min())
 
 
@@ -167,8 +144,8 @@ def outline_freedom(mesh: NDArray) -> Points:
     v = (-dx * np.sin(theta) + dy * np.cos(theta)) / (height / 2)
     inner, outer = HELD_RADIUS
     held = np.clip((np.hypot(u, v) - inner) / (outer - inner), 0.0, 1.0)
-    origin, _, y_axis = face_frame(mesh)
-    jaw = _below_nose(mesh, (xy - origin) @ y_axis, JAW_FREEDOM)
+    frame = face_frame(mesh, eyes="middle")
+    jaw = _below_nose(mesh, (xy - frame.centre) @ frame.down, JAW_FREEDOM)
     return 1.0 - held * (1.0 - jaw)
 
 
@@ -299,8 +276,8 @@ def jaw_weight(mesh: NDArray, points: NDArray) -> NDArray[np.float64]:
     full a little above where the outline starts to move
     (:data:`JAW_FREEDOM`), so that all that moves is taken whole.
     """
-    origin, _, y_axis = face_frame(mesh)
-    depth = (np.asarray(points, np.float64)[..., :2] - origin) @ y_axis
+    frame = face_frame(mesh, eyes="middle")
+    depth = (np.asarray(points, np.float64)[..., :2] - frame.centre) @ frame.down
     return _below_nose(mesh, depth, JAW_SHOWN)
 
 
@@ -314,9 +291,9 @@ def _below_nose(mesh: NDArray, depth: NDArray, levels: tuple[float, float]) -> N
 
     ``depth`` is how far down the face (:func:`depth_map`) each point lies.
     """
-    origin, _, y_axis = face_frame(mesh)
+    frame = face_frame(mesh, eyes="middle")
     xy = np.asarray(mesh, np.float64)[:, :2]
-    nose, chin = ((xy[i] - origin) @ y_axis for i in (NOSE_BASE, CHIN))
+    nose, chin = ((xy[i] - frame.centre) @ frame.down for i in (SUBNASALE, CHIN))
     top, full = (nose + level * (chin - nose) for level in levels)
     return np.clip((depth - top) / max(full - top, 1e-6), 0.0, 1.0)
 
@@ -420,7 +397,8 @@ def mask_polygon(mesh: Points | NDArray, *, forehead: float) -> Points:
     ndarray of shape (36, 2)
         The polygon, in pixels.
     """
-    origin, x_axis, y_axis = face_frame(mesh)
+    frame = face_frame(mesh, eyes="middle")
+    origin, x_axis, y_axis = frame.centre, frame.across, frame.down
     xy = np.asarray(mesh, np.float64)[:, :2]
     oval = xy[list(FACE_OVAL)] - origin
     brow = float(((xy[list(BROWS)] - origin) @ y_axis).min())
@@ -430,8 +408,9 @@ def mask_polygon(mesh: Points | NDArray, *, forehead: float) -> Points:
 
 
 def levels(mesh: NDArray) -> tuple[float, float]:
-    """Return how far down the face (see :func:`face_frame`) the brows' tops and the mouth are."""
-    origin, _, y_axis = face_frame(mesh)
+    """Return how far down the face the brows' tops and the mouth are (as :func:`depth_map`)."""
+    frame = face_frame(mesh, eyes="middle")
+    origin, y_axis = frame.centre, frame.down
     xy = np.asarray(mesh, np.float64)[:, :2]
     brow = float(((xy[list(BROWS)] - origin) @ y_axis).min())
     mouth = float(((xy[list(MOUTH_CORNERS)] - origin) @ y_axis).mean())
@@ -444,7 +423,8 @@ def depth_map(mesh: NDArray, box: tuple[int, int, int, int]) -> NDArray[np.float
     Distances in pixels along the face's y axis from the point between the
     eyes (negative above it), comparable with :func:`levels`.
     """
-    origin, _, y_axis = face_frame(mesh)
+    frame = face_frame(mesh, eyes="middle")
+    origin, y_axis = frame.centre, frame.down
     x0, y0, w, h = box
     xs = np.arange(x0, x0 + w, dtype=np.float32) - np.float32(origin[0])
     ys = np.arange(y0, y0 + h, dtype=np.float32) - np.float32(origin[1])
@@ -475,8 +455,7 @@ def mirror_weights(user: Points, target: Points, triangles: NDArray[np.int32]) -
     area_user = _signed_areas(user, triangles)
     area_target = _signed_areas(target, triangles)
     centre = target[list(MIDLINE)].mean(axis=0)
-    _, x_axis, _ = face_frame(target)
-    side = (target[triangles].mean(axis=1) - centre) @ x_axis
+    side = (target[triangles].mean(axis=1) - centre) @ face_frame(target, eyes="middle").across
     halves = [np.abs(area_user[side < 0]).sum(), np.abs(area_user[side > 0]).sum()]
     if max(halves) <= TURNED * max(min(halves), 1e-9):
         return None

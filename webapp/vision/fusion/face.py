@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from . import fusion_blend as blend
-from . import fusion_warp as warp
+from ..mesh import CHEEKS, MIRROR, N_MESH
+from . import blend, warp
 
 #: Share of the forehead (brows to the top of the mesh) the mask keeps; above
 #: the brows it keeps only pixels that look like skin in both faces.
@@ -47,7 +47,7 @@ def fuse_one(
     is left bit-exact. The mask is the union of the user's face as blended
     in (:func:`_face_alpha`) and, when ``shape`` > 0, the lower face with
     the band around the jaw and chin that the reshaping moves, out to the
-    ring of fixed points (:func:`~webapp.vision.fusion_warp.ring_points`).
+    ring of fixed points (:func:`~webapp.vision.fusion.warp.ring_points`).
 
     Parameters
     ----------
@@ -77,12 +77,12 @@ def fuse_one(
     roi = canvas[y : y + h, x : x + w]
     width = warp.face_width(target_xy)
     if shape > 0:
-        dst = np.vstack([target_xy[: warp.N_MESH], ring])
-        src = np.vstack([template_xy[: warp.N_MESH], ring])
+        dst = np.vstack([target_xy[:N_MESH], ring])
+        src = np.vstack([template_xy[:N_MESH], ring])
         mesh_triangles = warp.triangulate(dst)
         map_x, map_y, index = warp.piecewise_affine_map(dst, src, mesh_triangles, box)
         # 1 over the face, falling to 0 across the band out to the ring.
-        inner = np.arange(len(dst)) < warp.N_MESH
+        inner = np.arange(len(dst)) < N_MESH
         (band,) = warp.interpolate(index, dst, inner, mesh_triangles, box)
         # Unscaled, for the skin test and the light; redone with the mask below.
         morphed = cv2.remap(canvas, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
@@ -122,7 +122,7 @@ def _ring_on_smooth_ground(
     """The ring moved out to lay the band where the reshaping fades on smooth ground.
 
     The ground is the template's gradient magnitude around ``ring`` (as far
-    as :func:`~webapp.vision.fusion_warp.ring_points` may search), so that
+    as :func:`~webapp.vision.fusion.warp.ring_points` may search), so that
     the mask's edge does not run along the jawline, a collar or a shadow.
     """
     pad = warp.RING_SEARCH * warp.face_width(template_xy)
@@ -183,9 +183,9 @@ def _warp_user(
     """The user's face warped onto ``target`` over ``box``, and where it is real pixels.
 
     The far side of a turned face is completed with its near side, mirrored
-    (:func:`~webapp.vision.fusion_warp.mirror_weights`).
+    (:func:`~webapp.vision.fusion.warp.mirror_weights`).
     """
-    n = warp.N_MESH
+    n = N_MESH
     target, user_xy = target[:n], user_xy[:n]
     map_x, map_y, index = warp.piecewise_affine_map(target, user_xy, triangles, box)
     warped = _remap(user, map_x, map_y)
@@ -194,7 +194,7 @@ def _warp_user(
         return warped.astype(np.uint8), (index > 0) & _sampled(user, map_x, map_y)
     (share,) = warp.interpolate(index, target, weights, triangles, box)
     mirror_x, mirror_y = warp.interpolate(
-        index, target, user_xy[warp.MIRROR], triangles, box, identity=True
+        index, target, user_xy[MIRROR], triangles, box, identity=True
     )
     share = np.clip(share, 0.0, 1.0)
     mixed = warped * (1.0 - share[..., None]) + _remap(user, mirror_x, mirror_y) * share[..., None]
@@ -282,7 +282,7 @@ def _face_alpha(
             slice(max(rows[0] - radius, 0), rows[-1] + radius + 1),
             slice(max(cols[0] - radius, 0), cols[-1] + radius + 1),
         )
-        cheeks = target[list(warp.CHEEKS)] - (x, y)
+        cheeks = target[list(CHEEKS)] - (x, y)
         skin = blend.skin_mask(template_lab, cheeks, radius=radius, region=region)
         skin &= blend.skin_mask(user_lab, cheeks, radius=radius, region=region)
         # A smoothed vote: single pixels of skin colour in hair do not count.

@@ -1,17 +1,17 @@
 """Dense face landmarks in Face++'s ``thousandlandmark`` layout, from the face mesh.
 
 Face++ publishes no model for its dense layout, only the names, counts and
-directions of its sequences (seed 02) and example responses. Every sequence
+directions of its sequences in its documentation, and example responses. Every sequence
 here is a smooth curve (centripetal Catmull-Rom) through the right points of
 MediaPipe's 478-point mesh, resampled at even arc length; the face's outline
 and hairline, which the mesh does not reach, come from
-:mod:`webapp.vision.hairline`.
+:mod:`webapp.vision.landmarks.hairline`.
 
-Conventions (read off the seed's text and Face++'s example responses):
+Conventions (read off Face++'s documentation and example responses):
 
 - "left" and "right" are the *image's* left and right (the subject's right
   and left), as for the 88-point layout: ``left_eye`` is the eye nearer
-  ``x = 0``. The seed's example puts ``left_eyebrow`` at x 211-232 and
+  ``x = 0``. Face++'s example response puts ``left_eyebrow`` at x 211-232 and
   ``right_eyebrow`` at x 358-362 in a face box spanning x 161-377.
 - "clockwise" is as seen on the screen (``y`` pointing down): a clockwise
   eyebrow goes from its left end rightwards along the upper edge.
@@ -35,16 +35,10 @@ Conventions (read off the seed's text and Face++'s example responses):
   ``*_pupil_radius`` the iris radius in pixels, a bare integer as in Face++'s
   responses (``"left_eye_pupil_radius": 13``), not an ``{x, y}`` point.
 
-Mesh points used (MediaPipe indices; the subject's right side is the image's
-left): eyebrows 70-63-105-66-107 (upper edge) and 55-65-52-53-46 (lower),
-mirrored 300-293-334-296-336 / 285-295-282-283-276; eyes
-33-246-161-160-159-158-157-173-133 (upper lid) and 155-154-153-145-144-163-7
-(lower), mirrored 263...362 / 382...249; irises 468 (centre) + 469-472 and
-473 + 474-477; nose sides 122-196-174-236-198-131-49-129-64-98-97-2 and
-351-419-399-456-420-360-279-358-294-327-326-2; midline
-9-8-168-6-197-195-5-4-1-19-94-2-164; nostrils 79 / 309; lips: outer
-61-185-40-39-37-0-267-269-270-409-291 and 61-146-91-181-84-17-314-405-321-375-291,
-inner 308-415-310-311-312-13-82-81-80-191-78 and 308-324-318-402-317-14-87-178-88-95-78.
+Mesh points used: the groups of :mod:`webapp.vision.mesh` (whose ``LEFT_*``
+are the image's left, as here): each eyebrow's upper and lower edges, each
+eye's lids and iris, the nose's flanks, rims and midline, the nostrils, and
+the lips' outer and inner edges; ``docs/engine.md`` lists them.
 """
 
 from __future__ import annotations
@@ -56,20 +50,41 @@ from types import MappingProxyType
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import check_image
-from .faces import Face, detect_faces, warm_up
-from .hairline import (
-    HAIRLINE_POINTS,
-    Hairline,
-    Outline,
-    catmull_rom,
-    contour_from_chin,
-    face_outline,
-    find_hairline,
-    resample,
+from ..errors import check_image
+from ..faces import Face, detect_faces
+from ..mesh import (
+    FACE_OVAL,
+    LEFT_BROW_LOWER,
+    LEFT_BROW_UPPER,
+    LEFT_EAR,
+    LEFT_EYE_LOWER,
+    LEFT_EYE_OUTER,
+    LEFT_EYE_UPPER,
+    LEFT_IRIS,
+    LEFT_NOSE_FLANK,
+    LEFT_NOSE_RIM,
+    LEFT_NOSTRIL,
+    LIPS_INNER_LOWER,
+    LIPS_INNER_UPPER,
+    LIPS_OUTER_LOWER,
+    LIPS_OUTER_UPPER,
+    NOSE_MIDLINE,
+    RIGHT_BROW_LOWER,
+    RIGHT_BROW_UPPER,
+    RIGHT_EAR,
+    RIGHT_EYE_LOWER,
+    RIGHT_EYE_OUTER,
+    RIGHT_EYE_UPPER,
+    RIGHT_IRIS,
+    RIGHT_NOSE_FLANK,
+    RIGHT_NOSE_RIM,
+    RIGHT_NOSTRIL,
 )
+from .curves import catmull_rom, resample
+from .hairline import HAIRLINE_POINTS, Hairline, find_hairline
+from .outline import Outline, contour_from_chin, face_outline
 
-#: The parts of the layout, in the order of the seed's response table.
+#: The parts of the layout, in the order of Face++'s response table.
 ALL_PARTS: tuple[str, ...] = (
     "face",
     "left_eyebrow",
@@ -132,27 +147,23 @@ PART_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 
-# Chains of MediaPipe indices the curves pass through, in order; closed loops
-# start at their first corner.
-_LEFT_EYEBROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
-_RIGHT_EYEBROW = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
-_LEFT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
-_RIGHT_EYE = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
-_EYE_CORNER = 8  # the chain's index of the second corner (133 / 362)
-_LIP_OUTER_UPPER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
-_LIP_OUTER_LOWER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)
-_LIP_INNER_UPPER = (308, 415, 310, 311, 312, 13, 82, 81, 80, 191, 78)  # right -> left
-_LIP_INNER_LOWER = (308, 324, 318, 402, 317, 14, 87, 178, 88, 95, 78)
-_NOSE_LEFT = (122, 196, 174, 236, 198, 131, 49, 129, 64, 98, 97, 2)
-_NOSE_RIGHT = (351, 419, 399, 456, 420, 360, 279, 358, 294, 327, 326, 2)
-_NOSE_MIDLINE = (9, 8, 168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 164)
-_LEFT_NOSTRIL, _RIGHT_NOSTRIL = 79, 309
-_LEFT_IRIS, _RIGHT_IRIS = (468, 469, 470, 471, 472), (473, 474, 475, 476, 477)
-_RIGHT_EYE_OUTER, _LEFT_EYE_OUTER = 33, 263  # the subject's: image left, image right
-# The face rectangle's outline: jaw from ear level to ear level, and the eyebrows.
+# Chains of mesh points the curves pass through, in order; closed loops start
+# at their first corner. Eyebrows: the upper edge outer to inner, then the
+# lower edge back. Eyes: the upper lid outer to inner corner, then the lower
+# lid back. Lips: the outer edge from the left corner, then the inner edge
+# from the right corner back.
+_LEFT_EYEBROW = LEFT_BROW_UPPER + LEFT_BROW_LOWER[::-1]
+_RIGHT_EYEBROW = RIGHT_BROW_UPPER + RIGHT_BROW_LOWER[::-1]
+_LEFT_EYE = LEFT_EYE_UPPER + LEFT_EYE_LOWER[-2:0:-1]
+_RIGHT_EYE = RIGHT_EYE_UPPER + RIGHT_EYE_LOWER[-2:0:-1]
+_EYE_CORNER = len(LEFT_EYE_UPPER) - 1  # the chain's index of the inner corner (133 / 362)
+_LIP_INNER_UPPER = LIPS_INNER_UPPER[::-1]  # right -> left
+_LIP_INNER_LOWER = LIPS_INNER_LOWER[::-1]
+_NOSE_LEFT = LEFT_NOSE_FLANK + LEFT_NOSE_RIM
+_NOSE_RIGHT = RIGHT_NOSE_FLANK + RIGHT_NOSE_RIM
+# The face rectangle's outline: the oval from ear to ear under the chin, and the eyebrows.
 _RECTANGLE = (
-    (152, 377, 400, 378, 379, 365, 397, 288, 361, 323, 454)
-    + (148, 176, 149, 150, 136, 172, 58, 132, 93, 234)
+    FACE_OVAL[FACE_OVAL.index(RIGHT_EAR) : FACE_OVAL.index(LEFT_EAR) + 1]
     + _LEFT_EYEBROW
     + _RIGHT_EYEBROW
 )
@@ -182,7 +193,7 @@ class DenseLandmarks:
         ``*_pupil_radius``, an int. Empty when no face was found. Treat it as
         read-only.
     hairline_method : {'skin', 'estimate', ''}
-        How ``face_hairline`` was found (see :class:`~webapp.vision.hairline.Hairline`);
+        How ``face_hairline`` was found (see :class:`~webapp.vision.landmarks.hairline.Hairline`);
         empty when the ``face`` part was not computed.
     hairline_coverage : float
         Share of the hairline search rays that found a skin edge, 0 to 1.
@@ -298,16 +309,6 @@ def dense_landmarks_for_face(
     )
 
 
-def warm_up_dense() -> None:
-    """Create this thread's MediaPipe graphs and run each once.
-
-    The dense landmarks need no graph beyond the face detectors and mesh, so
-    this is :func:`webapp.vision.faces.warm_up`; it exists so a worker that
-    serves only this service does not need to know that.
-    """
-    warm_up()
-
-
 # --- parts -------------------------------------------------------------------------
 
 
@@ -330,7 +331,7 @@ def _face(outline: Outline, hairline: Hairline) -> _Groups:
 
 def _eyebrow(xy: NDArray[np.float64], chain: tuple[int, ...], *, side: str) -> _Groups:
     # Starts at the outer tip: the extreme along the eye line, towards ``side``.
-    axis = xy[_LEFT_EYE_OUTER] - xy[_RIGHT_EYE_OUTER]
+    axis = xy[RIGHT_EYE_OUTER] - xy[LEFT_EYE_OUTER]
     start = axis if side == "right" else -axis
     return {f"{side}_eyebrow": _loop_between_tips(xy, chain, start, first=32, total=64)}
 
@@ -349,20 +350,20 @@ def _nose(xy: NDArray[np.float64]) -> _Groups:
     return {
         "nose_left": _open(xy, _NOSE_LEFT, 63),
         "nose_right": _open(xy, _NOSE_RIGHT, 63),
-        "left_nostril": xy[_LEFT_NOSTRIL],
-        "right_nostril": xy[_RIGHT_NOSTRIL],
-        "nose_midline": _open(xy, _NOSE_MIDLINE, 60),
+        "left_nostril": xy[LEFT_NOSTRIL],
+        "right_nostril": xy[RIGHT_NOSTRIL],
+        "nose_midline": _open(xy, NOSE_MIDLINE, 60),
     }
 
 
 def _mouth(xy: NDArray[np.float64]) -> _Groups:
-    corner = len(_LIP_OUTER_UPPER) - 1  # the right mouth corner, 291
+    corner = len(LIPS_OUTER_UPPER) - 1  # the right mouth corner, 291
     return {
         "upper_lip": _loop(
-            xy, _LIP_OUTER_UPPER + _LIP_INNER_UPPER, corner=corner, first=32, total=64
+            xy, LIPS_OUTER_UPPER + _LIP_INNER_UPPER, corner=corner, first=32, total=64
         ),
         "lower_lip": _loop(
-            xy, _LIP_OUTER_LOWER + _LIP_INNER_LOWER, corner=corner, first=32, total=64
+            xy, LIPS_OUTER_LOWER + _LIP_INNER_LOWER, corner=corner, first=32, total=64
         ),
     }
 
@@ -370,8 +371,8 @@ def _mouth(xy: NDArray[np.float64]) -> _Groups:
 _BUILDERS = {
     "left_eyebrow": lambda xy: _eyebrow(xy, _LEFT_EYEBROW, side="left"),
     "right_eyebrow": lambda xy: _eyebrow(xy, _RIGHT_EYEBROW, side="right"),
-    "left_eye": lambda xy: _eye(xy, _LEFT_EYE, _LEFT_IRIS, side="left"),
-    "right_eye": lambda xy: _eye(xy, _RIGHT_EYE, _RIGHT_IRIS, side="right"),
+    "left_eye": lambda xy: _eye(xy, _LEFT_EYE, LEFT_IRIS, side="left"),
+    "right_eye": lambda xy: _eye(xy, _RIGHT_EYE, RIGHT_IRIS, side="right"),
     "nose": _nose,
     "mouth": _mouth,
 }

@@ -13,7 +13,7 @@ bound are those of the check's ``detect_result``:
 - ``eye_line`` bounds ``eyes_y_center``.
 
 A band that a specification does not set is ``None``: the check then reads
-no rule for it under that specification (the seed's own bands for face size
+no rule for it under that specification (the check service's own bands for face size
 and eye position apply only when no specification is given).
 """
 
@@ -47,7 +47,7 @@ OFF_WHITE = BackgroundColour("off-white", (240, 240, 235), 12.0)
 LIGHT_GREY = BackgroundColour("light grey", (215, 215, 215), 14.0)
 CREAM = BackgroundColour("cream", (240, 230, 210), 12.0)
 LIGHT_BLUE = BackgroundColour("light blue", (200, 225, 245), 14.0)
-#: ID-photo blue, as Chinese studios and exam sites use it (the seed's example
+#: ID-photo blue, as Chinese studios and exam sites use it (the check service's example
 #: background is 60, 144, 232).
 BLUE = BackgroundColour("blue", (67, 142, 219), 20.0)
 
@@ -142,8 +142,8 @@ SPECS: Mapping[str, IdPhotoSpec] = {
                 "GA 461-2004 《居民身份证制证用数字相片技术要求》: 358x441 px, 350 dpi, "
                 "26x32 mm, JPEG; face width 207 ± 14 px; top of the hair 7-21 px below the "
                 "top edge; eyes at least 207 px above the bottom edge (the band's upper end "
-                "0.33 is the seed's); white background. It sets no head height and no file "
-                "limit (a typical file is 14-20 KB at quality 70)."
+                "0.33 is the check service's); white background. It sets no head height and "
+                "no file limit (a typical file is 14-20 KB at quality 70)."
             ),
         ),
         IdPhotoSpec(
