@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parents[2] / "webapp" / "vision"
-ALLOWED_WEBAPP = ("webapp.vision", "webapp.wire")  # webapp.wire is pure too (the CLI's output)
+ALLOWED_WEBAPP = ("webapp.vision",)
 
 
 def _imports(path: Path) -> list[str]:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
+import sys
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from django.conf import settings
+from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from webapp import vision
+from webapp.vision.landmarks import dense_landmarks
 from webapp.wire import dense as wire
 
 from .base import Command, Outcome, Page, Request, Service
@@ -40,8 +46,6 @@ SEQUENCES = {
 
 
 def _local(request: Request) -> Outcome:
-    from webapp.vision.landmarks import dense_landmarks
-
     start = time.perf_counter()
     result = dense_landmarks(request.image)
     used = round(1000 * (time.perf_counter() - start))
@@ -169,8 +173,97 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parts", default="all", help="all, or a comma-separated list of parts")
 
 
+def load_request_image(
+    source: bytes | str | Path, *, param: str = "image_file"
+) -> NDArray[np.uint8]:
+    """Decode an image under Face++'s rules (JPEG or PNG, 100 to 4096 px a side, 2 MB).
+
+    Parameters
+    ----------
+    source : bytes or str or Path
+        The file's content (``image_file``, decoded ``image_base64``, a
+        downloaded ``image_url``) or its path.
+    param : str, optional
+        The request field it came from, named in the error messages.
+
+    Returns
+    -------
+    ndarray of shape (H, W, 3) and dtype uint8
+        RGB pixels, upright.
+
+    Raises
+    ------
+    wire.DenseRequestError
+        ``IMAGE_FILE_TOO_LARGE``, ``IMAGE_ERROR_UNSUPPORTED_FORMAT: <param>``
+        or ``INVALID_IMAGE_SIZE: <param>``.
+    """
+    limits = {
+        "max_bytes": wire.MAX_IMAGE_BYTES,
+        "max_pixels": wire.MAX_IMAGE_SIDE**2,
+        "min_side": wire.MIN_IMAGE_SIDE,
+    }
+    try:
+        info = vision.probe_image(source, **limits)
+        if info.format not in wire.IMAGE_FORMATS:
+            raise wire.DenseRequestError("IMAGE_ERROR_UNSUPPORTED_FORMAT", param=param)
+        if max(info.width, info.height) > wire.MAX_IMAGE_SIDE:
+            raise wire.DenseRequestError("INVALID_IMAGE_SIZE", param=param)
+        return vision.load_image(source, **limits)
+    except vision.ImageError as exc:
+        raise wire.image_error(exc.code, param=param) from exc
+
+
+def run_cli(paths: Sequence[str], parts: str = "all") -> int:
+    """Print the API's body for each image, one JSON object per line.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Image files.
+    parts : str, optional
+        A ``return_landmark`` value, e.g. ``"all"`` or ``"left_eye,mouth"``.
+
+    Returns
+    -------
+    int
+        0 when every image got a 200 body (a photo without a face included),
+        1 when any got an error body or could not be read (reported on stderr).
+    """
+    try:
+        wanted = wire.parse_return_landmark(parts)
+    except wire.DenseRequestError as exc:
+        print(
+            json.dumps(
+                wire.error_body(
+                    exc.name, request_id=wire.new_request_id(), time_used=0, **exc.params
+                )
+            ),
+            flush=True,
+        )
+        return 1
+    status = 0
+    for path in paths:
+        start = time.perf_counter()
+        request_id = wire.new_request_id()
+        try:
+            result = dense_landmarks(load_request_image(Path(path)), parts=wanted)
+        except OSError as exc:
+            print(f"{path}: {exc.strerror or exc}", file=sys.stderr)
+            status = 1
+            continue
+        except wire.DenseRequestError as exc:
+            used = round(1000 * (time.perf_counter() - start))
+            body = wire.error_body(exc.name, request_id=request_id, time_used=used, **exc.params)
+            status = 1
+        else:
+            used = round(1000 * (time.perf_counter() - start))
+            body = wire.success_body(result, request_id=request_id, time_used=used)
+        print(json.dumps(body, ensure_ascii=False), flush=True)
+    return status
+
+
 def _command(args: argparse.Namespace) -> int:
-    return wire.run_cli(args.images, args.parts)
+    return run_cli(args.images, args.parts)
 
 
 SERVICE = Service(

@@ -12,6 +12,8 @@ import argparse
 import base64
 import binascii
 import functools
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +22,7 @@ from django.conf import settings
 
 from webapp import vision
 from webapp.fusion.models import FusionTemplate
-from webapp.vision.fusion import TemplateFaces, encode_fused, fuse_faces
+from webapp.vision.fusion import TemplateFaces, encode_fused, fuse_faces, prepare_template
 from webapp.wire import fusion as wire
 from webapp.wire.signature import sign
 
@@ -204,8 +206,45 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, help="the fused image (.jpg or .png)")
 
 
+def run_cli(template: str, user: str, shape: int, features: int, out: str) -> int:
+    """Fuse the face of photo ``user`` into photo ``template``, write ``out``, return the status.
+
+    Prints Tencent's code and message: on stdout ``ret 0`` and the output
+    path, on stderr the error. The output format follows ``out``'s suffix
+    (``.png`` for PNG, anything else JPEG); the AI-generated statement is in
+    its metadata and its corner. Exit status: 0 done, 1 an expected outcome
+    (no face in either photo), 2 a photo that cannot be used or a bad
+    degree.
+    """
+    for label, value in (("shape", shape), ("features", features)):
+        if not 0 <= value <= 100:
+            return _fail("bad_field", 2, field=label, reason="use a number from 0 to 100")
+    try:
+        template_image = vision.load_image(template)
+        user_image = vision.load_image(user)
+    except vision.ImageError as exc:
+        name = wire.IMAGE_ERRORS[exc.code]
+        return _fail(name, 2, reason=str(exc))
+    except OSError as exc:
+        return _fail("image_error", 2, reason=f"{exc.filename}: {exc.strerror or exc}.")
+    faces = prepare_template(template_image)
+    result = fuse_faces(template_image, faces, user_image, shape=shape, features=features)
+    if not result.ok:
+        return _fail(wire.REASON_ERRORS[result.reasons[0]], 1, model_id=template)
+    fmt = "PNG" if Path(out).suffix.lower() == ".png" else "JPEG"
+    Path(out).write_bytes(encode_fused(result, fmt=fmt))
+    print(f"ret {wire.ERRORS['ok'].ret}: {out}")
+    return 0
+
+
+def _fail(name: str, status: int, **params: object) -> int:
+    error = wire.ERRORS[name]
+    print(f"ret {error.ret}: {wire.error_message(name, **params)}", file=sys.stderr)
+    return status
+
+
 def _command(args: argparse.Namespace) -> int:
-    return wire.run_cli(args.template, args.user, args.shape, args.features, args.output)
+    return run_cli(args.template, args.user, args.shape, args.features, args.output)
 
 
 SERVICE = Service(

@@ -11,11 +11,23 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
+import sys
 from dataclasses import asdict
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 from django.conf import settings
 
+from webapp import vision
+from webapp.vision.idphoto import (
+    SPECS,
+    UnknownSpecError,
+    check_id_photo,
+    rule_figures,
+    rule_limits,
+    warm_up_idphoto,
+)
 from webapp.wire import idphoto as wire
 
 from .base import Command, Outcome, Page, Request, Service
@@ -75,8 +87,6 @@ OPS = {"min": "≥ {}", "max": "≤ {}", "abs_max": "|·| ≤ {}", "is": "≠ {}
 
 
 def _local(request: Request) -> Outcome:
-    from webapp.vision.idphoto import UnknownSpecError, check_id_photo
-
     task_no = request.params.get("task_no")
     try:
         # The file as uploaded: its format, resolution, size and alpha are figures too.
@@ -133,8 +143,6 @@ class RemoteIdPhoto:
 
 
 def _context(job: Any) -> dict[str, Any]:
-    from webapp.vision.idphoto import SPECS
-
     body = job.result or {}
     data = body.get("data") or {}
     page = job.details or {}
@@ -162,8 +170,6 @@ def figure_rows(
     detect_result: dict[str, Any], spec: Any, reasons: list[str]
 ) -> list[dict[str, Any]]:
     """Return one row per figure: its value, and each rule reading it with its limit and verdict."""
-    from webapp.vision.idphoto import rule_figures, rule_limits
-
     figures = rule_figures(detect_result)
     names = [n for n in detect_result if n != "head_pose"]
     names += [n for n in ("yaw_angle", "roll_angle", "pitch_angle", "head_height") if n in figures]
@@ -326,14 +332,41 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spec", default=None, help="a specification name, e.g. cn_id_card")
 
 
+def check_body(
+    data: bytes, *, spec: str | None = None, task_no: str | None = None
+) -> dict[str, Any]:
+    """Check one photo's bytes and return its body, every expected failure answered."""
+    try:
+        report = check_id_photo(data, spec=spec)
+    except UnknownSpecError:
+        return wire.error_body("unknown_spec", task_no=task_no)
+    except vision.ImageError as exc:
+        return wire.error_body(wire.IMAGE_ERRORS.get(exc.code, "encoding_failed"), task_no=task_no)
+    return wire.report_body(report, task_no=task_no)
+
+
+def run_cli(paths: list[str], spec: str | None, *, out: TextIO | None = None) -> int:
+    """Check each photo and print one API body per line (JSON, UTF-8).
+
+    Returns 0 when every photo passed, 1 when any failed the check or could
+    not be checked (missing file, unknown spec, not an image...).
+    """
+    out = out or sys.stdout
+    failed = False
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            body = wire.error_body("photo_not_found")
+        else:
+            body = check_body(data, spec=spec)
+        failed |= body["code"] != 200 or not body["data"]["pass"]
+        out.write(json.dumps(body, ensure_ascii=False) + "\n")
+    return 1 if failed else 0
+
+
 def _command(args: argparse.Namespace) -> int:
-    return wire.run_cli(args.images, args.spec)
-
-
-def _warm_up() -> None:
-    from webapp.vision.idphoto import warm_up_idphoto
-
-    warm_up_idphoto()
+    return run_cli(args.images, args.spec)
 
 
 SERVICE = Service(
@@ -351,5 +384,5 @@ SERVICE = Service(
         _arguments,
         _command,
     ),
-    warm_up=_warm_up,
+    warm_up=warm_up_idphoto,
 )

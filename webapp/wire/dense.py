@@ -26,21 +26,15 @@ Decisions where Face++'s documentation is loose:
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 import uuid
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from .codes import Answer, ApiError, Renderer
 
 if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
-
     from webapp.vision.landmarks import DenseLandmarks
 
 #: Every Face++ error this API can answer: name -> (HTTP status, message template).
@@ -280,94 +274,3 @@ class DenseRenderer(Renderer):
 
     def answer(self, body: dict[str, Any]) -> Answer:
         return Answer(200, {**body, "request_id": self.request_id, "time_used": self.time_used()})
-
-
-def load_request_image(
-    source: bytes | str | Path, *, param: str = "image_file"
-) -> NDArray[np.uint8]:
-    """Decode an image under Face++'s rules (JPEG or PNG, 100 to 4096 px a side, 2 MB).
-
-    Parameters
-    ----------
-    source : bytes or str or Path
-        The file's content (``image_file``, decoded ``image_base64``, a
-        downloaded ``image_url``) or its path.
-    param : str, optional
-        The request field it came from, named in the error messages.
-
-    Returns
-    -------
-    ndarray of shape (H, W, 3) and dtype uint8
-        RGB pixels, upright.
-
-    Raises
-    ------
-    DenseRequestError
-        ``IMAGE_FILE_TOO_LARGE``, ``IMAGE_ERROR_UNSUPPORTED_FORMAT: <param>``
-        or ``INVALID_IMAGE_SIZE: <param>``.
-    """
-    from webapp.vision import ImageError, load_image, probe_image
-
-    limits = {
-        "max_bytes": MAX_IMAGE_BYTES,
-        "max_pixels": MAX_IMAGE_SIDE**2,
-        "min_side": MIN_IMAGE_SIDE,
-    }
-    try:
-        info = probe_image(source, **limits)
-        if info.format not in IMAGE_FORMATS:
-            raise DenseRequestError("IMAGE_ERROR_UNSUPPORTED_FORMAT", param=param)
-        if max(info.width, info.height) > MAX_IMAGE_SIDE:
-            raise DenseRequestError("INVALID_IMAGE_SIZE", param=param)
-        return load_image(source, **limits)
-    except ImageError as exc:
-        raise image_error(exc.code, param=param) from exc
-
-
-def run_cli(paths: Sequence[str], parts: str = "all") -> int:
-    """Print the API's body for each image, one JSON object per line.
-
-    Parameters
-    ----------
-    paths : sequence of str
-        Image files.
-    parts : str, optional
-        A ``return_landmark`` value, e.g. ``"all"`` or ``"left_eye,mouth"``.
-
-    Returns
-    -------
-    int
-        0 when every image got a 200 body (a photo without a face included),
-        1 when any got an error body or could not be read (reported on stderr).
-    """
-    from webapp.vision.landmarks import dense_landmarks
-
-    try:
-        wanted = parse_return_landmark(parts)
-    except DenseRequestError as exc:
-        print(
-            json.dumps(
-                error_body(exc.name, request_id=new_request_id(), time_used=0, **exc.params)
-            ),
-            flush=True,
-        )
-        return 1
-    status = 0
-    for path in paths:
-        start = time.perf_counter()
-        request_id = new_request_id()
-        try:
-            result = dense_landmarks(load_request_image(Path(path)), parts=wanted)
-        except OSError as exc:
-            print(f"{path}: {exc.strerror or exc}", file=sys.stderr)
-            status = 1
-            continue
-        except DenseRequestError as exc:
-            used = round(1000 * (time.perf_counter() - start))
-            body = error_body(exc.name, request_id=request_id, time_used=used, **exc.params)
-            status = 1
-        else:
-            used = round(1000 * (time.perf_counter() - start))
-            body = success_body(result, request_id=request_id, time_used=used)
-        print(json.dumps(body, ensure_ascii=False), flush=True)
-    return status

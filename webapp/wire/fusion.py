@@ -16,10 +16,8 @@ Also here: :func:`run_cli`, the ``python -m webapp.vision fuse`` command.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypedDict
 
 from .codes import Answer, Renderer, own_words
@@ -233,44 +231,3 @@ class _Missing(dict):
 
 
 # --- command line ------------------------------------------------------------------
-
-
-def run_cli(template: str, user: str, shape: int, features: int, out: str) -> int:
-    """Fuse the face of photo ``user`` into photo ``template``, write ``out``, return the status.
-
-    Prints Tencent's code and message: on stdout ``ret 0`` and the output
-    path, on stderr the error. The output format follows ``out``'s suffix
-    (``.png`` for PNG, anything else JPEG); the AI-generated statement is in
-    its metadata and its corner. Exit status: 0 done, 1 an expected outcome
-    (no face in either photo), 2 a photo that cannot be used or a bad
-    degree.
-    """
-    from webapp.vision.errors import ImageError
-    from webapp.vision.fusion import encode_fused, fuse_faces, prepare_template
-    from webapp.vision.images import load_image
-
-    for label, value in (("shape", shape), ("features", features)):
-        if not 0 <= value <= 100:
-            return _fail("bad_field", 2, field=label, reason="use a number from 0 to 100")
-    try:
-        template_image = load_image(template)
-        user_image = load_image(user)
-    except ImageError as exc:
-        name = IMAGE_ERRORS[exc.code]
-        return _fail(name, 2, reason=str(exc))
-    except OSError as exc:
-        return _fail("image_error", 2, reason=f"{exc.filename}: {exc.strerror or exc}.")
-    faces = prepare_template(template_image)
-    result = fuse_faces(template_image, faces, user_image, shape=shape, features=features)
-    if not result.ok:
-        return _fail(REASON_ERRORS[result.reasons[0]], 1, model_id=template)
-    fmt = "PNG" if Path(out).suffix.lower() == ".png" else "JPEG"
-    Path(out).write_bytes(encode_fused(result, fmt=fmt))
-    print(f"ret {ERRORS['ok'].ret}: {out}")
-    return 0
-
-
-def _fail(name: str, status: int, **params: object) -> int:
-    error = ERRORS[name]
-    print(f"ret {error.ret}: {error_message(name, **params)}", file=sys.stderr)
-    return status

@@ -10,14 +10,11 @@ service's code table (the ``msg`` texts are its own, without its
 
 from __future__ import annotations
 
-import json
 import secrets
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from .codes import ERRORS, SERVICE_ERRORS, Answer, Renderer, own_words
 
@@ -209,39 +206,3 @@ class IdPhotoRenderer(Renderer):
         if name == "bad_content_type":
             return "bad_parameters", BODY_TYPES, status
         return "bad_parameters", own_words(name, params), status
-
-
-def check_body(
-    data: bytes, *, spec: str | None = None, task_no: str | None = None
-) -> dict[str, Any]:
-    """Check one photo's bytes and return its body, every expected failure answered."""
-    from webapp.vision.errors import ImageError
-    from webapp.vision.idphoto import UnknownSpecError, check_id_photo
-
-    try:
-        report = check_id_photo(data, spec=spec)
-    except UnknownSpecError:
-        return error_body("unknown_spec", task_no=task_no)
-    except ImageError as exc:
-        return error_body(IMAGE_ERRORS.get(exc.code, "encoding_failed"), task_no=task_no)
-    return report_body(report, task_no=task_no)
-
-
-def run_cli(paths: list[str], spec: str | None, *, out: TextIO | None = None) -> int:
-    """Check each photo and print one API body per line (JSON, UTF-8).
-
-    Returns 0 when every photo passed, 1 when any failed the check or could
-    not be checked (missing file, unknown spec, not an image...).
-    """
-    out = out or sys.stdout
-    failed = False
-    for path in paths:
-        try:
-            data = Path(path).read_bytes()
-        except OSError:
-            body = error_body("photo_not_found")
-        else:
-            body = check_body(data, spec=spec)
-        failed |= body["code"] != 200 or not body["data"]["pass"]
-        out.write(json.dumps(body, ensure_ascii=False) + "\n")
-    return 1 if failed else 0
