@@ -73,7 +73,7 @@ def run_job(job_id: str) -> None:
         job.fail(exc.code, **exc.params)
     except RemoteError as exc:
         logger.warning("Job %s: remote service failed: %s", job_id, exc)
-        job.fail("remote_failed", reason=str(exc))
+        job.fail("remote_failed", reason=str(exc).rstrip("."))
     except BaseException:
         # Includes RQ's JobTimeoutException; the traceback stays in RQ's failed registry.
         logger.exception("Job %s failed", job_id)
