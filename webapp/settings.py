@@ -230,6 +230,8 @@ FACE_TOKEN_HOURS = envint("FACE_TOKEN_HOURS", 72)
 # Fetching `url` images.
 URL_FETCH_TIMEOUT = envfloat("URL_FETCH_TIMEOUT", 10.0)
 URL_FETCH_ALLOW_PRIVATE = envbool("URL_FETCH_ALLOW_PRIVATE", "False")
+# How many `url` images a web process fetches at once; one more is answered "cannot be fetched".
+URL_FETCH_CONCURRENCY = envint("URL_FETCH_CONCURRENCY", 4)
 
 LOGGING = {
     "version": 1,

@@ -202,6 +202,7 @@ def fetch(url: str, *, max_bytes: int | None = None) -> bytes:
             max_bytes=max_bytes or max_upload_bytes(),
             timeout=settings.URL_FETCH_TIMEOUT,
             allow_private=settings.URL_FETCH_ALLOW_PRIVATE,
+            concurrency=settings.URL_FETCH_CONCURRENCY,
         )
     except FetchError as exc:
         raise ApiError("url_fetch_failed", kind=exc.kind, reason=exc.reason, **exc.params) from exc
