@@ -446,7 +446,7 @@ PRIVATE_HOSTS = [
 
 
 @pytest.mark.parametrize("host", PRIVATE_HOSTS)
-def test_private_addresses_are_refused_in_every_form(host, serve):
+def test_private_addresses_are_refused_in_every_form(host):
     error = failure(f"http://{host}:9/a.png", allow_private=False)
     assert (error.kind, error.reason) == ("unreachable", "its address is not a public one")
 
