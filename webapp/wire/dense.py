@@ -240,6 +240,7 @@ SHARED_ERRORS: Mapping[str, str] = {
     "missing_field": "MISSING_ARGUMENTS",
     "missing_image": "MISSING_ARGUMENTS",
     "bad_field": "BAD_ARGUMENTS",
+    "bad_request": "BAD_ARGUMENTS",
     "request_too_large": "REQUEST_ENTITY_TOO_LARGE",
     **IMAGE_ERROR_NAMES,
 }

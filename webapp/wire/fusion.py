@@ -131,6 +131,7 @@ HTTP_STATUS: dict[str, int] = {
     "image_too_large": 413,
     "template_no_face": 422,
     "internal": 500,
+    "ckv_error": 503,
     "backend_down": 503,
 }
 
@@ -140,11 +141,13 @@ SHARED_ERRORS: dict[str, str] = {
     **IMAGE_ERRORS,
     "bad_content_type": "bad_header",
     "method_not_allowed": "bad_header",
+    "bad_request": "bad_header",
     "request_too_large": "image_too_large",
     "busy": "backend_down",
     "remote_failed": "backend_down",
     "queue_timeout": "backend_down",
     "worker_lost": "internal",
+    "storage_full": "ckv_error",
 }
 
 
