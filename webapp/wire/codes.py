@@ -79,6 +79,7 @@ ERRORS: dict[str, Failure] = {
             "each side needs at least {min_side} pixels.",
         ),
         Failure("too_large_bytes", 413, "The image is too large ({size}); the limit is {limit}."),
+        Failure("upload_too_large", 413, "The photo is too large; the limit is {limit}."),
         Failure(
             "too_many_pixels",
             400,
@@ -140,7 +141,7 @@ class _Missing(dict):
         return "?"
 
 
-_BYTE_ERRORS = {"too_large_bytes", "request_too_large"}
+_BYTE_ERRORS = {"too_large_bytes", "upload_too_large", "request_too_large"}
 
 
 class ApiError(Exception):

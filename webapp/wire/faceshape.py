@@ -39,6 +39,7 @@ CODES: dict[str, int] = {
     "damaged": -1001,
     "too_small": -1001,
     "too_large_bytes": -3,
+    "upload_too_large": -3,
     "too_many_pixels": -3,
     "url_fetch_failed": -1005,
     "no_face": 1000,
