@@ -90,3 +90,20 @@ def test_a_photo_under_the_limit_goes_through():
     )
     assert response.status_code == 302
     assert Job.objects.count() == 1
+
+
+@pytest.mark.parametrize("path", UPLOADS)
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", "&".join(f"f{i}=1" for i in range(1500))),
+        ("multipart/form-data", "--x\r\n"),
+    ],
+    ids=["too-many-fields", "no-boundary"],
+)
+def test_a_form_that_cannot_be_read_is_refused_with_a_page(path, content_type, body):
+    response = Client().generic("POST", path, body, content_type=content_type)
+    assert response.status_code == 400
+    text = _text(response)
+    assert "The upload cannot be read: send the form again." in text
+    assert f'href="{UPLOADS[path]}"' in text

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from functools import cache
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 
@@ -25,7 +27,7 @@ class UploadLimitMiddleware:
     From Content-Length first; a body without one (or that says less than it
     sends) is bounded while it is read (:class:`~webapp.core.uploads.LimitedUploadHandler`).
     Either way the answer is a page saying the limit, with status 413. The form is
-    read here, before CSRF's check reads it.
+    read here, before CSRF's check reads it: a form that cannot be read is a page too (400).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -59,6 +61,11 @@ def _check_upload(request: HttpRequest) -> HttpResponse | None:
         request.POST  # noqa: B018  (read now, bounded)
     except UploadTooLarge:
         return _refuse(request, 413, error_message("upload_too_large", limit=max_upload_bytes()))
+    except RequestDataTooBig:  # the form's other fields pass Django's limit
+        return _refuse(request, 413, error_message("upload_too_large", limit=max_upload_bytes()))
+    except (SuspiciousOperation, MultiPartParserError, UnreadablePostError):
+        # Too many fields or files, a broken multipart form, a body that ended early.
+        return _refuse(request, 400, "The upload cannot be read: send the form again.")
     return None
 
 
