@@ -193,6 +193,19 @@ def _dropped(path: str, content_type: str, headers: dict[str, str]):
     )
 
 
+def test_an_image_over_the_limit_is_refused_while_it_is_read(settings):
+    """Content-Length leaves room for the form around the image: the image itself is bounded."""
+    settings.MAX_UPLOAD_MB = 1
+    image = ContentFile(b"\xff\xd8\xff" + b"\0" * (2**20 + 1000), name="big.jpg")
+    response = Client().post("/face/shape", {"appid": "1", "image": image})
+    assert response.status_code == 413
+    assert _json(response) == {
+        "code": -3,
+        "message": "The photo is too large; the limit is 1.0 MB.",
+        "data": {"session_id": ""},
+    }
+
+
 def test_a_body_that_is_not_utf8_is_invalid_json(credential):
     response = Client().post(
         "/idphoto/check", b"\xff\xfe{}", content_type="application/json", headers=keys(credential)

@@ -150,10 +150,11 @@ def read_body(
     """Return the body's fields, from JSON or a form (urlencoded or multipart).
 
     The size is checked from Content-Length before anything is read, then on a
-    JSON body, and Django's own limit on form data and the photo limit on a
-    form's files while they are read ("request_too_large"). A body that cannot
-    be read (a Content-Length that is not a number, a broken multipart form, too
-    many fields, a body shorter than announced) is "bad_request".
+    JSON body, and Django's own limit on form data ("request_too_large"); a
+    form's files are held to the photo limit while they are read
+    ("upload_too_large"). A body that cannot be read (a Content-Length that is
+    not a number, a broken multipart form, too many fields, a body shorter than
+    announced) is "bad_request".
 
     Parameters
     ----------
@@ -186,7 +187,7 @@ def read_body(
             limit_uploads(request)
             return Body(request.POST.dict(), request.FILES)
     except UploadTooLarge as exc:
-        raise ApiError("request_too_large", **size, limit=exc.limit) from exc
+        raise ApiError("upload_too_large", limit=exc.limit) from exc
     except RequestDataTooBig as exc:
         raise ApiError(
             "request_too_large", **size, limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE
