@@ -53,6 +53,15 @@ DATA_DIR = Path(os.getenv("DATA_DIR", str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
+def _private(path: Path, mode: int) -> None:
+    """Make `path` (the app's own) readable by the app's user only; leave others' alone."""
+    if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+        path.chmod(mode)
+
+
+_private(DATA_DIR, 0o700)
+
+
 def _secret_key() -> str:
     """Return SECRET_KEY, or a random one generated once and kept in DATA_DIR.
 
@@ -90,6 +99,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: whatever happens, the API routes answer in their own format, never HTML.
+    "webapp.api.middleware.ApiLastLineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,6 +110,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "webapp.core.middleware.ContentSecurityPolicyMiddleware",
+    # Refuses a page upload over the photo limit before it is read (and before CSRF reads it).
+    "webapp.core.middleware.UploadLimitMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -126,10 +140,16 @@ if os.getenv("DATABASE_URL"):
 
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
 else:
+    DB_PATH = Path(os.getenv("DB_PATH", str(DATA_DIR / "db.sqlite3")))
+    if str(DB_PATH) != ":memory:" and DB_PATH.parent.is_dir():
+        # Created here, private, before SQLite creates it world-readable (its WAL files
+        # take its mode); an empty file is an empty database.
+        os.close(os.open(DB_PATH, os.O_WRONLY | os.O_CREAT, 0o600))
+        _private(DB_PATH, 0o600)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": Path(os.getenv("DB_PATH", str(DATA_DIR / "db.sqlite3"))),
+            "NAME": DB_PATH,
             # Web threads and the worker write at the same time: wait for the lock.
             "OPTIONS": {
                 "timeout": 20,
@@ -156,7 +176,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.getenv("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Writes to a temporary name, then links it in place: no partial file on a full disk.
+    "default": {"BACKEND": "webapp.core.storage.AtomicFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Uploaded photos are private: they are served only by views that check the
@@ -173,6 +194,15 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_HTTPS_PROXY", "False") else None
 )
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("BEHIND_HTTPS_PROXY", "False")
+# Behind HTTPS, browsers are told to come back over HTTPS only, for a year (subdomains on request).
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if envbool("BEHIND_HTTPS_PROXY", "False") else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HSTS_INCLUDE_SUBDOMAINS", "False")
+# Pages load scripts, styles and images from this site only; the templates' style
+# attributes (per-face colours and sizes) need 'unsafe-inline' styles, never scripts.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
 
 # --- Queue -----------------------------------------------------------------
 # Without REDIS_URL the app uses the embedded server that `manage.py serve`

@@ -18,6 +18,7 @@ is one more :class:`~webapp.wire.codes.Renderer` in ``webapp/wire/<format>.py``
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 from collections.abc import Callable
@@ -26,13 +27,20 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.http.request import UnreadablePostError
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.csrf import csrf_exempt
 
 from webapp import vision
-from webapp.core.limits import max_upload_bytes, photo_limits
+from webapp.core.limits import content_length, max_upload_bytes, photo_limits
+from webapp.core.uploads import UploadTooLarge, limit_uploads
 from webapp.photos.models import Job
 from webapp.wire.codes import Answer, ApiError, Renderer
 
@@ -56,6 +64,8 @@ logger = logging.getLogger(__name__)
 #: The file suffix a job's upload is stored with, by the probed image format.
 FORMAT_SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp"}
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+#: The errors of a write to a full disk (or a full quota).
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 R = TypeVar("R", bound=Renderer)
 
@@ -67,7 +77,9 @@ def api_view(
 
     POST only (any other method is "method_not_allowed", HTTP 405), no CSRF
     (requests carry credentials), every ApiError answered by the request's
-    renderer, and an unexpected exception logged and answered as "internal".
+    renderer, and an unexpected exception logged and answered as "internal"
+    ("storage_full" when the disk is full). The view carries its renderer as
+    ``wire_renderer``: :mod:`webapp.api.middleware` answers what escapes it with it.
     """
 
     def decorate(view: Callable[[HttpRequest, R], Answer]) -> Callable[[HttpRequest], HttpResponse]:
@@ -83,28 +95,39 @@ def api_view(
                 answer = view(request, reply)
             except ApiError as error:
                 answer = reply.error(error.name, error.params)
+            except OSError as exc:
+                logger.exception("API view %s failed on %s", view.__name__, request.path)
+                answer = reply.error("storage_full" if exc.errno in DISK_FULL else "internal", {})
             except Exception:
                 logger.exception("API view %s failed on %s", view.__name__, request.path)
                 answer = reply.error("internal", {})
             return respond(answer)
 
+        wrapper.wire_renderer = renderer  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
 
 
 def respond(answer: Answer) -> HttpResponse:
-    """Return the HTTP response for a wire answer (a str body is sent as plain text)."""
+    """Return the HTTP response for a wire answer (a str body is sent as plain text).
+
+    The response is marked ``wire_answer``: the API's own, whatever its status.
+    """
+    response: HttpResponse
     if isinstance(answer.body, str):
-        return HttpResponse(answer.body, status=answer.status, content_type="text/plain")
-    if answer.utf8:
-        return JsonResponse(
+        response = HttpResponse(answer.body, status=answer.status, content_type="text/plain")
+    elif answer.utf8:
+        response = JsonResponse(
             answer.body,
             status=answer.status,
             json_dumps_params={"ensure_ascii": False},
             content_type="application/json; charset=utf-8",
         )
-    return JsonResponse(answer.body, status=answer.status)
+    else:
+        response = JsonResponse(answer.body, status=answer.status)
+    response.wire_answer = True  # type: ignore[attr-defined]
+    return response
 
 
 @dataclass(frozen=True)
@@ -127,7 +150,11 @@ def read_body(
     """Return the body's fields, from JSON or a form (urlencoded or multipart).
 
     The size is checked from Content-Length before anything is read, then on a
-    JSON body, and Django's own limit on form data too ("request_too_large").
+    JSON body, and Django's own limit on form data ("request_too_large"); a
+    form's files are held to the photo limit while they are read
+    ("upload_too_large"). A body that cannot be read (a Content-Length that is
+    not a number, a broken multipart form, too many fields, a body shorter than
+    announced) is "bad_request".
 
     Parameters
     ----------
@@ -141,37 +168,90 @@ def read_body(
     empty_ok : bool
         Answer an empty body (Content-Length 0) with no fields, whatever its type.
     """
-    length = request.META.get("CONTENT_LENGTH") or ""
-    if length.isdigit() and int(length) > limit:
-        raise ApiError("request_too_large", size=int(length), limit=limit)
-    if empty_ok and length in ("", "0"):
+    try:
+        length = content_length(request.META.get("CONTENT_LENGTH"))
+    except ValueError as exc:
+        raise ApiError(
+            "bad_request", field="Content-Length", reason="Content-Length is not a number"
+        ) from exc
+    if length is not None and length > limit:
+        raise ApiError("request_too_large", size=length, limit=limit)
+    if empty_ok and not length:
         return Body({})
     content_type = request.content_type or ""
+    size = {"size": length} if length is not None else {}
     try:
         if json_body and content_type == "application/json":
             return Body(_json_object(request.body, limit))
         if forms and content_type in FORM_TYPES:
+            limit_uploads(request)
             return Body(request.POST.dict(), request.FILES)
+    except UploadTooLarge as exc:
+        raise ApiError("upload_too_large", limit=exc.limit) from exc
     except RequestDataTooBig as exc:
-        size = {"size": int(length)} if length.isdigit() else {}
         raise ApiError(
             "request_too_large", **size, limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        ) from exc
+    except TooManyFieldsSent as exc:
+        count = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        raise ApiError(
+            "bad_request", field="body", reason=f"the body has over {count} fields"
+        ) from exc
+    except TooManyFilesSent as exc:
+        count = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        raise ApiError(
+            "bad_request", field="body", reason=f"the body has over {count} files"
+        ) from exc
+    except MultiPartParserError as exc:
+        why = str(exc)[:80]  # Django's words, which quote the boundary
+        raise ApiError(
+            "bad_request", field="body", reason=f"the multipart form cannot be parsed ({why})"
+        ) from exc
+    except UnreadablePostError as exc:
+        raise ApiError(
+            "bad_request", field="body", reason="the body ended before its Content-Length"
         ) from exc
     if not strict:
         return Body({})
     raise ApiError("bad_content_type", content_type=content_type or "no content type")
 
 
+#: How deep a JSON body's arrays and objects may nest (the APIs' bodies are flat objects).
+MAX_JSON_DEPTH = 32
+
+
 def _json_object(body: bytes, limit: int) -> dict[str, Any]:
     if len(body) > limit:
         raise ApiError("request_too_large", size=len(body), limit=limit)
+    too_deep = f"the body nests more than {MAX_JSON_DEPTH} levels deep"
     try:
         fields = json.loads(body)
+    except RecursionError as exc:
+        raise ApiError("invalid_json", reason=too_deep) from exc
     except ValueError as exc:  # UnicodeDecodeError included
         raise ApiError("invalid_json", reason="the body is not valid JSON") from exc
     if not isinstance(fields, dict):
         raise ApiError("invalid_json", reason="the body is not a JSON object")
+    if _too_deep(fields, MAX_JSON_DEPTH):
+        raise ApiError("invalid_json", reason=too_deep)
     return fields
+
+
+def _too_deep(value: object, limit: int) -> bool:
+    """Return whether `value`'s lists and dicts nest more than `limit` levels (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def image_failure(exc: vision.ImageError, **params: Any) -> ApiError:

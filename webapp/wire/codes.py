@@ -53,6 +53,7 @@ ERRORS: dict[str, Failure] = {
             "Send multipart/form-data or application/json, not {content_type}.",
         ),
         Failure("invalid_json", 400, "The request body is not valid JSON."),
+        Failure("bad_request", 400, "The request cannot be read: {reason}."),
         Failure("missing_field", 400, "The field '{field}' is required."),
         Failure(
             "missing_image", 400, "Send the photo as 'image' (multipart/form-data) or as 'url'."
@@ -78,6 +79,7 @@ ERRORS: dict[str, Failure] = {
             "each side needs at least {min_side} pixels.",
         ),
         Failure("too_large_bytes", 413, "The image is too large ({size}); the limit is {limit}."),
+        Failure("upload_too_large", 413, "The photo is too large; the limit is {limit}."),
         Failure(
             "too_many_pixels",
             400,
@@ -98,6 +100,11 @@ ERRORS: dict[str, Failure] = {
         ),
         Failure("remote_failed", 503, "The face service did not answer properly: {reason}."),
         Failure(
+            "storage_full",
+            503,
+            "The server has no room left to store the photo; try again later.",
+        ),
+        Failure(
             "internal",
             503,
             "The photo could not be processed because of an internal error; try again.",
@@ -106,7 +113,9 @@ ERRORS: dict[str, Failure] = {
 }
 
 #: The service's own failures (a job that did not finish properly, or an unexpected error).
-SERVICE_ERRORS = frozenset({"busy", "worker_lost", "queue_timeout", "remote_failed", "internal"})
+SERVICE_ERRORS = frozenset(
+    {"busy", "worker_lost", "queue_timeout", "remote_failed", "storage_full", "internal"}
+)
 
 
 def error_message(name: str, **params: object) -> str:
@@ -132,7 +141,7 @@ class _Missing(dict):
         return "?"
 
 
-_BYTE_ERRORS = {"too_large_bytes", "request_too_large"}
+_BYTE_ERRORS = {"too_large_bytes", "upload_too_large", "request_too_large"}
 
 
 class ApiError(Exception):

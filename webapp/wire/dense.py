@@ -240,7 +240,9 @@ SHARED_ERRORS: Mapping[str, str] = {
     "missing_field": "MISSING_ARGUMENTS",
     "missing_image": "MISSING_ARGUMENTS",
     "bad_field": "BAD_ARGUMENTS",
+    "bad_request": "BAD_ARGUMENTS",
     "request_too_large": "REQUEST_ENTITY_TOO_LARGE",
+    "upload_too_large": "REQUEST_ENTITY_TOO_LARGE",
     **IMAGE_ERROR_NAMES,
 }
 #: How a URL that cannot be fetched is answered, by ``webapp.api.fetch.FetchError.kind``.

@@ -27,6 +27,7 @@ CODES: dict[str, int] = {
     "bad_content_type": -2100,
     "method_not_allowed": -2100,
     "invalid_json": -1009,
+    "bad_request": -2100,
     "missing_field": -6,
     "missing_image": -6,
     "bad_field": -1000,
@@ -38,6 +39,7 @@ CODES: dict[str, int] = {
     "damaged": -1001,
     "too_small": -1001,
     "too_large_bytes": -3,
+    "upload_too_large": -3,
     "too_many_pixels": -3,
     "url_fetch_failed": -1005,
     "no_face": 1000,
@@ -45,6 +47,7 @@ CODES: dict[str, int] = {
     "worker_lost": -5,
     "queue_timeout": -20005,
     "remote_failed": -20005,
+    "storage_full": -5,
     "internal": -5,
 }
 

@@ -131,6 +131,7 @@ HTTP_STATUS: dict[str, int] = {
     "image_too_large": 413,
     "template_no_face": 422,
     "internal": 500,
+    "ckv_error": 503,
     "backend_down": 503,
 }
 
@@ -140,11 +141,14 @@ SHARED_ERRORS: dict[str, str] = {
     **IMAGE_ERRORS,
     "bad_content_type": "bad_header",
     "method_not_allowed": "bad_header",
+    "bad_request": "bad_header",
     "request_too_large": "image_too_large",
+    "upload_too_large": "image_too_large",
     "busy": "backend_down",
     "remote_failed": "backend_down",
     "queue_timeout": "backend_down",
     "worker_lost": "internal",
+    "storage_full": "ckv_error",
 }
 
 
@@ -210,7 +214,7 @@ class FusionRenderer(Renderer):
             params["reason"] = f"use POST, not {params.get('method')}"
         elif name == "request_too_large":
             params["reason"] = _too_large(params.get("size"), params["limit"])
-        elif name in IMAGE_ERRORS or "message" in params:
+        elif name in IMAGE_ERRORS or name == "upload_too_large" or "message" in params:
             params["reason"] = own_words(name, params)
         status = 405 if name == "method_not_allowed" else HTTP_STATUS.get(row, 500)
         return Answer(status, dict(error_body(row, **params)))

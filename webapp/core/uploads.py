@@ -1,0 +1,50 @@
+"""Uploads bounded while they are read: a request's files may not pass the photo limit.
+
+Content-Length is checked before anything is read (by the page upload routes'
+middleware and the API's body reader); :class:`LimitedUploadHandler` bounds
+what is read whatever Content-Length said, or when a body comes without one.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import RequestDataTooBig
+from django.core.files.uploadhandler import FileUploadHandler
+from django.http import HttpRequest
+
+from .limits import max_upload_bytes
+
+
+class UploadTooLarge(RequestDataTooBig):
+    """A request's files passed `limit` bytes while they were read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the uploaded files pass {limit} bytes")
+        self.limit = limit
+
+
+class LimitedUploadHandler(FileUploadHandler):
+    """Stop reading a multipart body once its files pass `limit` bytes (the photo limit).
+
+    Put first in ``request.upload_handlers`` before the body is read
+    (:func:`limit_uploads`); it passes every chunk on to the next handlers.
+    """
+
+    def __init__(self, request: HttpRequest | None = None, limit: int | None = None) -> None:
+        super().__init__(request)
+        self.limit = max_upload_bytes() if limit is None else limit
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            raise UploadTooLarge(self.limit)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def limit_uploads(request: HttpRequest, limit: int | None = None) -> None:
+    """Bound the files `request` will read to `limit` bytes (the photo limit by default)."""
+    if not any(isinstance(h, LimitedUploadHandler) for h in request.upload_handlers):
+        request.upload_handlers.insert(0, LimitedUploadHandler(request, limit))
