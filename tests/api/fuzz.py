@@ -20,7 +20,8 @@ What the requests carry besides the generated fields, drawn per request (a `Plan
   fields than Django reads, deeply nested JSON, another content type, bytes that are not
   UTF-8);
 - image URLs point at loopback (their host replaced by 127.0.0.1, the rest kept), which
-  the app refuses as a private address: the fuzzer never reaches another host.
+  the app refuses as a private address, or are odd ones (a bad port, an unclosed IPv6
+  bracket, a NUL, file:...): the fuzzer never reaches another host.
 
 The short version runs in ``make test`` (tests/api/test_openapi.py).
 """
@@ -222,11 +223,27 @@ WIRE_MODES = ("as generated",) * 14 + (
 )
 
 
+#: The image URL: the generated one (host made loopback) most often, else one of these,
+#: none of which the app may look up outside this machine.
+ODD_URLS = (
+    "http://[::1",
+    "http://127.0.0.1:99999/a.jpg",
+    "http://127.0.0.1:port/a.jpg",
+    "http://user:pass@127.0.0.1/a.jpg",
+    "http://0x7f.1/a.jpg",
+    "https://127.0.0.1/" + "a" * 5000,
+    "file:///etc/passwd",
+    "http://127.0.0.1\x00/a.jpg",
+)
+URL_MODES = ("generated",) * 10 + ODD_URLS
+
+
 @dataclass(frozen=True)
 class Plan:
     auth: str
     photo: str
     wire: str
+    url: str
     variant: int  # picks among equivalent choices (signature or keys, url or base64...)
 
 
@@ -238,6 +255,7 @@ def plans():
         auth=st.sampled_from(AUTH_MODES),
         photo=st.sampled_from(PHOTO_MODES),
         wire=st.sampled_from(WIRE_MODES),
+        url=st.sampled_from(URL_MODES),
         variant=st.integers(0, 3),
     )
 
@@ -303,6 +321,10 @@ def prepare(case: Any, plan: Plan, cred: dict[str, str], files: dict[str, bytes]
         for key in ("url", "image_url"):
             if key in body:
                 body[key] = loopback(body[key])
+        if plan.url != "generated" and photo is None:
+            for key in ("image", "image_file", "image_base64", "face_token", "base64"):
+                body.pop(key, None)
+            body["image_url" if "thousandlandmark" in path else "url"] = plan.url
     valid = plan.auth == "valid"
     if path in ("/face/shape", "/fuseapi/face"):
         if plan.auth != "generated":
