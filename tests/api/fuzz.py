@@ -4,8 +4,10 @@
 free loopback port, with its own DATA_DIR, a fresh credential and a fusion template),
 sends generated requests to each API (valid and invalid ones, in every content type the
 description gives) and prints, per endpoint, how many requests it sent, how many were
-answered with a 5xx and how many answers broke the description, then each distinct
-failure with the smallest request that showed it. It exits 1 when any failure was found.
+answered with a 5xx and how many answers broke the description (and how many got past
+the credential checks: neither 401, 403 nor 429), then each distinct failure with the
+smallest request that showed it and what the app logged. It exits 1 when any failure
+was found.
 
 What the requests carry besides the generated fields, drawn per request (a `Plan`):
 
@@ -325,6 +327,8 @@ def prepare(case: Any, plan: Plan, cred: dict[str, str], files: dict[str, bytes]
             for key in ("image", "image_file", "image_base64", "face_token", "base64"):
                 body.pop(key, None)
             body["image_url" if "thousandlandmark" in path else "url"] = plan.url
+            if "thousandlandmark" in path:
+                body["return_landmark"] = "all"
     valid = plan.auth == "valid"
     if path in ("/face/shape", "/fuseapi/face"):
         if plan.auth != "generated":
@@ -476,13 +480,17 @@ class Report:
             known.request = failure.request
 
     def table(self) -> str:
-        head = f"{'endpoint':36} {'requests':>8} {'5xx':>6} {'broke':>6} {'req/s':>6}  statuses"
+        head = (
+            f"{'endpoint':36} {'requests':>8} {'past auth':>9} {'5xx':>6} {'broke':>6} "
+            f"{'req/s':>6}  statuses"
+        )
         lines = [head, "-" * len(head)]
         for endpoint, t in self.tallies.items():
             rate = t.requests / self.seconds[endpoint] if self.seconds.get(endpoint) else 0.0
             statuses = " ".join(f"{s}:{n}" for s, n in sorted(t.statuses.items()))
+            refused = sum(t.statuses.get(status, 0) for status in (401, 403, 429))
             lines.append(
-                f"POST {endpoint:31} {t.requests:8} {t.server_errors:6} "
+                f"POST {endpoint:31} {t.requests:8} {t.requests - refused:9} {t.server_errors:6} "
                 f"{t.broke_description:6} {rate:6.1f}  {statuses}"
             )
         return "\n".join(lines)
@@ -595,7 +603,7 @@ def fuzz_endpoint(
                 broke = broke or "server error" not in title.lower()
                 message = _first_line(failure.message)
                 text = _first_line(response.text, 200)
-                what = cause.partition(":")[0] if cause else f"{plan.wire}, {plan.auth}"
+                what = cause[:70] if cause else f"{plan.wire}, {plan.auth}"
                 key = (endpoint, title, str(status), what, answer_key(response))
                 request = describe_request(response.request)
                 words = f"{message} | answer: {text}" if message else f"answer: {text}"
