@@ -458,6 +458,7 @@ class Tally:
     broke_description: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     no_answer: int = 0
+    resent: int = 0
 
 
 @dataclass
@@ -488,6 +489,7 @@ class Report:
         for endpoint, t in self.tallies.items():
             rate = t.requests / self.seconds[endpoint] if self.seconds.get(endpoint) else 0.0
             statuses = " ".join(f"{s}:{n}" for s, n in sorted(t.statuses.items()))
+            statuses += f" resent:{t.resent}" if t.resent else ""
             refused = sum(t.statuses.get(status, 0) for status in (401, 403, 429))
             lines.append(
                 f"POST {endpoint:31} {t.requests:8} {t.requests - refused:9} {t.server_errors:6} "
@@ -583,10 +585,20 @@ def fuzz_endpoint(
         )
         mangle(prepared, plan.wire, plan.variant)
         try:
-            response = session.send(prepared, timeout=150)
+            try:
+                response = session.send(prepared, timeout=150)
+            except requests.ConnectionError:
+                # The server may close a kept-alive connection as the next request goes out:
+                # the request is sent once more on a new one, and counted if that fails too.
+                tally.resent += 1
+                response = requests.Session().send(prepared, timeout=150)
         except requests.RequestException as exc:
             tally.no_answer += 1
-            failure = Failure(endpoint, "no answer", 0, _first_line(str(exc)), "?")
+            logged, log_offset[0] = app.log_since(log_offset[0])
+            last = [line for line in logged.splitlines() if line.strip()][-3:]
+            cause = exception_in(logged) or " / ".join(last)[:300]
+            request = describe_request(prepared)
+            failure = Failure(endpoint, "no answer", 0, _first_line(str(exc)), request, cause)
             report.add(failure, (endpoint, "no answer", type(exc).__name__))
             return
         status = response.status_code

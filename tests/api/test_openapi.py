@@ -414,7 +414,8 @@ def test_an_answer_off_the_description_is_caught(api: Api):
 #: What the app logs for each known defect, and where it is.
 KNOWN_DEFECTS = {
     "django.http.multipartparser.MultiPartParserError": "multipart/form-data without a "
-    "boundary is answered as an internal error (webapp/api/core.py read_body)",
+    "boundary, or whose body does not hold its boundary, is answered as an internal error "
+    "(webapp/api/core.py read_body)",
     "django.core.exceptions.TooManyFieldsSent": "a form with more than "
     "DATA_UPLOAD_MAX_NUMBER_FIELDS fields is answered as an internal error "
     "(webapp/api/core.py read_body)",
@@ -444,6 +445,7 @@ def defect_cases():
             (SHAPE, "none", "multipart/form-data", "x"),
             (DENSE, "none", "multipart/form-data", "x"),
             (IDPHOTO, "keys", "multipart/form-data", "x"),
+            (SHAPE, "none", "multipart/form-data; boundary=b", "x" * 10_000),
         ],
         "TooManyFieldsSent": [
             (SHAPE, "none", form, many),
