@@ -561,6 +561,7 @@ def fuzz_endpoint(
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
     from schemathesis import GenerationMode
+    from schemathesis.core.errors import SerializationNotPossible
     from schemathesis.core.failures import FailureGroup
 
     schema = schemathesis.openapi.from_path(str(DESCRIPTION))
@@ -577,8 +578,12 @@ def fuzz_endpoint(
 
     def send(case: Any, plan: Plan) -> None:
         prepare(case, plan, app.credential, files)
+        try:
+            kwargs = case.as_transport_kwargs(base_url=app.url)
+        except SerializationNotPossible:
+            # A part in a media type Schemathesis cannot write (image/bmp...): not sent.
+            hypothesis.reject()
         tally.requests += 1
-        kwargs = case.as_transport_kwargs(base_url=app.url)
         names = ("method", "url", "headers", "params", "cookies", "data", "json", "files")
         prepared = session.prepare_request(
             requests.Request(**{k: v for k, v in kwargs.items() if k in names})
