@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test bench install install-test install-bench browser lint clean
+.PHONY: run test bench fuzz install install-test install-bench browser lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test,fuzz]"
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
-	$(BIN)/pip install -q -e ".[test,bench]"
+	$(BIN)/pip install -q -e ".[test,fuzz,bench]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -42,6 +42,11 @@ test: install-test
 
 bench: install-bench
 	$(BIN)/python -m bench
+
+# Schemathesis against a live app, driven by webapp/api/openapi.json (FUZZ_EXAMPLES per endpoint).
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(VENV)/.installed-test
+	$(BIN)/python -m tests.api.fuzz --examples $(FUZZ_EXAMPLES)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check webapp tests bench

@@ -7,6 +7,7 @@ from webapp.api import dense as dense_api
 from webapp.api import faceshape as faceshape_api
 from webapp.api import fusion as fusion_api
 from webapp.api import idphoto as idphoto_api
+from webapp.api import openapi as openapi_api
 
 admin.site.site_header = "Likeness administration"
 admin.site.site_title = "Likeness admin"
@@ -19,6 +20,7 @@ urlpatterns = [
     path("facepp/v1/face/thousandlandmark", dense_api.thousandlandmark, name="api-dense"),
     path("fuseapi/face", fusion_api.fuse_face, name="api-fusion"),
     path("idphoto/check", idphoto_api.check_photo, name="api-idphoto"),
+    path("api/openapi.json", openapi_api.openapi_description, name="api-openapi"),
     path("fusion/", include("webapp.pages.fusion_urls")),
     path("", include("webapp.pages.urls")),
 ]
