@@ -409,34 +409,11 @@ def test_an_answer_off_the_description_is_caught(api: Api):
             api.conforms(SHAPE, answer)
 
 
-# --- known defects: each found by the fuzzer, answered 5xx instead of a client error ---------
-
-#: What the app logs for each known defect, and where it is.
-KNOWN_DEFECTS = {
-    "django.http.multipartparser.MultiPartParserError": "multipart/form-data without a "
-    "boundary, or whose body does not hold its boundary, is answered as an internal error "
-    "(webapp/api/core.py read_body)",
-    "django.core.exceptions.TooManyFieldsSent": "a form with more than "
-    "DATA_UPLOAD_MAX_NUMBER_FIELDS fields is answered as an internal error "
-    "(webapp/api/core.py read_body)",
-    "RecursionError": "deeply nested JSON is answered as an internal error "
-    "(webapp/api/core.py _json_object catches ValueError only)",
-    "ValueError: invalid literal for int()": "a signature whose e or t are digits that "
-    "str.isdigit accepts but int() refuses ('²³') is answered as an internal error "
-    "(webapp/wire/signature.py parse)",
-    "ValueError: Port": "an image URL with a port that is not a number or over 65535 "
-    "is answered as an internal error (webapp/api/fetch.py _check_url reads parts.port)",
-    "ValueError: Invalid IPv6 URL": "an image URL with an unclosed IPv6 bracket is "
-    "answered as an internal error (webapp/api/fetch.py _check_url calls urlsplit)",
-}
+# --- broken requests: each found by the fuzzer once, answered 5xx instead of a client error ---
 
 
-def known_defect(failure: fuzz.Failure) -> bool:
-    return failure.status >= 500 and any(failure.cause.startswith(k) for k in KNOWN_DEFECTS)
-
-
-def defect_cases():
-    """Each known defect's smallest request to each API it reaches: (path, auth, type, body)."""
+def broken_requests():
+    """Each broken request's smallest form to each API it reaches: (path, auth, type, body)."""
     many = "&".join(f"f{i}={i}" for i in range(1001))
     nested = "[" * 10_000 + "]" * 10_000
     form, json_type = "application/x-www-form-urlencoded", "application/json"
@@ -475,15 +452,11 @@ def defect_cases():
         ],
     }
     for cause, requests_ in cases.items():
-        reason = next(words for key, words in KNOWN_DEFECTS.items() if key.endswith(cause))
         for path, auth, content_type, body in requests_:
-            mark = pytest.mark.xfail(
-                strict=True, raises=AssertionError, reason="known defect: " + reason
-            )
-            yield pytest.param(path, auth, content_type, body, marks=mark, id=f"{cause}-{path}")
+            yield pytest.param(path, auth, content_type, body, id=f"{cause}-{path}")
 
 
-@pytest.mark.parametrize(("path", "auth", "content_type", "body"), list(defect_cases()))
+@pytest.mark.parametrize(("path", "auth", "content_type", "body"), list(broken_requests()))
 def test_a_broken_request_is_a_client_error(api: Api, path, auth, content_type, body):
     cred = api.app.credential
     headers = {
@@ -504,6 +477,4 @@ def test_a_broken_request_is_a_client_error(api: Api, path, auth, content_type, 
 def test_a_short_fuzz_run_finds_no_server_error_and_no_answer_off_the_description(app):
     report = fuzz.fuzz(app, examples=30, derandomize=True)
     assert all(t.requests >= 30 for t in report.tallies.values()), report.table()
-    # The known defects have their own tests above; anything else fails here.
-    report.failures = {k: f for k, f in report.failures.items() if not known_defect(f)}
     assert report.ok, report.table() + "\n\n" + report.details()
