@@ -110,6 +110,12 @@ class Job(models.Model):
         help_text="The service's result as an image (the fused photo); served only through views.",
     )
     owner_key = models.CharField(max_length=64, blank=True, db_index=True)
+    address_key = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="A keyed hash of the uploader's address: what the pages' upload limit counts.",
+    )
     api_client = models.ForeignKey(
         "api.ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
