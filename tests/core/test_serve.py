@@ -237,3 +237,74 @@ def test_redis_that_dies_comes_back_and_a_photo_saved_meanwhile_is_done(tmp_path
         out = serve.stop()
     assert "Redis exited with" in out
     assert out.rstrip().endswith("Stopped.")
+
+
+def test_the_job_of_a_killed_worker_is_taken_up_by_the_next_one(tmp_path):
+    import http.server
+    import threading
+
+    calls: list[float] = []
+    release = threading.Event()
+
+    class SlowService(http.server.BaseHTTPRequestHandler):
+        """The remote face service: the first call hangs (the worker dies meanwhile)."""
+
+        def do_POST(self) -> None:
+            calls.append(time.monotonic())
+            if len(calls) == 1:
+                release.wait(60)
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    remote = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowService)
+    threading.Thread(target=remote.serve_forever, daemon=True).start()
+    serve = Serve(
+        tmp_path,
+        WORKER_HEARTBEAT_SECONDS="1",
+        FACE_SHAPE_BACKEND="remote",
+        FACE_SHAPE_REMOTE_URL=f"http://127.0.0.1:{remote.server_port}",
+        FACE_SHAPE_REMOTE_APPID="1",
+        FACE_SHAPE_REMOTE_SECRET_ID="id",
+        FACE_SHAPE_REMOTE_SECRET_KEY="key",
+    )
+    serve.migrate().start()
+    try:
+        visitor = requests.Session()
+        visitor.get(serve.base + "/", timeout=10)
+        page = visitor.post(
+            serve.base + "/upload",
+            data={
+                "csrfmiddlewaretoken": visitor.cookies["csrftoken"],
+                "kind": "face_shape",
+                "mode": "0",
+            },
+            files={"photo": ("photo.png", (DATA / "faces" / "astronaut.png").read_bytes())},
+            timeout=30,
+        )
+        assert "Your photo is waiting for a worker" in page.text
+        deadline = time.monotonic() + 60
+        while not calls and time.monotonic() < deadline:
+            time.sleep(0.1)
+        (worker,) = [
+            pid
+            for pid in _children(serve.process.pid)
+            if b"rqworker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        os.kill(worker, signal.SIGKILL)  # in the middle of the job
+        killed = time.monotonic()
+        release.set()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            status = visitor.get(page.url.rstrip("/") + "/status", timeout=10).json()
+            if status["finished"]:
+                break
+            time.sleep(0.3)
+        print(f"worker killed -> its job taken up again: {calls[1] - killed:.1f} s")
+        assert len(calls) == 2
+        assert status["error_code"] == "remote_failed"  # the second attempt ran, and ended
+    finally:
+        serve.stop()
+        remote.shutdown()
