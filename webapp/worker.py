@@ -14,6 +14,9 @@ logger = logging.getLogger(__name__)
 
 # Expired results are deleted, and jobs lost by Redis found by their age, this often.
 MAINTENANCE_SECONDS = 30
+# Maintenance enqueues again a queued job in no queue once it is this old; a worker that
+# sees Redis come back does so at once, whatever the job's age.
+LOST_AFTER_SECONDS = 60
 
 
 class EngineWorker(SimpleWorker):
@@ -97,7 +100,7 @@ class EngineWorker(SimpleWorker):
 
         try:
             recovered, purged = recover_stale_jobs(), purge_expired()
-            requeue_lost_jobs()
+            requeue_lost_jobs(older_than=LOST_AFTER_SECONDS)
             FaceToken.objects.expired().delete()
         except Exception:  # noqa: BLE001  (maintenance must never stop the worker)
             logger.exception("Maintenance failed")

@@ -157,3 +157,11 @@ def test_a_job_redis_forgot_is_left_to_its_age(face_photo):
     Job.claim(str(job.id))
     queue.connection().delete(RQJob.key_for(jobs.rq_job_id(job)))
     assert jobs.recover_jobs_of_dead_workers() == 0
+
+
+def test_maintenance_leaves_a_job_just_created_to_its_own_enqueue(face_photo):
+    job = make_job(face_photo)
+    queue.queue().empty()  # as if its enqueue had not happened yet
+    assert jobs.requeue_lost_jobs(older_than=60) == 0
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(seconds=61))
+    assert jobs.requeue_lost_jobs(older_than=60) == 1

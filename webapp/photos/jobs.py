@@ -252,11 +252,13 @@ def recover_jobs_of_dead_workers() -> int:
     return count
 
 
-def requeue_lost_jobs() -> int:
+def requeue_lost_jobs(*, older_than: float = 0) -> int:
     """Enqueue again the queued jobs that no queue holds: their enqueue failed, or Redis lost them.
 
-    Harmless if a job is in fact on its way (claiming is conditional); an API
-    job whose caller stopped waiting is failed instead.
+    Only jobs created more than `older_than` seconds ago, if given (a job just
+    created is enqueued when its transaction commits). Harmless if a job is in
+    fact on its way (claiming is conditional); an API job whose caller stopped
+    waiting is failed instead.
     """
     held: set[str] = set()
     for name in queue.WORKER_QUEUES:
@@ -264,7 +266,8 @@ def requeue_lost_jobs() -> int:
         held.update(rq_queue.get_job_ids())
         held.update(StartedJobRegistry(queue=rq_queue).get_job_ids(cleanup=False))
     count = 0
-    for job in Job.objects.filter(status=Job.Status.QUEUED):
+    created_before = timezone.now() - timedelta(seconds=older_than)
+    for job in Job.objects.filter(status=Job.Status.QUEUED, created_at__lt=created_before):
         if rq_job_id(job) in held:
             continue
         if job.caller_gone():
