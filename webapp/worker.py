@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.db import close_old_connections
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 
@@ -43,6 +45,24 @@ class EngineWorker(SimpleWorker):
         self._stop_heartbeat = threading.Event()
         self._heartbeat: threading.Thread | None = None
 
+    @property
+    def dequeue_timeout(self) -> int:
+        # RQ runs maintenance only between jobs or when waiting for one times out,
+        # which is after 405 s by default: an idle worker would hardly ever run it.
+        return MAINTENANCE_SECONDS
+
+    def check_for_suspension(self, burst: bool) -> None:
+        # RQ quits on a Redis error here (only its wait for a job retries): wait for
+        # Redis instead, as that wait does, rather than exit and load the engine again.
+        while True:
+            try:
+                return super().check_for_suspension(burst)
+            except RedisConnectionError as exc:
+                if self._stop_requested:
+                    return None
+                logger.warning("Worker %s: waiting for Redis (%s)", self.name, exc)
+                time.sleep(self.max_connection_wait_time)
+
     def work(self, burst: bool = False, *args: object, **kwargs: object) -> bool:
         self._burst = burst
         return super().work(burst, *args, **kwargs)
@@ -75,7 +95,9 @@ class EngineWorker(SimpleWorker):
     def _beat(self) -> None:
         from webapp.photos.jobs import recover_jobs_of_dead_workers, requeue_lost_jobs
 
-        redis_was_down = False
+        # Whatever happened before this worker started (Redis restarted, or lost jobs
+        # while no worker ran), look for lost jobs on the first beat.
+        redis_was_down = True
         while not self._stop_heartbeat.wait(settings.WORKER_HEARTBEAT_SECONDS):
             try:
                 self.say_alive()
@@ -94,7 +116,11 @@ class EngineWorker(SimpleWorker):
                 close_old_connections()
 
     def run_maintenance_tasks(self) -> None:
-        super().run_maintenance_tasks()
+        try:
+            super().run_maintenance_tasks()
+        except RedisError as exc:
+            logger.warning("Maintenance: Redis is unavailable (%s)", exc)
+            return
         from webapp.api.models import FaceToken
         from webapp.photos.jobs import purge_expired, recover_stale_jobs, requeue_lost_jobs
 
