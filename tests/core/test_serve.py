@@ -308,3 +308,20 @@ def test_the_job_of_a_killed_worker_is_taken_up_by_the_next_one(tmp_path):
     finally:
         serve.stop()
         remote.shutdown()
+
+
+def test_a_port_in_use_is_said_in_one_line(tmp_path):
+    serve = Serve(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", serve.port))
+        taken.listen()
+        result = subprocess.run(
+            [*serve.manage, "serve"], env=serve.env, capture_output=True, text=True, timeout=60
+        )
+    assert result.returncode != 0
+    said = (result.stdout + result.stderr).strip()
+    assert said.splitlines() == [
+        f"CommandError: Port {serve.port} is in use (Address already in use); "
+        "choose another, e.g. PORT=8001 make run"
+    ]
+    assert not (tmp_path / "serve.pid").exists()
