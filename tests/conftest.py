@@ -30,12 +30,41 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture
 def isolated(settings: Any, tmp_path: Path, redis_url: str) -> Iterator[None]:
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.RQ_QUEUES = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 60}}
+    settings.RQ_QUEUES = {
+        name: {"URL": redis_url, "DEFAULT_TIMEOUT": 60} for name in ("default", "api")
+    }
     settings.SERVICE_ENV = {}  # every service local, whatever this machine's environment says
     yield
     import django_rq
 
     django_rq.get_connection("default").flushdb()
+
+
+class RedisSwitch:
+    """Point the site at another Redis URL for a while (a server gone, or one of the test's)."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.original = settings.RQ_QUEUES
+
+    def use(self, url: str) -> None:
+        self.settings.RQ_QUEUES = {
+            name: {**config, "URL": url} for name, config in self.original.items()
+        }
+
+    def gone(self, tmp_path: Path) -> None:
+        """No server at all: every command fails to connect."""
+        self.use(f"unix://{tmp_path}/no-redis.sock")
+
+    def back(self) -> None:
+        self.settings.RQ_QUEUES = self.original
+
+
+@pytest.fixture
+def redis_switch(isolated: None, settings: Any) -> Iterator[RedisSwitch]:
+    switch = RedisSwitch(settings)
+    yield switch
+    switch.back()  # before `isolated` empties the test Redis
 
 
 class Backends:
@@ -74,11 +103,13 @@ def run_worker() -> Callable[[], bool]:
     """Return a function that runs a real engine worker in burst mode until the queue is empty."""
     import django_rq
 
+    from webapp.core.queue import WORKER_QUEUES
     from webapp.worker import EngineWorker
 
     def run() -> bool:
-        queue = django_rq.get_queue("default")
-        worker = EngineWorker([queue], connection=queue.connection)
+        # As `manage.py serve` runs them: API jobs first, then the pages'.
+        queues = [django_rq.get_queue(name) for name in WORKER_QUEUES]
+        worker = EngineWorker(queues, connection=queues[0].connection)
         return worker.work(burst=True, logging_level="WARNING")
 
     return run

@@ -209,9 +209,19 @@ CONTENT_SECURITY_POLICY = (
 # starts on a Unix socket in DATA_DIR.
 EMBEDDED_REDIS_SOCKET = DATA_DIR / "redis.sock"
 REDIS_URL = os.getenv("REDIS_URL", "") or f"unix://{EMBEDDED_REDIS_SOCKET}"
-RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+# API jobs have a queue of their own, which workers take first; page jobs go to "default".
+RQ_QUEUES = {
+    "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300},
+    "api": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300},
+}
 RQ_SHOW_ADMIN_LINK = True
 RQ = {"COMMIT_MODE": "on_db_commit"}
+# Seconds a Redis command may take before the connection counts as broken. redis-py 8
+# reads for at most 5 s by default, so a wait must block for less than this (half of it).
+REDIS_SOCKET_TIMEOUT = envfloat("REDIS_SOCKET_TIMEOUT", 10.0)
+# Each worker says it is alive this often; one silent for three beats is dead, and its
+# job is requeued (or failed) by another worker.
+WORKER_HEARTBEAT_SECONDS = envfloat("WORKER_HEARTBEAT_SECONDS", 5.0)
 
 # `manage.py serve` (what `make run` starts).
 PORT = envint("PORT", 8000)
@@ -231,6 +241,9 @@ JOB_TIMEOUT = envint("JOB_TIMEOUT", 120)
 JOB_STALE_AFTER = envint("JOB_STALE_AFTER", JOB_TIMEOUT + 60)
 # A job still "queued" this long after it was created never reached a worker.
 JOB_QUEUE_TIMEOUT = envint("JOB_QUEUE_TIMEOUT", 60 * 60)
+# What one visitor (session) and one address may have waiting (queued or running) on the pages.
+PAGE_JOBS_PER_SESSION = envint("PAGE_JOBS_PER_SESSION", 3)
+PAGE_JOBS_PER_ADDRESS = envint("PAGE_JOBS_PER_ADDRESS", 10)
 # Default retention of photos and results; the admin can change it at run time.
 RETENTION_HOURS = envint("RETENTION_HOURS", 24 * 7)
 

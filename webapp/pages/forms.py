@@ -11,6 +11,19 @@ from webapp.core.forms import PhotoField
 from webapp.fusion.forms import DegreeField
 from webapp.fusion.models import FusionTemplate
 
+#: What an upload form says when its visitor ("session"), or everyone at the visitor's
+#: address ("address"), already has this many photos waiting (PAGE_JOBS_PER_*).
+TOO_MANY_WAITING = {
+    "session": (
+        "You already have as many photos waiting as a visitor may ({limit}). "
+        "When one of them is done, upload this one again."
+    ),
+    "address": (
+        "Your network already has as many photos waiting as it may ({limit}). "
+        "Please try again in a minute."
+    ),
+}
+
 
 class UploadForm(forms.Form):
     photo = PhotoField(label="Photo")

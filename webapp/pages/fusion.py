@@ -15,7 +15,7 @@ from webapp.photos.models import Job
 
 from . import links
 from .forms import FusionUploadForm
-from .views import start_job
+from .views import refuse_upload, start_job
 
 
 def _get_template(request: HttpRequest, project_id: str, model_id: str) -> FusionTemplate:
@@ -54,8 +54,8 @@ def _template_page(request: HttpRequest, form: FusionUploadForm, status: int = 2
 def fuse_photo(request: HttpRequest, project_id: str, model_id: str) -> HttpResponse:
     template = _get_template(request, project_id, model_id)
     form = FusionUploadForm(request.POST, request.FILES, template=template)
-    if not form.is_valid():
-        return _template_page(request, form, status=400)
+    if status := refuse_upload(request, form):
+        return _template_page(request, form, status=status)
     return start_job(request, form, kind=Job.Kind.FUSION)
 
 

