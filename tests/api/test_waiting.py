@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 
@@ -58,3 +59,38 @@ def test_a_caller_whose_redis_goes_away_still_gets_its_result(
     response = outcome["response"]
     assert response.status_code == 200
     assert response.json()["code"] == 0
+
+
+@pytest.mark.parametrize("route", ["face_shape", "dense", "idphoto"])
+def test_while_redis_is_down_every_api_says_try_again_at_once(
+    credential, face_photo, redis_switch, tmp_path, route
+):
+    """The queue is unreachable: each API answers its own busy code, never HTML, no job waits."""
+    redis_switch.gone(tmp_path)
+    client = Client()
+    if route == "face_shape":
+        response = post_face_shape(credential, face_photo)
+        assert (response.status_code, response.json()["code"]) == (503, -20005)
+    elif route == "dense":
+        response = client.post(
+            "/facepp/v1/face/thousandlandmark",
+            {
+                "api_key": credential["secret_id"],
+                "api_secret": credential["secret_key"],
+                "return_landmark": "all",
+                "image_file": SimpleUploadedFile("a.png", face_photo),
+            },
+        )
+        assert response.json()["error_message"] == "INTERNAL_ERROR"
+    else:
+        response = client.post(
+            "/idphoto/check",
+            {"base64": base64.b64encode(face_photo).decode()},
+            headers={
+                "x-api-key": credential["secret_id"],
+                "x-api-secret": credential["secret_key"],
+            },
+        )
+        assert response.json()["code"] == 500
+    assert response["Content-Type"].startswith("application/json")
+    assert not Job.objects.exists()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from webapp.core import queue
 from webapp.wire.codes import ApiError
@@ -64,6 +65,9 @@ def _count(client: ApiClient) -> None:
         count_request(client)
     except RateLimited as exc:
         raise ApiError("rate_limited", limit=client.rate_limit_per_minute) from exc
+    except RedisError as exc:
+        # The queue is down too: no worker could take the job, so say "try again" at once.
+        raise ApiError("busy") from exc
 
 
 def client_for_key(secret_id: str, secret_key: str) -> ApiClient | None:
