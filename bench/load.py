@@ -698,6 +698,8 @@ def main() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
+    # Even where SIGINT was ignored (started in the background), Ctrl-C cleans up.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         run(args)
     except KeyboardInterrupt:
