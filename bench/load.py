@@ -37,7 +37,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -537,7 +537,7 @@ def _run(args: argparse.Namespace, image: bytes, tmp: str) -> None:
 
     # 3a. A worker killed in the middle of a job.
     print("\n-- Faults")
-    fault_worker(app, browser, client, heavy, args)
+    killed = fault_worker(app, browser, client, heavy, args)
     # 3b. The embedded Redis killed.
     fault_redis(app, client, args)
     # 3c. Stopped with page jobs queued, then started again.
@@ -561,6 +561,14 @@ def _run(args: argparse.Namespace, image: bytes, tmp: str) -> None:
         f"{browser.without_job} of {browser.uploads} page uploads made no job, "
         f"{app.photos_without_job()} stored photos without a job: {lost} {verdict(lost, 0)}"
     )
+    if killed:
+        status, _, _, _, _, finished = app.jobs([killed[0]])[killed[0]]
+        if finished:
+            ended = datetime.fromisoformat(finished)  # Django keeps UTC in SQLite, without zone
+            later = (ended.replace(tzinfo=ended.tzinfo or UTC) - killed[1]).total_seconds()
+            print(f"  the job of (a) ended {status} {later:.0f} s after its worker was killed")
+        else:
+            print(f"  the job of (a) never ended ({status})")
     failed = Counter(row[1] for row in jobs.values() if row[0] == "failed")
     if failed:
         print(f"  failed jobs by error: {dict(failed)}")
@@ -569,11 +577,12 @@ def _run(args: argparse.Namespace, image: bytes, tmp: str) -> None:
 
 def fault_worker(
     app: App, browser: Browser, client: Client, heavy: bytes, args: argparse.Namespace
-) -> None:
+) -> tuple[str, datetime] | None:
+    """Kill the worker in the middle of a job; return (the job, when) for the final count."""
     job_id = browser.upload("big.jpg", heavy)
     if job_id is None:
         print("  (a) worker killed mid-job: the upload made no job; skipped")
-        return
+        return None
     deadline = time.monotonic() + 60
     while app.jobs([job_id])[job_id][0] != "running" and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -581,8 +590,9 @@ def fault_worker(
     pid = app.worker_running(job_id) or app.child("rqworker")
     if pid is None or app.jobs([job_id])[job_id][0] != "running":
         print(f"  (a) worker killed mid-job: job not running ({app.jobs([job_id])[job_id][0]})")
-        return
+        return None
     os.kill(pid, signal.SIGKILL)
+    killed_at = datetime.now(UTC)
     probe: dict[str, object] = {}
 
     def probe_api() -> None:
@@ -604,6 +614,7 @@ def fault_worker(
         f"{_fmt(probe.get('seconds'), args.recover_timeout)}{_seen(probe.get('seen'))}; "
         f"worker replaced: {'yes' if replaced and replaced != pid else 'no'}"
     )
+    return job_id, killed_at
 
 
 def fault_redis(app: App, client: Client, args: argparse.Namespace) -> None:
