@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 
 .PHONY: run test bench fuzz install install-test install-bench browser lint clean
+.PHONY: install-postgres test-postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,10 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
 	$(BIN)/pip install -q -e ".[test,fuzz,bench]"
+	touch $@
+
+$(VENV)/.installed-postgres: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/pip install -q -e ".[test,fuzz,postgres]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -39,6 +44,14 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest
+
+# The suite against the PostgreSQL that DATABASE_URL names (`.ci/postgres make test-postgres`
+# starts a throwaway one).
+test-postgres: install-postgres
+	@case "$$DATABASE_URL" in postgres*) ;; *) echo "DATABASE_URL must name a PostgreSQL database" >&2; exit 2;; esac
+	$(BIN)/python -m pytest
+
+install-postgres: $(VENV)/.installed-postgres browser
 
 bench: install-bench
 	$(BIN)/python -m bench
