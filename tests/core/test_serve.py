@@ -325,3 +325,21 @@ def test_a_port_in_use_is_said_in_one_line(tmp_path):
         "choose another, e.g. PORT=8001 make run"
     ]
     assert not (tmp_path / "serve.pid").exists()
+
+
+def test_a_port_a_stopped_run_left_connections_on_is_free_again():
+    """Connections in TIME_WAIT from the last run do not keep `make run` from starting."""
+    from webapp.core.management.commands.serve import port_taken
+
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    assert port_taken(port)  # a server listens there
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    accepted.close()  # the server's side closes first: its end waits in TIME_WAIT
+    client.close()
+    server.close()
+    assert port_taken(port) == ""

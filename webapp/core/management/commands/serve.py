@@ -32,6 +32,21 @@ WORKER_CLASS = "webapp.worker.EngineWorker"
 STOP_SECONDS = 40
 
 
+def port_taken(port: int) -> str:
+    """Why the web server could not listen on `port`, or "" when it can.
+
+    Bound as gunicorn binds (SO_REUSEADDR), so that the connections a stopped run
+    left in TIME_WAIT do not count: only a server listening there does.
+    """
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return ""
+
+
 def _start(command: list[str]) -> subprocess.Popen[bytes]:
     # Each child stops when this process dies, even by SIGKILL (see die_with_parent).
     return subprocess.Popen(
@@ -154,14 +169,11 @@ class Command(BaseCommand):
         if leftover and is_our_leftover_redis(leftover, settings.DATA_DIR / "redis"):
             self.stdout.write(f"Stopping the embedded Redis a previous run left (pid {leftover})")
             stop_process(leftover)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError as exc:
-                raise CommandError(
-                    f"Port {port} is in use ({exc.strerror}); choose another, "
-                    "e.g. PORT=8001 make run"
-                ) from exc
+        problem = port_taken(port)
+        if problem:
+            raise CommandError(
+                f"Port {port} is in use ({problem}); choose another, e.g. PORT=8001 make run"
+            )
         self._record(port)
 
     def _start_redis(self, port: int) -> EmbeddedRedis:
