@@ -225,3 +225,25 @@ def test_it_draws_the_dense_landmarks(client, face_photo, run_worker):
     for part in ("face", "left_eyebrow", "right_eyebrow", "left_eye", "right_eye", "nose", "mouth"):
         assert f'data-toggle="{part}"' in page
     assert client.get(f"/r/{job.id}/overlay.png").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_disk_is_said_on_a_page_and_leaves_nothing(client, monkeypatch, settings):
+    """The disk fills up while the upload is stored: a page says so; no job, no photo, no file."""
+    import errno
+
+    from django.core.files.base import ContentFile
+
+    def chunks(self, chunk_size=None):
+        yield self.file.getvalue()[:1000]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ContentFile, "chunks", chunks)
+    response = upload(client, (DATA / "faces" / "astronaut.png").read_bytes(), "astronaut.png")
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "Your photo could not be stored" in html
+    assert "no room left to store the photo" in html
+    assert not Job.objects.exists() and not Photo.objects.exists()
+    media = settings.MEDIA_ROOT
+    assert not media.exists() or not [p for p in media.rglob("*") if p.is_file()]

@@ -18,7 +18,6 @@ is one more :class:`~webapp.wire.codes.Renderer` in ``webapp/wire/<format>.py``
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from webapp import vision
 from webapp.core.limits import content_length, max_upload_bytes, photo_limits
+from webapp.core.storage import DISK_FULL
 from webapp.core.uploads import UploadTooLarge, limit_uploads
 from webapp.photos.models import Job
 from webapp.wire.codes import Answer, ApiError, Renderer
@@ -64,8 +64,6 @@ logger = logging.getLogger(__name__)
 #: The file suffix a job's upload is stored with, by the probed image format.
 FORMAT_SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp"}
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
-#: The errors of a write to a full disk (or a full quota).
-DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 R = TypeVar("R", bound=Renderer)
 

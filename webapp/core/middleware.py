@@ -52,24 +52,31 @@ def _check_upload(request: HttpRequest) -> HttpResponse | None:
     try:
         length = content_length(request.META.get("CONTENT_LENGTH"))
     except ValueError:
-        return _refuse(request, 400, "The upload cannot be read: its length is not a number.")
+        return upload_refused_page(
+            request, 400, "The upload cannot be read: its length is not a number."
+        )
     if length is not None and length > max_upload_request_bytes():
         message = error_message("too_large_bytes", size=length, limit=max_upload_bytes())
-        return _refuse(request, 413, message)
+        return upload_refused_page(request, 413, message)
     limit_uploads(request)
     try:
         request.POST  # noqa: B018  (read now, bounded)
     except UploadTooLarge:
-        return _refuse(request, 413, error_message("upload_too_large", limit=max_upload_bytes()))
+        return upload_refused_page(
+            request, 413, error_message("upload_too_large", limit=max_upload_bytes())
+        )
     except RequestDataTooBig:  # the form's other fields pass Django's limit
-        return _refuse(request, 413, error_message("upload_too_large", limit=max_upload_bytes()))
+        return upload_refused_page(
+            request, 413, error_message("upload_too_large", limit=max_upload_bytes())
+        )
     except (SuspiciousOperation, MultiPartParserError, UnreadablePostError):
         # Too many fields or files, a broken multipart form, a body that ended early.
-        return _refuse(request, 400, "The upload cannot be read: send the form again.")
+        return upload_refused_page(request, 400, "The upload cannot be read: send the form again.")
     return None
 
 
-def _refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
+def upload_refused_page(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """The page that says why an upload was refused, with a way back to its form."""
     back = request.path.rsplit("/", 1)[0] + "/"
     context = {"message": message, "back": back, "status": status}
     return render(request, "upload_refused.html", context, status=status)

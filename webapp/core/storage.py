@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage
+
+#: The errors of a write to a full disk (or a full quota).
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 class AtomicFileSystemStorage(FileSystemStorage):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from pathlib import PurePath
 
 from django.conf import settings
@@ -14,11 +15,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from webapp.core.middleware import upload_refused_page
+from webapp.core.storage import DISK_FULL
 from webapp.photos.jobs import create_job, new_owner_key, recover
 from webapp.photos.models import Job
 from webapp.services import SERVICES
+from webapp.wire.codes import error_message
 
 from .forms import TOO_MANY_WAITING, UploadForm
+
+logger = logging.getLogger(__name__)
 
 OWNER_SESSION_KEY = "owner_key"
 
@@ -105,15 +111,21 @@ def _address_key(request: HttpRequest) -> str:
 def start_job(request: HttpRequest, form: Form, *, kind: str) -> HttpResponse:
     """Store a valid form's photo as the visitor's job, and show its result page."""
     upload = form.cleaned_data["photo"]
-    job = create_job(
-        upload=upload.content,
-        suffix=PurePath(upload.name).suffix.lower(),
-        kind=kind,
-        params=form.job_params(),
-        source=Job.Source.WEB,
-        owner_key=_owner_key(request, create=True),
-        address_key=_address_key(request),
-    )
+    try:
+        job = create_job(
+            upload=upload.content,
+            suffix=PurePath(upload.name).suffix.lower(),
+            kind=kind,
+            params=form.job_params(),
+            source=Job.Source.WEB,
+            owner_key=_owner_key(request, create=True),
+            address_key=_address_key(request),
+        )
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        logger.error("No room left to store an upload: %s", exc)
+        return upload_refused_page(request, 503, error_message("storage_full"))
     return redirect(job)
 
 
