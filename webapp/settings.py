@@ -14,6 +14,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from webapp.core.storage import media_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -176,8 +178,15 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.getenv("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    # Writes to a temporary name, then links it in place: no partial file on a full disk.
-    "default": {"BACKEND": "webapp.core.storage.AtomicFileSystemStorage"},
+    # Empty STORAGE_URL: the local folder MEDIA_ROOT, written to a temporary name, then
+    # linked in place (no partial file on a full disk). s3://bucket/prefix: private objects.
+    "default": media_storage(
+        os.getenv("STORAGE_URL", ""),
+        endpoint_url=os.getenv("STORAGE_ENDPOINT_URL", ""),
+        access_key_id=os.getenv("STORAGE_ACCESS_KEY_ID", ""),
+        secret_access_key=os.getenv("STORAGE_SECRET_ACCESS_KEY", ""),
+        region=os.getenv("STORAGE_REGION", ""),
+    ),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Uploaded photos are private: they are served only by views that check the
