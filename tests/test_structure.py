@@ -37,6 +37,13 @@ LAYERS = {
         "webapp.vision",
         "webapp.wire",
     },
+    "webapp.ops": {
+        "webapp.core",
+        "webapp.photos",
+        "webapp.services",
+        "webapp.vision",
+        "webapp.wire",
+    },
 }
 
 

@@ -285,6 +285,17 @@ URL_FETCH_ALLOW_PRIVATE = envbool("URL_FETCH_ALLOW_PRIVATE", "False")
 # How many `url` images a web process fetches at once; one more is answered "cannot be fetched".
 URL_FETCH_CONCURRENCY = envint("URL_FETCH_CONCURRENCY", 4)
 
+# --- Operations (webapp.ops) ------------------------------------------------------
+# /readyz fails when a job has waited longer than this (seconds) while workers are alive.
+READY_QUEUE_MAX_AGE = envint("READY_QUEUE_MAX_AGE", 300)
+# /metrics answers a request with `Authorization: Bearer <METRICS_TOKEN>` (if set), or one
+# from these addresses or networks (not through a proxy); any other gets 404 (403: wrong token).
+METRICS_TOKEN = os.getenv("METRICS_TOKEN", "")
+METRICS_ALLOWED_ADDRESSES = envlist("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+# Where every process writes its metrics for /metrics to add up (prometheus-client's
+# multiprocess mode); `manage.py serve` sets it to DATA_DIR/metrics. Empty: this process only.
+METRICS_MULTIPROC_DIR = os.getenv("PROMETHEUS_MULTIPROC_DIR", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -8,6 +8,7 @@ from webapp.api import faceshape as faceshape_api
 from webapp.api import fusion as fusion_api
 from webapp.api import idphoto as idphoto_api
 from webapp.api import openapi as openapi_api
+from webapp.ops import views as ops_views
 
 admin.site.site_header = "Likeness administration"
 admin.site.site_title = "Likeness admin"
@@ -21,6 +22,9 @@ urlpatterns = [
     path("fuseapi/face", fusion_api.fuse_face, name="api-fusion"),
     path("idphoto/check", idphoto_api.check_photo, name="api-idphoto"),
     path("api/openapi.json", openapi_api.openapi_description, name="api-openapi"),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics, name="metrics"),
     path("fusion/", include("webapp.pages.fusion_urls")),
     path("", include("webapp.pages.urls")),
 ]

@@ -62,6 +62,9 @@ def test_it_serves_the_site_and_the_api_then_stops_everything(tmp_path):
             text=True,
         ).stdout
     )
+    leftover = tmp_path / "metrics" / "counter_1.db"  # what a previous run's processes wrote
+    leftover.parent.mkdir()
+    leftover.write_bytes(b"")
     # A process group of its own, as a terminal gives a foreground command.
     serve = subprocess.Popen(
         [*manage, "serve"],
@@ -92,6 +95,17 @@ def test_it_serves_the_site_and_the_api_then_stops_everything(tmp_path):
         )
         assert response.json()["code"] == 0
         assert len(response.json()["data"]["face_shape"]) == 1
+
+        ready = requests.get(base + "/readyz", timeout=10)
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"]["workers"]["alive"] == 1
+        # Counted by the web process and by the worker, added up from DATA_DIR/metrics.
+        assert not leftover.exists()
+        metrics = requests.get(base + "/metrics", timeout=10).text
+        assert 'likeness_api_requests_total{api="/face/shape",code="0",status="200"} 1.0' in metrics
+        assert (
+            'likeness_jobs_total{error_code="",outcome="done",service="face_shape"} 1.0' in metrics
+        )
     finally:
         os.killpg(serve.pid, signal.SIGINT)  # Ctrl-C
         out, _ = serve.communicate(timeout=60)

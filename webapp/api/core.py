@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -38,6 +39,7 @@ from django.utils.datastructures import MultiValueDict
 from django.views.decorators.csrf import csrf_exempt
 
 from webapp import vision
+from webapp.core import metrics
 from webapp.core.limits import content_length, max_upload_bytes, photo_limits
 from webapp.core.storage import DISK_FULL
 from webapp.core.uploads import UploadTooLarge, limit_uploads
@@ -84,9 +86,14 @@ def api_view(
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest) -> HttpResponse:
+            start = time.perf_counter()
             reply = renderer()
             if request.method != "POST":
-                response = respond(reply.error("method_not_allowed", {"method": request.method}))
+                answer = reply.error("method_not_allowed", {"method": request.method})
+                metrics.record_api_answer(
+                    request.path_info, answer.body, answer.status, time.perf_counter() - start
+                )
+                response = respond(answer)
                 response["Allow"] = "POST"
                 return response
             try:
@@ -99,6 +106,10 @@ def api_view(
             except Exception:
                 logger.exception("API view %s failed on %s", view.__name__, request.path)
                 answer = reply.error("internal", {})
+            # Counted per API (its path), wire code and HTTP status (see webapp.core.metrics).
+            metrics.record_api_answer(
+                request.path_info, answer.body, answer.status, time.perf_counter() - start
+            )
             return respond(answer)
 
         wrapper.wire_renderer = renderer  # type: ignore[attr-defined]

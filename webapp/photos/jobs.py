@@ -20,7 +20,7 @@ from rq.job import Job as RQJob
 from rq.registry import StartedJobRegistry
 
 from webapp import vision
-from webapp.core import queue
+from webapp.core import metrics, queue
 from webapp.core.limits import photo_limits
 from webapp.core.models import SiteSettings
 from webapp.services import SERVICES, RemoteError, Request
@@ -99,6 +99,7 @@ def run_job(job_id: str) -> None:
         # An API job nobody waits for any more (it waited in the queue too long): not run.
         job.fail("queue_timeout")
         job.photo.discard_file()
+        _record(job)
         return
     try:
         _run(job)
@@ -117,6 +118,21 @@ def run_job(job_id: str) -> None:
             # The API answers with the result only: its upload is not kept, whatever happened.
             job.photo.discard_file()
         notify_done(job_id)
+        _record(job)
+
+
+def _record(job: Job) -> None:
+    """Count the finished job and its run and queue times (webapp.core.metrics)."""
+    if not job.is_finished:
+        return
+    started, finished = job.started_at, job.finished_at
+    metrics.record_job(
+        job.kind,
+        job.status,
+        job.error_code,
+        (finished - started).total_seconds() if started and finished else None,
+        (started - job.created_at).total_seconds() if started else None,
+    )
 
 
 def _run(job: Job) -> None:

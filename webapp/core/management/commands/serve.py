@@ -91,6 +91,7 @@ class Command(BaseCommand):
         if not os.environ.get("REDIS_URL"):
             redis = self._start_redis(port)
         self._ensure_admin(port)
+        self._metrics_dir()
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
         # Workers take API jobs first: their callers wait.
@@ -202,6 +203,18 @@ class Command(BaseCommand):
         self._record(port, redis=fresh.pid)
         self.stdout.write(f"Embedded Redis on {settings.EMBEDDED_REDIS_SOCKET} again")
         return fresh
+
+    def _metrics_dir(self) -> None:
+        """Give every child one folder for its metrics (prometheus-client's multiprocess mode).
+
+        PROMETHEUS_MULTIPROC_DIR if set, else DATA_DIR/metrics; what a previous run
+        left there is deleted, so counters start from zero with the processes.
+        """
+        folder = Path(settings.METRICS_MULTIPROC_DIR or settings.DATA_DIR / "metrics")
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for leftover in folder.glob("*.db"):
+            leftover.unlink(missing_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
     def _record(self, port: int, **pids: int | None) -> None:
         _pid_file().write_text(json.dumps({"serve": os.getpid(), "port": port, **pids}))

@@ -1,0 +1,1 @@
+"""Operations: the health probes (/healthz, /readyz) and the Prometheus endpoint (/metrics)."""
