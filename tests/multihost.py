@@ -576,6 +576,10 @@ def run() -> dict:
             check(f"Job OK ({retry})" in top.log(HOSTS[1]), f"{retry} not done by {HOSTS[1]}")
             summary["caught_job"] = f"requeued by the heartbeat, done by {HOSTS[1]} as {retry}"
         return summary
+    except Failed as exc:
+        # The hosts' logs go with their folders: keep their ends in the failure.
+        tails = "".join(f"\n--- {name} ---\n{top.log(name)[-1500:]}" for name in ("web", *HOSTS))
+        raise Failed(f"{exc}{tails}") from None
     finally:
         top.stop()
 
