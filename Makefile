@@ -55,7 +55,7 @@ test-postgres: install-postgres
 install-postgres: $(VENV)/.installed-postgres browser
 
 # PostgreSQL, Redis, an S3 server, two worker hosts and the web server as separate processes;
-# one worker host is killed while jobs run (also part of `make test`, about 25 s).
+# one worker host is killed while jobs run (also part of `make test`, about 30 s).
 multihost: $(VENV)/.installed-test
 	$(BIN)/python -m tests.multihost
 
