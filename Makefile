@@ -6,6 +6,7 @@ PORT ?= 8000
 
 .PHONY: run test bench fuzz install install-test install-bench browser lint clean
 .PHONY: install-postgres test-postgres
+.PHONY: multihost
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,11 @@ test-postgres: install-postgres
 	$(BIN)/python -m pytest
 
 install-postgres: $(VENV)/.installed-postgres browser
+
+# PostgreSQL, Redis, an S3 server, two worker hosts and the web server as separate processes;
+# one worker host is killed while jobs run (also part of `make test`, about 30 s).
+multihost: $(VENV)/.installed-test
+	$(BIN)/python -m tests.multihost
 
 bench: install-bench
 	$(BIN)/python -m bench
