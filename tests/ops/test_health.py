@@ -97,7 +97,11 @@ def test_readyz_answers_503_json_when_the_database_is_gone(tmp_path, run_worker)
     database = connection.settings_dict
     original = database["NAME"]
     connection.close()
-    database["NAME"] = str(tmp_path / "no-such-folder" / "db.sqlite3")
+    # A database that cannot be opened: a file in a missing folder, or a missing database.
+    if connection.vendor == "sqlite":
+        database["NAME"] = str(tmp_path / "no-such-folder" / "db.sqlite3")
+    else:
+        database["NAME"] = "likeness_no_such_database"
     try:
         response, body = readyz()
     finally:
