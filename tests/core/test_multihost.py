@@ -3,17 +3,7 @@ hosts and the web server, one worker host killed while jobs run."""
 
 from __future__ import annotations
 
-import glob
-import shutil
-
-import pytest
-
 from .. import multihost
-
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("pg_ctl") or glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")),
-    reason="PostgreSQL is not installed (.ci/postgres would install it with apt-get)",
-)
 
 
 def test_two_worker_hosts_share_only_the_database_redis_and_the_bucket():
