@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from .errors import ImageError, InvalidImageError
 from .faces import Face, detect_faces, warm_up
-from .images import ImageInfo, encode_jpeg, load_image, probe_image
+from .images import (
+    ImageInfo,
+    Picture,
+    as_pixels,
+    check_photo,
+    encode_jpeg,
+    load_image,
+    open_image,
+    probe_image,
+)
 from .landmarks import FACE_SHAPE_GROUPS, FaceShape, FaceShapePoints, face_shape
 
 __all__ = [
@@ -21,10 +30,14 @@ __all__ = [
     "ImageError",
     "ImageInfo",
     "InvalidImageError",
+    "Picture",
+    "as_pixels",
+    "check_photo",
     "detect_faces",
     "encode_jpeg",
     "face_shape",
     "load_image",
+    "open_image",
     "probe_image",
     "warm_up",
 ]

@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import check_image
+from .images import REDUCTIONS, Picture, halve
 from .mesh import LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER
 
 #: Side in pixels of the square crop the mesh runs on. The mesh's own region of
@@ -111,6 +112,12 @@ TILED_MESH_WIDTH = (0.6, 1.4)
 TILED_EYE_DISTANCE = (0.25, 0.6)
 TILED_MAX_SHIFT = 0.35
 
+#: The detectors see a photo through their 128 and 192 px inputs: a photo whose
+#: longer side is at least twice this is given to them reduced (by 2, 4 or 8;
+#: a JPEG decoded at that scale) to no less than this, and the tiled pass's
+#: copy is made from the same reduction when it is large enough for it.
+DETECT_SIDE = 1000
+
 _local = threading.local()
 
 
@@ -147,13 +154,17 @@ class _Detection:
     right_eye: tuple[float, float]
 
 
-def detect_faces(image: NDArray[np.uint8], *, max_faces: int = 20) -> tuple[Face, ...]:
+def detect_faces(image: NDArray[np.uint8] | Picture, *, max_faces: int = 20) -> tuple[Face, ...]:
     """Find the faces in an RGB photo and fit a 478-point mesh to each.
 
     Parameters
     ----------
-    image : ndarray of shape (H, W, 3) and dtype uint8
-        RGB photo, upright. It is not modified.
+    image : ndarray of shape (H, W, 3) and dtype uint8, or Picture
+        RGB photo, upright. It is not modified. A
+        :class:`~webapp.vision.images.Picture` is decoded only as far as
+        needed: the detectors see it reduced (see :data:`DETECT_SIDE`) and
+        each face's mesh is fitted on the smallest reduction that still
+        gives its crop at least :data:`CROP_SIZE` pixels of the photo's own.
     max_faces : int, optional
         At most this many faces are returned, the largest ones. Small faces
         that only the tiled pass finds are not looked for once this many are
@@ -175,25 +186,24 @@ def detect_faces(image: NDArray[np.uint8], *, max_faces: int = 20) -> tuple[Face
     >>> detect_faces(np.full((64, 64, 3), 128, np.uint8))
     ()
     """
-    check_image(image)
+    photo = _Photo(image)
     if max_faces < 1:
         return ()
-    image = np.ascontiguousarray(image)
     found: list[tuple[float, Face]] = []  # (detector box area, face)
-    detections = _detect(image)
-    _add_faces(image, detections, found, max_faces=max_faces, tiled=False)
+    detections = _detect(photo, max_faces)
+    _add_faces(photo, detections, found, max_faces=max_faces, tiled=False)
     if len(found) < max_faces:
         # The faces that only the tiled pass finds are small: once max_faces
         # are found (max_faces=1 for the largest face), it is not run.
         known = [d.box for d in detections] + [f.box for _, f in found]
-        tiled = _detect_tiled(image, known)
-        _add_faces(image, tiled, found, max_faces=max_faces, tiled=True)
+        tiled = _detect_tiled(photo, known)
+        _add_faces(photo, tiled, found, max_faces=max_faces, tiled=True)
     faces = sorted((f for _, f in found), key=lambda f: -f.box[2] * f.box[3])
     return tuple(faces[:max_faces])
 
 
 def _add_faces(
-    image: NDArray[np.uint8],
+    image: _Photo,
     detections: list[_Detection],
     found: list[tuple[float, Face]],
     *,
@@ -260,13 +270,17 @@ def _graphs() -> Any:
 # --- detection ---------------------------------------------------------------------
 
 
-def _detect(image: NDArray[np.uint8]) -> list[_Detection]:
-    """Detections from both detectors, merged, largest first."""
+def _detect(photo: _Photo, max_faces: int) -> list[_Detection]:
+    """Detections from both detectors, merged, largest first, in the photo's pixels."""
     graphs = _graphs()
-    height, width = image.shape[:2]
-    short = _run_detector(graphs.short, image)
+    width, height = photo.width, photo.height
+    factor = photo.detection_factor()
+    image = photo.level(factor)
+    short = [_scaled(d, factor, photo) for d in _run_detector(graphs.short, image)]
     close_up = any(d.box[2] >= CLOSE_UP_FRACTION * min(width, height) for d in short)
-    found = short if close_up else short + _run_detector(graphs.full, image)
+    if not close_up and not (short and max_faces == 1):
+        short += [_scaled(d, factor, photo) for d in _run_detector(graphs.full, image)]
+    found = short
     found.sort(key=lambda d: -d.score)
     kept: list[_Detection] = []
     for det in found:
@@ -295,7 +309,7 @@ def _run_detector(graph: Any, image: NDArray[np.uint8]) -> list[_Detection]:
 
 
 def _detect_tiled(
-    image: NDArray[np.uint8], known: list[tuple[float, float, float, float]]
+    photo: _Photo, known: list[tuple[float, float, float, float]]
 ) -> list[_Detection]:
     """Full-range detections on tiles of a downscaled copy, largest first.
 
@@ -304,12 +318,14 @@ def _detect_tiled(
     and those that are a ``known`` box (or a part of it) or another tile's
     detection of the same face, are left out.
     """
-    height, width = image.shape[:2]
+    width, height = photo.width, photo.height
     grid = _tile_grid(width, height)
     if grid is None:
         return []
     (small_width, small_height), xs, ys = grid
-    small = _downscale(image, (small_width, small_height))
+    # The largest reduction still at least twice the copy's size (as _downscale halves).
+    factor = max(f for f in photo.factors if f == 1 or width / f >= 2 * small_width)
+    small = _downscale(photo.level(factor), (small_width, small_height))
     to_photo = (width / small_width, height / small_height)
     graph = _graphs().full
     found = []
@@ -411,7 +427,7 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 # --- mesh --------------------------------------------------------------------------
 
 
-def _fit_mesh(image: NDArray[np.uint8], detection: _Detection) -> Face | None:
+def _fit_mesh(image: _Photo, detection: _Detection) -> Face | None:
     mesh = None
     for scale in CROP_SCALES:
         mesh = _mesh_on_crop(image, detection, scale)
@@ -431,7 +447,7 @@ def _fit_mesh(image: NDArray[np.uint8], detection: _Detection) -> Face | None:
     return Face(box=box, score=detection.score, mesh=mesh)
 
 
-def _confirmed(image: NDArray[np.uint8], face: Face, detection: _Detection) -> bool:
+def _confirmed(image: _Photo, face: Face, detection: _Detection) -> bool:
     """Whether a tiled candidate's mesh and a second detector bear it out.
 
     See :data:`TILED_CROP_SCORE` and :data:`TILED_MESH_WIDTH`.
@@ -450,7 +466,7 @@ def _confirmed(image: NDArray[np.uint8], face: Face, detection: _Detection) -> b
         and shift <= TILED_MAX_SHIFT
     ):
         return False
-    crop = _crop(image, _crop_transform(fitted, CROP_SCALES[0]))
+    crop = image.crop(_crop_transform(fitted, CROP_SCALES[0]))
     centre, near = CROP_SIZE / 2, CROP_SIZE / 6
     return any(
         det.score >= TILED_CROP_SCORE
@@ -513,11 +529,9 @@ def _crop(image: NDArray[np.uint8], matrix: NDArray[np.float64]) -> NDArray[np.u
     )
 
 
-def _mesh_on_crop(
-    image: NDArray[np.uint8], detection: _Detection, scale: float
-) -> NDArray[np.float32] | None:
+def _mesh_on_crop(image: _Photo, detection: _Detection, scale: float) -> NDArray[np.float32] | None:
     matrix = _crop_transform(detection, scale)
-    result = _graphs().mesh.process(_crop(image, matrix))
+    result = _graphs().mesh.process(image.crop(matrix))
     if not result.multi_face_landmarks:
         return None
     landmarks = result.multi_face_landmarks[0].landmark
@@ -529,3 +543,84 @@ def _mesh_on_crop(
     # MediaPipe's z is in the crop's x scale; bring it to the photo's.
     z = points[:, 2] * math.hypot(inverse[0, 0], inverse[0, 1])
     return np.column_stack([xy, z]).astype(np.float32)
+
+
+# --- the photo, whole or reduced ---------------------------------------------------
+
+
+class _Photo:
+    """The photo a call works on: an array, or a Picture decoded only as far as needed.
+
+    ``level(f)`` is the photo reduced by ``f`` (one of :data:`REDUCTIONS`):
+    its pixel ``i`` covers the photo's pixels ``f * i`` to ``f * (i + 1) - 1``.
+    An array's reductions are made by halving it; a Picture's are decoded.
+    """
+
+    def __init__(self, image: NDArray[np.uint8] | Picture) -> None:
+        if isinstance(image, Picture):
+            self.picture: Picture | None = image
+            self.height, self.width = image.shape[:2]
+            self._levels: dict[int, NDArray[np.uint8]] = {}
+        else:
+            check_image(image)
+            self.picture = None
+            self.height, self.width = image.shape[:2]
+            self._levels = {1: np.ascontiguousarray(image)}
+        # No reduction leaves a side under 32 px (the smallest photo accepted).
+        shorter = min(self.width, self.height)
+        self.factors = tuple(f for f in REDUCTIONS if f == 1 or shorter / f >= 32)
+
+    def level(self, factor: int) -> NDArray[np.uint8]:
+        if factor not in self._levels:
+            if self.picture is not None:
+                self._levels[factor] = self.picture.reduced(factor)
+            else:
+                self._levels[factor] = halve(self.level(factor // 2))
+        return self._levels[factor]
+
+    def detection_factor(self) -> int:
+        """The largest reduction whose longer side is still at least DETECT_SIDE."""
+        longer = max(self.width, self.height)
+        return max(f for f in self.factors if f == 1 or longer / f >= DETECT_SIDE)
+
+    def crop(self, matrix: NDArray[np.float64]) -> NDArray[np.uint8]:
+        """The crop ``matrix`` (photo pixels to crop pixels) maps to, from the right reduction.
+
+        The largest reduction that still has at least one of its pixels per
+        crop pixel: the crop is then never enlarged from a reduction when the
+        photo had more detail, and a JPEG is decoded no larger than needed.
+        """
+        zoom = math.hypot(matrix[0, 0], matrix[0, 1])  # crop pixels per photo pixel
+        factor = max(f for f in self.factors if f == 1 or f * zoom <= 1.0)
+        if self.picture is None:
+            # An array is decoded already: its crops are cut from it as they always were.
+            factor = 1
+        else:
+            # A finer reduction at hand is used as it is rather than decoding another.
+            factor = max((f for f in self._levels if f <= factor), default=factor)
+        if factor == 1:
+            return _crop(self.level(1), matrix)
+        # level pixel i is centred on photo pixel f * i + (f - 1) / 2.
+        via = matrix.copy()
+        via[:, :2] = matrix[:, :2] * factor
+        via[:, 2] = matrix[:, 2] + matrix[:, :2] @ np.full(2, (factor - 1) / 2)
+        return _crop(self.level(factor), via)
+
+
+def _scaled(det: _Detection, factor: int, photo: _Photo) -> _Detection:
+    """A detection on the reduction by ``factor`` moved to the photo's pixels.
+
+    The detector's coordinates are fractions of its input's sides, so they
+    are scaled by the ratio of the sides (a reduction's sides are rounded up).
+    """
+    if factor == 1:
+        return det
+    height, width = photo.level(factor).shape[:2]
+    sx, sy = photo.width / width, photo.height / height
+    x, y, w, h = det.box
+    return _Detection(
+        box=(x * sx, y * sy, w * sx, h * sy),
+        score=det.score,
+        left_eye=(det.left_eye[0] * sx, det.left_eye[1] * sy),
+        right_eye=(det.right_eye[0] * sx, det.right_eye[1] * sy),
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageFile
@@ -487,3 +488,166 @@ def _orient(image: NDArray[np.uint8], orientation: int) -> NDArray[np.uint8]:
     if orientation in transforms:
         image = transforms[orientation](image)
     return np.ascontiguousarray(image)
+
+
+# --- decoding on demand ------------------------------------------------------------
+
+#: The reductions a photo can be decoded at: libjpeg scales a JPEG's DCT blocks
+#: by 1/2, 1/4 and 1/8 while decoding (Pillow's ``draft``), for a fraction of
+#: the cost of a full decode; other formats are decoded whole, then halved.
+REDUCTIONS = (1, 2, 4, 8)
+
+
+class Picture:
+    """An accepted image file whose pixels are decoded when first needed.
+
+    :func:`open_image` makes one. It holds the file's bytes and header facts;
+    :meth:`reduced` decodes the picture at 1/2, 1/4 or 1/8 of its size (a JPEG
+    at that scale directly, far cheaper than decoding it whole) and
+    :meth:`pixels` decodes it whole. Each is decoded once and kept. The EXIF
+    orientation is applied to every one of them, as by :func:`load_image`.
+
+    Attributes
+    ----------
+    info : ImageInfo
+        What the header says; ``info.width`` and ``info.height`` are the
+        upright picture's.
+    data : bytes
+        The file.
+    """
+
+    def __init__(self, data: bytes, info: ImageInfo) -> None:
+        self.data = data
+        self.info = info
+        self._levels: dict[int, NDArray[np.uint8]] = {}
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(height, width, 3)`` of the upright picture, as its array would have."""
+        return (self.info.height, self.info.width, 3)
+
+    def pixels(self) -> NDArray[np.uint8]:
+        """The whole picture, as :func:`load_image` returns it (decoded once, then kept).
+
+        Raises
+        ------
+        ImageError
+            ``"damaged"`` when the data turns out to be corrupt.
+        """
+        return self.reduced(1)
+
+    def reduced(self, factor: int) -> NDArray[np.uint8]:
+        """The picture decoded at ``1/factor`` of its size, upright.
+
+        Each side is ``ceil(side / factor)`` pixels; pixel ``i`` covers the
+        whole picture's pixels ``factor * i`` to ``factor * (i + 1) - 1``.
+
+        Parameters
+        ----------
+        factor : {1, 2, 4, 8}
+            The reduction.
+
+        Raises
+        ------
+        ValueError
+            If ``factor`` is not one of :data:`REDUCTIONS`.
+        ImageError
+            ``"damaged"`` when the data turns out to be corrupt.
+        """
+        if factor not in REDUCTIONS:
+            raise ValueError(f"factor must be one of {REDUCTIONS}, got {factor!r}")
+        if factor not in self._levels:
+            finer = [f for f in self._levels if f < factor]
+            if finer:
+                # Halving a reduction already decoded costs less than decoding again.
+                self._levels[factor] = halve(self.reduced(factor // 2))
+            elif factor == 1 or self.info.format == "JPEG":
+                self._levels[factor] = self._decode(factor)
+            else:
+                self._levels[factor] = halve(self.reduced(factor // 2))
+        return self._levels[factor]
+
+    def decoded(self) -> tuple[int, ...]:
+        """The reductions decoded so far (1 is the whole picture), smallest first."""
+        return tuple(sorted(self._levels))
+
+    def _decode(self, factor: int) -> NDArray[np.uint8]:
+        im = _open_as(self.data, self.info.format)
+        if factor > 1:
+            width, height = im.size
+            # Pillow picks the scale from the floor of the ratio; libjpeg rounds up.
+            im.draft(None, (width // factor, height // factor))
+            if im.size != (-(-width // factor), -(-height // factor)):  # pragma: no cover
+                # libjpeg could not scale this file (never seen): reduce the whole one.
+                return halve(self.reduced(factor // 2))
+        try:
+            im.load()
+        except _DECODE_ERRORS as exc:
+            raise ImageError("damaged") from exc
+        return _orient(_to_rgb(im), self.info.orientation)
+
+    def __repr__(self) -> str:
+        return f"<Picture {self.info.format} {self.info.width}x{self.info.height}>"
+
+
+def open_image(
+    source: Source,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_side: int = DEFAULT_MIN_SIDE,
+) -> Picture:
+    """Check an image file as :func:`load_image` does, without decoding it yet.
+
+    Parameters
+    ----------
+    source : bytes or str or Path
+        The file's content, or its path.
+    max_bytes, max_pixels, min_side : int, optional
+        As in :func:`probe_image`.
+
+    Returns
+    -------
+    Picture
+        Decoded on demand, whole or reduced.
+
+    Raises
+    ------
+    ImageError
+        Any code of :func:`probe_image`, or ``"damaged"`` when the file has no
+        end (its data is checked only when it is decoded).
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> buf = io.BytesIO()
+    >>> Image.new("RGB", (64, 48), "red").save(buf, "JPEG")
+    >>> picture = open_image(buf.getvalue())
+    >>> picture.shape, picture.reduced(2).shape, picture.decoded()
+    ((48, 64, 3), (24, 32, 3), (2,))
+    """
+    data = _read(source, max_bytes)
+    info, _ = _probe(data, max_pixels=max_pixels, min_side=min_side)
+    if not _is_complete(data, info.format):
+        raise ImageError("damaged")
+    return Picture(data, info)
+
+
+def as_pixels(image: NDArray[np.uint8] | Picture) -> NDArray[np.uint8]:
+    """The whole picture's array: ``image`` itself, or a :class:`Picture` decoded."""
+    return image.pixels() if isinstance(image, Picture) else image
+
+
+def check_photo(image: object, name: str = "image") -> None:
+    """Accept a :class:`Picture` or what :func:`~webapp.vision.errors.check_image` accepts."""
+    if not isinstance(image, Picture):
+        check_image(image, name)
+
+
+def halve(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """``image`` at half its size, each side rounded up, by averaging 2x2 blocks."""
+    height, width = image.shape[:2]
+    if height % 2 or width % 2:
+        image = cv2.copyMakeBorder(image, 0, height % 2, 0, width % 2, cv2.BORDER_REPLICATE)
+    return cv2.resize(image, (-(-width // 2), -(-height // 2)), interpolation=cv2.INTER_AREA)
