@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -138,25 +137,25 @@ def _record(job: Job) -> None:
 def _run(job: Job) -> None:
     timer = _Timer(job.timings)
     with timer("decode"):
+        # The header is checked here; the pixels are decoded as far as the
+        # service needs (a large JPEG reduced, for finding faces): in "engine".
         with job.photo.file.open("rb") as f:
             raw = f.read()
-        image = vision.load_image(
-            raw,
-            **photo_limits(),
-        )
+        picture = vision.open_image(raw, **photo_limits())
     service = SERVICES[job.kind]
+    request = Request(str(job.id), picture, raw, job.params)
     with timer("engine"):
-        outcome = service.run(job.backend, Request(str(job.id), image, raw, job.params))
+        outcome = service.run(job.backend, request)
     if outcome.image is not None:
         with timer("store"):
             suffix = ".png" if outcome.image.startswith(b"\x89PNG") else ".jpg"
             job.result_image.save(f"result{suffix}", ContentFile(outcome.image), save=False)
     if job.source == Job.Source.WEB:
         with timer("clean"):
-            _clean_photo(job.photo, image)
+            _clean_photo(job.photo, picture)
         if service.page.render and service.succeeded(outcome.body):
             with timer("overlay"):
-                png = service.page.render(image, outcome.body)
+                png = service.page.render(request.image, outcome.body)
                 job.overlay.save("overlay.png", ContentFile(png), save=False)
     job.finish(outcome.body, outcome.details)
 
@@ -176,14 +175,22 @@ class _Timer:
             self.timings[step] = round((time.perf_counter() - start) * 1000, 2)
 
 
-def _clean_photo(photo: Photo, image: np.ndarray) -> None:
-    """Replace the upload by a JPEG without metadata (GPS, camera), orientation applied."""
+def _clean_photo(photo: Photo, picture: vision.Picture) -> None:
+    """Replace the upload by a JPEG without metadata (GPS, camera), orientation applied.
+
+    An upright JPEG keeps its pixels: only its metadata segments are cut out
+    (about a millisecond, no decoding). Any other photo is encoded again from
+    its pixels, upright, without metadata.
+    """
     if not photo.cleaned:
-        jpeg = vision.encode_jpeg(image)
+        if picture.info.format == "JPEG" and picture.info.orientation == 1:
+            jpeg = vision.strip_jpeg_metadata(picture.data)
+        else:
+            jpeg = vision.encode_jpeg(picture.pixels())
         original = photo.file.name
         photo.file.save("photo.jpg", ContentFile(jpeg), save=False)
         photo.file.storage.delete(original)
-        photo.height, photo.width = image.shape[:2]
+        photo.height, photo.width = picture.shape[:2]
         photo.size_bytes = len(jpeg)
         photo.cleaned = True
         photo.save(update_fields=["file", "width", "height", "size_bytes", "cleaned"])

@@ -11,17 +11,29 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 
+from webapp.vision import Picture
+
 BACKENDS = ("local", "remote")
 
 
 @dataclass(frozen=True)
 class Request:
-    """What a job hands to a service: the decoded photo, the file as uploaded, the options."""
+    """What a job hands to a service: the photo, the file as uploaded, the options.
+
+    ``picture`` is decoded only as far as the service needs: the engine's
+    face finding takes it as it is (a large JPEG is then decoded reduced);
+    ``image`` is the whole photo, decoded on first use and kept.
+    """
 
     job_id: str
-    image: np.ndarray
+    picture: Picture
     raw: bytes
     params: dict[str, Any]
+
+    @property
+    def image(self) -> np.ndarray:
+        """The whole photo, RGB, upright (decoding it the first time)."""
+        return self.picture.pixels()
 
 
 @dataclass(frozen=True)

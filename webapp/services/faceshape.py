@@ -20,7 +20,7 @@ from .remote import RemoteError, post
 
 
 def _local(request: Request) -> Outcome:
-    result = vision.face_shape(request.image, mode=request.params.get("mode", 0))
+    result = vision.face_shape(request.picture, mode=request.params.get("mode", 0))
     return Outcome(wire.success_body(result, session_id=request.job_id))
 
 

@@ -19,6 +19,7 @@ from .images import (
     load_image,
     open_image,
     probe_image,
+    strip_jpeg_metadata,
 )
 from .landmarks import FACE_SHAPE_GROUPS, FaceShape, FaceShapePoints, face_shape
 
@@ -39,5 +40,6 @@ __all__ = [
     "load_image",
     "open_image",
     "probe_image",
+    "strip_jpeg_metadata",
     "warm_up",
 ]

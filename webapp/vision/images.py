@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -651,3 +652,96 @@ def halve(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
     if height % 2 or width % 2:
         image = cv2.copyMakeBorder(image, 0, height % 2, 0, width % 2, cv2.BORDER_REPLICATE)
     return cv2.resize(image, (-(-width // 2), -(-height // 2)), interpolation=cv2.INTER_AREA)
+
+
+# --- metadata ----------------------------------------------------------------------
+
+# Markers that stand alone, without a length: TEM, RST0-7.
+_STANDALONE = {0x01, *range(0xD0, 0xD8)}
+# Inside entropy-coded data, 0xFF is followed by 00 (a stuffed byte), a restart
+# marker or a fill byte; any other byte after it is the next marker.
+_NEXT_MARKER = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
+_APP0, _APP14, _COM, _SOS, _EOI = 0xE0, 0xEE, 0xFE, 0xDA, 0xD9
+
+
+def strip_jpeg_metadata(data: bytes) -> bytes:
+    """A JPEG file without its metadata, its pixels untouched (no re-encoding).
+
+    Every APP segment (EXIF with its thumbnail and GPS, XMP, ICC profile,
+    maker notes, Photoshop's) and every comment is removed, except the
+    JFIF header (rewritten without its thumbnail) and Adobe's colour-transform
+    segment, which tell the decoder how to read the pixels. Anything after
+    the image's end (a multi-picture file's other views) is dropped. The
+    compressed data is copied byte for byte, so the decoded pixels are the
+    same. The EXIF orientation goes too: a caller must apply it first, or
+    call this only on a file whose orientation is 1.
+
+    Parameters
+    ----------
+    data : bytes
+        A JPEG file accepted by :func:`probe_image`.
+
+    Returns
+    -------
+    bytes
+        The file without metadata.
+
+    Raises
+    ------
+    ImageError
+        ``"damaged"`` if the marker segments cannot be walked to the end.
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> buf = io.BytesIO()
+    >>> Image.new("RGB", (16, 16)).save(buf, "JPEG", comment=b"secret")
+    >>> b"secret" in buf.getvalue(), b"secret" in strip_jpeg_metadata(buf.getvalue())
+    (True, False)
+    """
+    if data[:2] != b"\xff\xd8":
+        raise ImageError("damaged")
+    out = [b"\xff\xd8"]
+    pos, size = 2, len(data)
+    while pos + 2 <= size:
+        if data[pos] != 0xFF:
+            raise ImageError("damaged")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == _EOI:
+            out.append(b"\xff\xd9")
+            return b"".join(out)
+        if marker in _STANDALONE:
+            out.append(data[pos : pos + 2])
+            pos += 2
+            continue
+        if pos + 4 > size:
+            break
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        end = pos + 2 + length
+        if length < 2 or end > size:
+            break
+        if marker == _APP0:
+            out.append(_plain_jfif(data[pos + 4 : end]))
+        elif marker == _APP14 and data[pos + 4 : pos + 9] == b"Adobe":
+            out.append(data[pos:end])
+        elif not (0xE1 <= marker <= 0xEF or marker == _COM):
+            out.append(data[pos:end])
+        pos = end
+        if marker == _SOS:
+            found = _NEXT_MARKER.search(data, pos)
+            if found is None:
+                break
+            out.append(data[pos : found.start()])
+            pos = found.start()
+    raise ImageError("damaged")
+
+
+def _plain_jfif(body: bytes) -> bytes:
+    """The JFIF APP0 segment with its version and density but no thumbnail ('' if not JFIF)."""
+    if body[:5] != b"JFIF\x00" or len(body) < 14:
+        return b""  # a JFXX thumbnail or another APP0: not needed to decode
+    return b"\xff\xe0\x00\x10" + body[:12] + b"\x00\x00"

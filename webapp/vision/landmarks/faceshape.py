@@ -36,8 +36,8 @@ from types import MappingProxyType
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import check_image
 from ..faces import detect_faces
+from ..images import Picture, check_photo
 from ..mesh import (
     CHIN,
     LEFT_BROW_LOWER,
@@ -145,13 +145,15 @@ class FaceShape:
     faces: tuple[FaceShapePoints, ...]
 
 
-def face_shape(image: NDArray[np.uint8], *, mode: int = 0) -> FaceShape:
+def face_shape(image: NDArray[np.uint8] | Picture, *, mode: int = 0) -> FaceShape:
     """Locate the 88 face-shape points of the faces in a photo.
 
     Parameters
     ----------
-    image : ndarray of shape (H, W, 3) and dtype uint8
-        RGB photo, upright. It is not modified.
+    image : ndarray of shape (H, W, 3) and dtype uint8, or Picture
+        RGB photo, upright. It is not modified. A
+        :class:`~webapp.vision.images.Picture` is decoded only as far as
+        :func:`~webapp.vision.faces.detect_faces` needs.
     mode : {0, 1}, optional
         0: every face (the ``MAX_FACES`` largest); 1: only the largest face.
 
@@ -176,7 +178,7 @@ def face_shape(image: NDArray[np.uint8], *, mode: int = 0) -> FaceShape:
     >>> face_shape(np.zeros((48, 64, 3), np.uint8), mode=1)
     FaceShape(width=64, height=48, faces=())
     """
-    check_image(image)
+    check_photo(image)
     if mode not in (0, 1):
         raise ValueError(f"mode must be 0 (all faces) or 1 (largest face), got {mode!r}")
     height, width = image.shape[:2]
