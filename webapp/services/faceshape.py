@@ -126,7 +126,7 @@ def _command(args: argparse.Namespace) -> int:
     status = 0
     for path in args.images:
         try:
-            result = vision.face_shape(vision.load_image(path), mode=args.mode)
+            result = vision.face_shape(vision.open_image(path), mode=args.mode)
         except OSError as exc:
             print(f"{path}: {exc.strerror or exc}", file=sys.stderr)
             status = 1

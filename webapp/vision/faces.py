@@ -600,27 +600,38 @@ class _Photo:
             factor = max((f for f in self._levels if f <= factor), default=factor)
         if factor == 1:
             return _crop(self.level(1), matrix)
-        # level pixel i is centred on photo pixel f * i + (f - 1) / 2.
+        # level pixel i is centred on photo pixel f * i - offset + (f - 1) / 2.
+        level = self.level(factor)
+        centre = np.full(2, (factor - 1) / 2) - self.offset(factor)
         via = matrix.copy()
         via[:, :2] = matrix[:, :2] * factor
-        via[:, 2] = matrix[:, 2] + matrix[:, :2] @ np.full(2, (factor - 1) / 2)
-        return _crop(self.level(factor), via)
+        via[:, 2] = matrix[:, 2] + matrix[:, :2] @ centre
+        return _crop(level, via)
+
+    def offset(self, factor: int) -> NDArray[np.float64]:
+        """(x, y) photo pixels of the reduction's first pixel that lie before the photo."""
+        if self.picture is None or factor == 1:
+            return np.zeros(2)
+        return np.array(self.picture.offset(factor), dtype=np.float64)
 
 
 def _scaled(det: _Detection, factor: int, photo: _Photo) -> _Detection:
     """A detection on the reduction by ``factor`` moved to the photo's pixels.
 
-    The detector's coordinates are fractions of its input's sides, so they
-    are scaled by the ratio of the sides (a reduction's sides are rounded up).
+    The detector's coordinates are fractions of its input's sides: the edge
+    of reduction pixel ``i`` is the edge of photo pixel ``factor * i - offset``.
     """
     if factor == 1:
         return det
-    height, width = photo.level(factor).shape[:2]
-    sx, sy = photo.width / width, photo.height / height
+    ox, oy = photo.offset(factor)
+
+    def point(x: float, y: float) -> tuple[float, float]:
+        return (x * factor - ox, y * factor - oy)
+
     x, y, w, h = det.box
     return _Detection(
-        box=(x * sx, y * sy, w * sx, h * sy),
+        box=(*point(x, y), w * factor, h * factor),
         score=det.score,
-        left_eye=(det.left_eye[0] * sx, det.left_eye[1] * sy),
-        right_eye=(det.right_eye[0] * sx, det.right_eye[1] * sy),
+        left_eye=point(*det.left_eye),
+        right_eye=point(*det.right_eye),
     )

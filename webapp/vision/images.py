@@ -521,6 +521,7 @@ class Picture:
         self.data = data
         self.info = info
         self._levels: dict[int, NDArray[np.uint8]] = {}
+        self._offsets: dict[int, tuple[int, int]] = {1: (0, 0)}
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -541,7 +542,10 @@ class Picture:
         """The picture decoded at ``1/factor`` of its size, upright.
 
         Each side is ``ceil(side / factor)`` pixels; pixel ``i`` covers the
-        whole picture's pixels ``factor * i`` to ``factor * (i + 1) - 1``.
+        whole picture's pixels ``factor * i - offset`` to
+        ``factor * (i + 1) - 1 - offset``, where ``offset`` is
+        :meth:`offset` (0 unless the EXIF orientation flips an axis whose
+        length ``factor`` does not divide).
 
         Parameters
         ----------
@@ -559,14 +563,24 @@ class Picture:
             raise ValueError(f"factor must be one of {REDUCTIONS}, got {factor!r}")
         if factor not in self._levels:
             finer = [f for f in self._levels if f < factor]
-            if finer:
+            if finer or (factor > 1 and self.info.format != "JPEG"):
                 # Halving a reduction already decoded costs less than decoding again.
                 self._levels[factor] = halve(self.reduced(factor // 2))
-            elif factor == 1 or self.info.format == "JPEG":
-                self._levels[factor] = self._decode(factor)
+                # halve() pads at the end: the grid starts where the finer one does.
+                self._offsets[factor] = self._offsets[factor // 2]
             else:
-                self._levels[factor] = halve(self.reduced(factor // 2))
+                self._levels[factor] = self._decode(factor)
         return self._levels[factor]
+
+    def offset(self, factor: int) -> tuple[int, int]:
+        """``(x, y)``: the reduction's first pixel starts this many pixels before the picture.
+
+        A JPEG is reduced by whole 8x8 blocks of its stored pixels from the
+        stored top-left corner; an orientation that flips an axis turns the
+        last, partial block of that axis into the first one upright.
+        """
+        self.reduced(factor)
+        return self._offsets[factor]
 
     def decoded(self) -> tuple[int, ...]:
         """The reductions decoded so far (1 is the whole picture), smallest first."""
@@ -579,16 +593,38 @@ class Picture:
             # Pillow picks the scale from the floor of the ratio; libjpeg rounds up.
             im.draft(None, (width // factor, height // factor))
             if im.size != (-(-width // factor), -(-height // factor)):  # pragma: no cover
-                # libjpeg could not scale this file (never seen): reduce the whole one.
-                return halve(self.reduced(factor // 2))
+                # libjpeg could not scale this file (never seen): halve a finer one.
+                finer = self.reduced(factor // 2)
+                self._offsets[factor] = self._offsets[factor // 2]
+                return halve(finer)
         try:
             im.load()
         except _DECODE_ERRORS as exc:
             raise ImageError("damaged") from exc
+        if factor > 1:
+            width, height = self.info.width, self.info.height
+            if self.info.orientation in _TRANSPOSED:
+                width, height = height, width  # the stored picture's
+            pad_x, pad_y = -width % factor, -height % factor
+            self._offsets[factor] = _ORIENTED_OFFSETS[self.info.orientation](pad_x, pad_y)
         return _orient(_to_rgb(im), self.info.orientation)
 
     def __repr__(self) -> str:
         return f"<Picture {self.info.format} {self.info.width}x{self.info.height}>"
+
+
+# The upright (x, y) offsets of a reduction from its stored padding (pad_x, pad_y):
+# an axis the orientation flips starts with the stored last, partial block.
+_ORIENTED_OFFSETS = {
+    1: lambda px, py: (0, 0),
+    2: lambda px, py: (px, 0),
+    3: lambda px, py: (px, py),
+    4: lambda px, py: (0, py),
+    5: lambda px, py: (0, 0),
+    6: lambda px, py: (py, 0),
+    7: lambda px, py: (py, px),
+    8: lambda px, py: (0, px),
+}
 
 
 def open_image(
