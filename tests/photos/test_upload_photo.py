@@ -6,6 +6,7 @@ import os
 import struct
 import zlib
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
@@ -111,6 +112,32 @@ def test_it_strips_metadata_and_applies_orientation(client, run_worker):
         assert img.size == (512, 512)
     assert (job.photo.width, job.photo.height) == (512, 512)
     assert len(job.faces) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upright_jpeg_keeps_its_pixels_without_its_metadata(client, run_worker):
+    # A phone JPEG needing no turn: its metadata is cut out, its pixels are not re-encoded.
+    image = Image.open(DATA / "faces" / "obama.jpg").convert("RGB")
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    exif.get_ifd(0x8825)[2] = (48.0, 51.0, 24.0)  # GPS latitude
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90, exif=exif, comment=b"SecretNote")
+    uploaded = buffer.getvalue()
+
+    upload(client, uploaded, name="phone.jpg")
+    run_worker()
+
+    job = Job.objects.get()
+    assert job.status == Job.Status.DONE
+    stored = job.photo.file.open("rb").read()
+    assert b"SecretCam" not in stored and b"SecretNote" not in stored
+    with Image.open(io.BytesIO(stored)) as img, Image.open(io.BytesIO(uploaded)) as original:
+        assert not img.getexif()
+        assert np.array_equal(np.asarray(img), np.asarray(original))
+    # The same compressed data: only the metadata's bytes are gone.
+    assert len(uploaded) - len(stored) < 1000
+    assert (job.photo.width, job.photo.height) == image.size and job.photo.cleaned
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from ..conftest import DATA
@@ -47,3 +48,34 @@ def test_it_exits_0_when_every_image_succeeds():
     assert run.returncode == 0
     bodies = [json.loads(line) for line in run.stdout.splitlines()]
     assert [len(b["data"]["face_shape"]) for b in bodies] == [1, 2]
+
+
+def test_a_batch_is_answered_photo_by_photo():
+    # 40 photos in one process: the graphs are loaded once, and each answer is
+    # written as soon as it is ready, not when the batch ends.
+    names = ["astronaut.png", "obama.jpg", "obama2.jpg", "two_people.jpg"]
+    photos = [str(DATA / "faces" / names[i % len(names)]) for i in range(40)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "webapp", "faceshape", "--mode", "1", *photos],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
+    arrivals, bodies = [], []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            arrivals.append(time.monotonic())
+            bodies.append(json.loads(line))
+            if len(arrivals) == 1:
+                # The first answer is out while the other 39 photos are still to do.
+                assert process.poll() is None
+        assert process.wait(timeout=120) == 0
+    finally:
+        process.kill()
+    assert len(bodies) == 40 and all(b["code"] == 0 for b in bodies)
+    sizes = {(b["data"]["image_width"], b["data"]["image_height"]) for b in bodies}
+    assert len(sizes) == len(names)
+    # Answers buffered to the end would all arrive within a few milliseconds.
+    assert arrivals[-1] - arrivals[0] > 0.1
