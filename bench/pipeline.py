@@ -26,7 +26,7 @@ import requests
 
 from webapp.wire.signature import sign
 
-from .common import ROOT, machine_line, photo_path, verdict
+from .common import ROOT, machine_line, phone_jpeg, photo_path, verdict
 
 RUNS = 40
 WARM_UP = 5
@@ -88,13 +88,13 @@ def _ms(start: str, end: str) -> float:
 
 
 def _post(
-    session: requests.Session, base: str, cred: dict[str, str], image: bytes
+    session: requests.Session, base: str, cred: dict[str, str], image: bytes, mode: int = 0
 ) -> tuple[float, dict]:
     start = time.perf_counter()
     response = session.post(
         f"{base}/face/shape",
         headers={"Authorization": sign(cred["appid"], cred["secret_id"], cred["secret_key"])},
-        data={"appid": cred["appid"], "mode": "0"},
+        data={"appid": cred["appid"], "mode": str(mode)},
         files={"image": ("photo.jpg", image, "application/octet-stream")},
         timeout=60,
     )
@@ -102,7 +102,13 @@ def _post(
     return elapsed, response.json()
 
 
-def measure(photos: dict[str, bytes]) -> dict[str, dict[str, float]]:
+def measure(
+    photos: dict[str, bytes], *, mode: int = 0, runs: int = RUNS, warm_up: int = WARM_UP
+) -> dict[str, dict[str, float]]:
+    """Median API and pipeline times per photo, and the worker's memory after them all.
+
+    ``mode`` is the face-shape mode: 0 every face, 1 the largest.
+    """
     with tempfile.TemporaryDirectory(prefix="likeness-bench-") as data_dir:
         port = _free_port()
         env = os.environ | {
@@ -128,11 +134,11 @@ def measure(photos: dict[str, bytes]) -> dict[str, dict[str, float]]:
             _wait_until_up(base + "/")
             session = requests.Session()
             for name, image in photos.items():
-                for _ in range(WARM_UP):
-                    _post(session, base, cred, image)
+                for _ in range(warm_up):
+                    _post(session, base, cred, image, mode)
                 times, ids = [], []
-                for _ in range(RUNS):
-                    elapsed, body = _post(session, base, cred, image)
+                for _ in range(runs):
+                    elapsed, body = _post(session, base, cred, image, mode)
                     assert body["code"] == 0, body
                     times.append(elapsed)
                     ids.append(body["data"]["session_id"])
@@ -164,9 +170,20 @@ def _pipeline(data_dir: str, ids: list[str]) -> dict[str, float]:
     }
 
 
+#: (photo, face-shape mode, target in ms for the API end to end): the phone photos
+#: are JPEGs made at run time by bench.common.phone_jpeg.
+PHONE_TARGETS = {
+    "12 MP portrait": (1, 50),
+    "40 MP portrait": (1, 120),
+    "12 MP group photo": (0, 150),
+}
+PHONE_RUNS = 15
+
+
 def main() -> None:
     print(f"== API and pipeline ({machine_line()}); medians of {RUNS} requests", end="")
     print(f" after {WARM_UP} warm-up")
+    print(f"  load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     photos = {
         "512x512, 1 face": photo_path("astronaut.png").read_bytes(),
     }
@@ -183,9 +200,27 @@ def main() -> None:
             f"  {name}: of which waiting in the queue {r['queued_ms']:.1f} ms; "
             f"engine inside the worker {r['engine_in_worker_ms']:.1f} ms"
         )
-    memory = results["memory"]
+    _print_memory("after the 512x512 jobs", results["memory"])
+
+    print(f"== Phone JPEGs (made here, EXIF orientation), medians of {PHONE_RUNS} requests,")
+    print("   each photo on a fresh server (so that the worker's peak memory is its own)")
+    for name, (mode, target) in PHONE_TARGETS.items():
+        data = phone_jpeg(name)
+        r = measure({name: data}, mode=mode, runs=PHONE_RUNS, warm_up=2)
+        what = "largest face" if mode == 1 else "every face"
+        print(
+            f"  {name} ({len(data) / 2**20:.1f} MB), {what}: API end-to-end "
+            f"{r[name]['api_ms']:.1f} ms {verdict(r[name]['api_ms'], target)}; "
+            f"engine in the worker {r[name]['engine_in_worker_ms']:.1f} ms "
+            f"(decoding what it needs included)"
+        )
+        _print_memory(f"after the {name} jobs", r["memory"])
+    print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _print_memory(when: str, memory: dict[str, float]) -> None:
     print(
-        f"  worker memory: RSS {memory.get('VmRSS', float('nan')):.0f} MB, "
+        f"  worker memory {when}: RSS {memory.get('VmRSS', float('nan')):.0f} MB, "
         f"peak {memory.get('VmHWM', float('nan')):.0f} MB"
     )
 

@@ -116,7 +116,7 @@ TILED_MAX_SHIFT = 0.35
 #: longer side is at least twice this is given to them reduced (by 2, 4 or 8;
 #: a JPEG decoded at that scale) to no less than this, and the tiled pass's
 #: copy is made from the same reduction when it is large enough for it.
-DETECT_SIDE = 1000
+DETECT_SIDE = 800
 
 _local = threading.local()
 

@@ -476,18 +476,22 @@ def _to_rgb(im: Image.Image) -> NDArray[np.uint8]:
 
 
 def _orient(image: NDArray[np.uint8], orientation: int) -> NDArray[np.uint8]:
-    """Apply an EXIF orientation to an array (the transforms of ImageOps.exif_transpose)."""
+    """Apply an EXIF orientation to an array (the transforms of ImageOps.exif_transpose).
+
+    OpenCV's flips and rotations copy in one pass, several times faster than
+    NumPy's strided copy of a turned view on a large photo.
+    """
     transforms = {
-        2: lambda a: a[:, ::-1],
-        3: lambda a: a[::-1, ::-1],
-        4: lambda a: a[::-1],
-        5: lambda a: a.transpose(1, 0, 2),
-        6: lambda a: np.rot90(a, k=-1),
-        7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
-        8: lambda a: np.rot90(a, k=1),
+        2: lambda a: cv2.flip(a, 1),
+        3: lambda a: cv2.rotate(a, cv2.ROTATE_180),
+        4: lambda a: cv2.flip(a, 0),
+        5: lambda a: cv2.transpose(a),
+        6: lambda a: cv2.rotate(a, cv2.ROTATE_90_CLOCKWISE),
+        7: lambda a: cv2.flip(cv2.transpose(a), -1),
+        8: lambda a: cv2.rotate(a, cv2.ROTATE_90_COUNTERCLOCKWISE),
     }
     if orientation in transforms:
-        image = transforms[orientation](image)
+        image = transforms[orientation](np.ascontiguousarray(image))
     return np.ascontiguousarray(image)
 
 
