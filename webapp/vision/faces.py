@@ -323,8 +323,14 @@ def _detect_tiled(
     if grid is None:
         return []
     (small_width, small_height), xs, ys = grid
-    # The largest reduction still at least twice the copy's size (as _downscale halves).
-    factor = max(f for f in photo.factors if f == 1 or width / f >= 2 * small_width)
+    # The copy is made from the largest reduction still at least its size: a
+    # reduction is already averaged, so it resizes to the copy without aliasing.
+    # (An array is scaled from itself, as it always was.)
+    factor = max(
+        f
+        for f in photo.factors
+        if f == 1 or (photo.picture and width / f >= small_width and height / f >= small_height)
+    )
     small = _downscale(photo.level(factor), (small_width, small_height))
     to_photo = (width / small_width, height / small_height)
     graph = _graphs().full
