@@ -9,6 +9,7 @@ annotated face was found.
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
 from bench.common import verdict
-from webapp.vision import FaceShape, ImageError, face_shape, load_image
+from webapp.vision import FaceShape, ImageError, face_shape, load_image, open_image
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "landmarks68"
 
@@ -99,8 +100,38 @@ def image_error(result: FaceShape, truth: NDArray[np.float64]) -> dict[str, Any]
     return {"found": True, "error": float(np.mean(list(errors.values()))), "errors": errors}
 
 
-def faceshape_accuracy(data_dir: str | Path = DEFAULT_DATA_DIR) -> dict[str, Any]:
-    """Measure every ``<name>.<image>`` + ``<name>.pts`` pair in ``data_dir``.
+#: How the photo reaches the engine: decoded whole (``load_image``), decoded on
+#: demand (``open_image``: reduced where that is enough), or enlarged to a phone
+#: photo's size (longer side PHONE_SIDE, JPEG) and then decoded whole or on demand.
+WAYS = ("whole", "on demand", "phone size, whole", "phone size, on demand")
+PHONE_SIDE = 4032
+
+
+def _engine_input(photo: Path, truth: NDArray[np.float64], way: str) -> tuple[Any, Any]:
+    """The photo as ``way`` gives it to the engine, and the ground truth in its pixels."""
+    if way == "whole":
+        return read_photo(photo), truth
+    if way == "on demand":
+        try:
+            return open_image(photo), truth
+        except ImageError:  # PPM: only through Pillow
+            return read_photo(photo), truth
+    image = read_photo(photo)
+    factor = PHONE_SIDE / max(image.shape[:2])
+    size = (round(image.shape[1] * factor), round(image.shape[0] * factor))
+    buf = io.BytesIO()
+    Image.fromarray(image).resize(size, Image.Resampling.BICUBIC).save(buf, "JPEG", quality=90)
+    data = buf.getvalue()
+    scaled = (truth + 0.5) * factor - 0.5  # pixel centres
+    if way == "phone size, whole":
+        return load_image(data), scaled
+    return open_image(data), scaled
+
+
+def faceshape_accuracy(
+    data_dir: str | Path = DEFAULT_DATA_DIR, way: str = "whole"
+) -> dict[str, Any]:
+    """Measure every ``<name>.<image>`` + ``<name>.pts`` pair in ``data_dir``, given ``way``.
 
     Returns
     -------
@@ -116,8 +147,8 @@ def faceshape_accuracy(data_dir: str | Path = DEFAULT_DATA_DIR) -> dict[str, Any
         photo = next((p for p in candidates if p.suffix.lower() in IMAGE_SUFFIXES), None)
         if photo is None:
             continue
-        result = face_shape(read_photo(photo), mode=0)
-        images[photo.name] = image_error(result, read_pts(pts))
+        image, truth = _engine_input(photo, read_pts(pts), way)
+        images[photo.name] = image_error(face_shape(image, mode=0), truth)
     found = [r["found"] for r in images.values()]
     errors = [r["error"] for r in images.values() if r["found"]]
     return {
@@ -140,23 +171,44 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the per-image and mean errors; exit 1 if a face was missed."""
+    """Print the errors, each way the photo can come; exit 1 if a face was missed."""
     args = sys.argv[1:] if argv is None else argv
     data_dir = Path(args[0]) if args else DEFAULT_DATA_DIR
-    report = faceshape_accuracy(data_dir)
     print(f"88-point face shape vs iBUG 68 ground truth in {data_dir}")
     print("error = mean distance of 14 points / outer eye-corner distance |p36-p45|")
-    for name, r in report["images"].items():
-        if not r["found"]:
-            print(f"  {name:20s} annotated face NOT found")
-            continue
-        worst = max(r["errors"], key=r["errors"].get)
-        worst_error = 100 * r["errors"][worst]
-        print(f"  {name:20s} {100 * r['error']:5.2f}%   worst {worst} {worst_error:.1f}%")
-    mean = 100 * report["mean_error"]
-    print(f"  {'mean':20s} {mean:5.2f}%   {verdict(mean, 4)}")
-    print(f"every annotated face found: {'yes' if report['all_found'] else 'NO'}")
-    return 0 if report["all_found"] else 1
+    all_found = True
+    reports = {}
+    for way in WAYS:
+        reports[way] = report = faceshape_accuracy(data_dir, way)
+        print(f" decoded {way}:")
+        for name, r in report["images"].items():
+            if not r["found"]:
+                print(f"  {name:20s} annotated face NOT found")
+                continue
+            worst = max(r["errors"], key=r["errors"].get)
+            worst_error = 100 * r["errors"][worst]
+            print(f"  {name:20s} {100 * r['error']:5.2f}%   worst {worst} {worst_error:.1f}%")
+        mean = 100 * report["mean_error"]
+        print(f"  {'mean':20s} {mean:5.2f}%   {verdict(mean, 4)}")
+        print(f"  every annotated face found: {'yes' if report['all_found'] else 'NO'}")
+        all_found = all_found and report["all_found"]
+    for whole, demand in ((WAYS[0], WAYS[1]), (WAYS[2], WAYS[3])):
+        print(f"on demand vs whole ({whole}): {_comparison(reports[whole], reports[demand])}")
+    return 0 if all_found else 1
+
+
+def _comparison(whole: dict[str, Any], demand: dict[str, Any]) -> str:
+    """Faces found each way, and the mean error over the faces both found."""
+    both = [n for n, r in whole["images"].items() if r["found"] and demand["images"][n]["found"]]
+    found = [sum(r["found"] for r in report["images"].values()) for report in (whole, demand)]
+    if not both:
+        return f"faces found {found[1]} vs {found[0]}"
+    errors = [100 * np.mean([rep["images"][n]["error"] for n in both]) for rep in (whole, demand)]
+    same = found[1] >= found[0] and errors[1] <= errors[0] + 0.05
+    return (
+        f"faces found {found[1]} vs {found[0]}; mean error over the {len(both)} both found "
+        f"{errors[1]:.2f}% vs {errors[0]:.2f}%: {'unchanged or better' if same else 'WORSE'}"
+    )
 
 
 if __name__ == "__main__":
