@@ -31,6 +31,11 @@ def verdict(value: float, target: float) -> str:
     return f"(target <= {target:g}: {'met' if value <= target else 'MISSED'})"
 
 
+def verdict_at_least(value: float, target: float) -> str:
+    """Say how a measured value compares with its target (higher is better)."""
+    return f"(target >= {target:g}: {'met' if value >= target else 'MISSED'})"
+
+
 #: Phone photos for the benchmarks, made from the test photos at run time (nothing
 #: large is committed): (source, upright size, EXIF orientation). A phone held
 #: upright stores its picture turned, with orientation 6 telling viewers to turn it.

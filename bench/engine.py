@@ -20,6 +20,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,8 +32,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from bench.common import machine_line, verdict
-from webapp.vision import encode_jpeg, face_shape, load_image, warm_up
+from bench.common import PHONE_PHOTOS, ROOT, machine_line, phone_jpeg, verdict, verdict_at_least
+from webapp.vision import encode_jpeg, face_shape, load_image, open_image, warm_up
 
 FACES_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "faces"
 COMPOSITION_SIZE = (1920, 1080)
@@ -144,8 +147,79 @@ def main(argv: list[str] | None = None) -> int:
             found = len(dlib_run(image))
             theirs = median_ms(lambda image=image: dlib_run(image), runs=args.runs, warm=1)
             print(f"  dlib: HOG(upsample=1) + 68 points, {found} face(s) {theirs:8.1f} ms")
-            print(f"  ratio dlib / ours (mode=0)         {theirs / ours:8.1f} x")
+            ratio = theirs / ours
+            target = f"  {verdict_at_least(ratio, 20)}" if faces == 1 else ""
+            print(f"  ratio dlib / ours (mode=0)         {ratio:8.1f} x{target}")
+            if faces == 1:
+                _command_line(data, theirs_with_decode=theirs + decode, runs=args.runs)
+    _phone_photos(runs=max(5, args.runs // 3))
+    print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
+
+
+#: Photos in one run of the command line; per photo: (time for all - time for 1) / (all - 1).
+CLI_PHOTOS = 40
+
+
+def _command_line(data: bytes, *, theirs_with_decode: float, runs: int) -> None:
+    """Per photo through ``python -m webapp faceshape`` over CLI_PHOTOS copies, against dlib.
+
+    dlib's figure is the same photo decoded and run in-process (decode +
+    detector + 68 points), as a loop over files would spend at best.
+    """
+    with tempfile.TemporaryDirectory(prefix="likeness-cli-") as folder:
+        paths = []
+        for i in range(CLI_PHOTOS):
+            path = Path(folder) / f"photo{i:02d}.png"
+            path.write_bytes(data)
+            paths.append(str(path))
+
+        def run(photos: list[str]) -> float:
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "webapp", "faceshape", "--mode", "0", *photos],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=ROOT,
+            )
+            return (time.perf_counter() - start) * 1000
+
+        rounds = max(3, runs // 10)
+        one = statistics.median(run(paths[:1]) for _ in range(rounds))
+        many = statistics.median(run(paths) for _ in range(rounds))
+    per_photo = (many - one) / (CLI_PHOTOS - 1)
+    ratio = theirs_with_decode / per_photo
+    print(f"  command line, per photo over {CLI_PHOTOS} photos    {per_photo:8.1f} ms")
+    print(f"  (start-up, graphs loaded once:     {one:8.0f} ms)")
+    print(f"  dlib per photo with its decode     {theirs_with_decode:8.1f} ms")
+    print(f"  ratio dlib / command line          {ratio:8.1f} x  {verdict_at_least(ratio, 15)}")
+
+
+def _phone_photos(*, runs: int) -> None:
+    """Phone JPEGs decoded whole then searched, against decoded only as far as needed."""
+    print(f"\nphone JPEGs (made here from the test photos, EXIF orientation), median of {runs}")
+    for name in PHONE_PHOTOS:
+        data = phone_jpeg(name)
+        mode = 0 if "group" in name else 1
+        whole = median_ms(
+            lambda data=data, mode=mode: face_shape(load_image(data, **PHONE_LIMITS), mode=mode),
+            runs=runs,
+            warm=1,
+        )
+        demand = median_ms(
+            lambda data=data, mode=mode: face_shape(open_image(data, **PHONE_LIMITS), mode=mode),
+            runs=runs,
+            warm=1,
+        )
+        what = "every face" if mode == 0 else "largest face"
+        print(
+            f"  {name}, {what}: decoded whole + engine {whole:7.1f} ms; "
+            f"decoded as needed + engine {demand:7.1f} ms ({whole / demand:.1f}x)"
+        )
+
+
+PHONE_LIMITS = {"max_bytes": 20 * 2**20, "max_pixels": 40_000_000}
 
 
 if __name__ == "__main__":
