@@ -112,10 +112,11 @@ TILED_MESH_WIDTH = (0.6, 1.4)
 TILED_EYE_DISTANCE = (0.25, 0.6)
 TILED_MAX_SHIFT = 0.35
 
-#: The detectors see a photo through their 128 and 192 px inputs: a photo whose
-#: longer side is at least twice this is given to them reduced (by 2, 4 or 8;
-#: a JPEG decoded at that scale) to no less than this, and the tiled pass's
-#: copy is made from the same reduction when it is large enough for it.
+#: The detectors see a photo through their 128 and 192 px inputs: a Picture
+#: (not yet decoded) whose longer side is at least twice this is given to them
+#: reduced (by 2, 4 or 8; a JPEG decoded at that scale) to no less than this,
+#: and the tiled pass's copy is made from that reduction when it is large
+#: enough for it. An array, decoded already, is searched whole as before.
 DETECT_SIDE = 800
 
 _local = threading.local()
@@ -585,7 +586,12 @@ class _Photo:
         return self._levels[factor]
 
     def detection_factor(self) -> int:
-        """The largest reduction whose longer side is still at least DETECT_SIDE."""
+        """The largest reduction whose longer side is still at least DETECT_SIDE.
+
+        An array is decoded already: the detectors see it whole, as they always did.
+        """
+        if self.picture is None:
+            return 1
         longer = max(self.width, self.height)
         return max(f for f in self.factors if f == 1 or longer / f >= DETECT_SIDE)
 
