@@ -3,7 +3,11 @@
 The pipeline (``docs/engine.md`` says what it relies on):
 
 1. Detect with MediaPipe's short-range detector and, unless it found a large
-   face (a portrait), its full-range detector too: they miss different faces.
+   face (a portrait) or only the largest face is wanted and it found one,
+   its full-range detector too: they miss different faces. A
+   :class:`~webapp.vision.images.Picture` not yet decoded is searched on a
+   reduction (:data:`DETECT_SIDE`) and each crop cut from the smallest
+   reduction that is enough for it (``_Photo``).
    Their boxes are merged by IoU.
    On a photo too large for them to see faces of :data:`TILED_MIN_FACE` px,
    the full-range detector is also run on tiles of a downscaled copy (unless
@@ -324,9 +328,9 @@ def _detect_tiled(
     if grid is None:
         return []
     (small_width, small_height), xs, ys = grid
-    # The copy is made from the largest reduction still at least its size: a
-    # reduction is already averaged, so it resizes to the copy without aliasing.
-    # (An array is scaled from itself, as it always was.)
+    # A Picture's copy is made from the largest reduction still at least its
+    # size (already averaged: at most a 2x bilinear step is left to do); an
+    # array is scaled from itself, as it always was.
     factor = max(
         f
         for f in photo.factors
