@@ -774,10 +774,15 @@ def leading(reasons: Sequence[str]) -> tuple[list[str], dict[str, str]]:
         for code in reasons
         if code in caused and code != cause
     }
-    order = {rule.code: (TOPICS.index(rule.topic), i) for i, rule in enumerate(RULES)}
+    # Within a topic, a failure that explains others comes first (a turned head before a
+    # tilted one: turning hides part of the face).
+    order = {
+        rule.code: (TOPICS.index(rule.topic), rule.code not in CAUSES, i)
+        for i, rule in enumerate(RULES)
+    }
     shown = sorted(
         (code for code in dict.fromkeys(reasons) if code not in hidden),
-        key=lambda code: order.get(code, (len(TOPICS), 0)),
+        key=lambda code: order.get(code, (len(TOPICS), True, 0)),
     )
     return shown, hidden
 
