@@ -787,8 +787,8 @@ def leading(reasons: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     return shown, hidden
 
 
-def _number(value: float) -> str:
-    return f"{round(value, 1):g}"
+def _number(value: float, digits: int = 1) -> str:
+    return f"{round(value, digits):g}"
 
 
 def quantity(
@@ -805,7 +805,7 @@ def quantity(
     zh = lang == "zh"
     unit = rule.unit
     if unit in ("width", "height"):
-        pct = f"{_number(value * 100)}%"
+        pct = f"{_number(value * 100, 2)}%"
         if spec is None:
             return pct
         mm = value * spec.size_mm[0 if unit == "width" else 1]
@@ -828,6 +828,7 @@ def quantity(
         dpi = value if isinstance(value, int) else value[0]
         return f"每英寸{dpi}像素" if zh else f"{dpi} dpi"
     if unit == "format":
+        value = [value] if isinstance(value, str) else value
         return "、".join(f.upper() for f in value) if zh else " or ".join(f.upper() for f in value)
     if unit == "colour":
         if zh:
@@ -860,9 +861,8 @@ def advice(rule: Rule, *, limit: Any, value: Any, spec: IdPhotoSpec | None, lang
     if "{limit}" in text:
         fields["limit"] = quantity(rule, limit, spec, lang)
     if "{value}" in text:
-        if value is None or value == -1 and rule.unit != "dpi":
-            unknown = "未能测量" if lang == "zh" else "not measured"
-            fields["value"] = "未设置" if rule.unit == "dpi" and lang == "zh" else unknown
+        if (value is None and rule.unit != "dpi") or value == -1:
+            fields["value"] = "未能测量" if lang == "zh" else "not measured"
         else:
             fields["value"] = quantity(rule, value, spec, lang, limit=False)
     return text.format(**fields)
@@ -936,6 +936,8 @@ def rule_limits(spec: IdPhotoSpec | None = None) -> list[tuple[Rule, Any]]:
         if rule.spec_only and spec is None:
             continue
         limit = rule.limit
+        if spec is not None and rule.op == "false" and spec_check_limit(rule, spec) is None:
+            continue  # a check the spec does not ask for (no dpi required)
         if spec is not None and rule.spec_field is not None:
             limit = _spec_limit(rule, spec)
             if rule.code == "glasses":
