@@ -140,7 +140,7 @@ def test_a_group_photo_asks_for_one_person(client, checked):
     assert "Use a photo of one person only" in html and 'data-kind="one_person"' in html
     assert 'id="more-reasons"' not in html
     hidden = len(job.details["reasons"]) - 1
-    assert f"{hidden} more finding(s) may only follow from the above" in html
+    assert f"{hidden} more findings may only follow from the above" in html
 
 
 def test_a_turned_head_is_the_reason_not_a_covered_nose(client, checked):

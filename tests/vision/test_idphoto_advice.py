@@ -38,6 +38,7 @@ SAMPLE = {
     "format": "png",
     "colour": [10, 20, 30],
     "none": 0,
+    "count": 2,
 }
 
 

@@ -154,7 +154,9 @@ TEXT: dict[str, dict[str, str]] = {
         "checked_spec": "Checked against: {title}.",
         "checked_default": "Checked against: general ID-photo rules (no particular document).",
         "also": "Also check ({n})",
-        "explained": "{n} more finding(s) may only follow from the above: check again once it "
+        "explained": "{n} more findings may only follow from the above: check again once it "
+        "is fixed.",
+        "explained_one": "One more finding may only follow from the above: check again once it "
         "is fixed.",
         "photo": "Your photo, measured",
         "photo_alt": "Your photo with what was measured drawn over it",
@@ -189,6 +191,7 @@ TEXT: dict[str, dict[str, str]] = {
         "checked_default": "检测标准：通用证件照要求（不针对特定证件）。",
         "also": "其他需要检查的项目（{n}）",
         "explained": "另有{n}项可能只是由上面的问题引起，修改后请重新检测。",
+        "explained_one": "另有1项可能只是由上面的问题引起，修改后请重新检测。",
         "photo": "照片测量结果",
         "photo_alt": "标注了测量结果的照片",
         "show": "在照片上显示",
@@ -256,9 +259,9 @@ ILLUSTRATIONS = {
     "head_cut_off": "height",
     "head_top_too_close": "height",
     "head_top_too_far": "height",
-    "head_tilted": "pose",
-    "head_turned": "pose",
-    "head_pitched": "pose",
+    "head_tilted": "tilted",
+    "head_turned": "turned",
+    "head_pitched": "pitched",
     "dark_glasses": "glasses",
     "glasses": "glasses",
     "wearing_hat": "hat",
@@ -326,7 +329,11 @@ def _context(job: Any) -> dict[str, Any]:
         "fixes": items[:MAX_FIXES],
         "more": items[MAX_FIXES:],
         "also": text["also"].format(n=len(items) - MAX_FIXES),
-        "explained": text["explained"].format(n=len(hidden)) if hidden else "",
+        "explained": (
+            text["explained_one"] if len(hidden) == 1 else text["explained"].format(n=len(hidden))
+        )
+        if hidden
+        else "",
         "rows": rows,
         "figures_title": text["figures"].format(n=len(rows)),
         "svg": svg,
@@ -413,10 +420,18 @@ def figure_rows(
     rows = []
     for name in names:
         value = figures[name]
-        shown = _value_text(value)
         label = f"head_pose.{name}" if name.endswith("_angle") else name
         unmeasured = value == -1 or value == [-1, -1, -1]
         for rule in read[name] or [None]:
+            unit = RULES_BY_CODE[rule["code"]].unit if rule else ""
+            measured = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if unit in ("width", "height", "degrees", "bytes") and measured and not unmeasured:
+                # In the limit's own unit, so the two read side by side.
+                shown = quantity(RULES_BY_CODE[rule["code"]], value, spec, lang, limit=False)
+                if unit == "degrees" and value < 0:
+                    shown = f"-{shown}"
+            else:
+                shown = _value_text(value, lang)
             rows.append(
                 {
                     "figure": name,
@@ -436,21 +451,43 @@ def _limit_text(rule: Any, limit: Any, spec: Any, text: dict[str, str], lang: st
         return quantity(rule, spec_check_limit(rule, spec), spec, lang)
     if rule.op == "is":
         return text["not_allowed"] + (
-            f" ({_value_text(limit)})" if rule.figure == "glasses" else ""
+            f" ({_value_text(limit, lang)})" if rule.figure == "glasses" else ""
         )
     if rule.op == "abs_max":
         return text["within"].format(limit=quantity(rule, limit, spec, lang))
     sign = "≥" if rule.op == "min" else "≤"
-    if rule.unit == "none" and rule.figure != "face_num":
+    if rule.unit == "none":
         return text["of_100"].format(op=sign, limit=_value_text(limit))
     return f"{sign} {quantity(rule, limit, spec, lang)}"
 
 
-def _value_text(value: Any) -> str:
+#: The words for the API's own values in the table (its figure names stay as they are).
+VALUE_WORDS = {
+    "en": {
+        True: "yes",
+        False: "no",
+        "no_glasses": "no glasses",
+        "normal_glasses": "clear glasses",
+        "dark_glasses": "dark glasses",
+    },
+    "zh": {
+        True: "是",
+        False: "否",
+        "no_glasses": "未戴眼镜",
+        "normal_glasses": "普通眼镜",
+        "dark_glasses": "墨镜或有色眼镜",
+    },
+}
+
+
+def _value_text(value: Any, lang: str = "en") -> str:
+    words = VALUE_WORDS[lang]
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return words[value]
+    if isinstance(value, str):
+        return words.get(value, value.upper() if value in ("jpg", "png", "webp", "bmp") else value)
     if isinstance(value, (list, tuple)):
-        return ", ".join(_value_text(v) for v in value)
+        return ", ".join(_value_text(v, lang) for v in value)
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)

@@ -63,7 +63,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="multiple_faces",
         topic="person",
-        unit="none",
+        unit="count",
         fix_en=(
             "Use a photo of one person only: crop everyone else out, or take a new "
             "photo on your own."
@@ -525,7 +525,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="not_colour",
         topic="light",
-        unit="none",
+        unit="count",
         fix_en="Send a colour photo, not a black-and-white one.",
         fix_zh="请使用彩色照片，不要用黑白照片。",
         zh="照片不是彩色照片",
