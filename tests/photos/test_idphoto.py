@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
 from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 
 from webapp.photos.models import Job
 from webapp.vision.idphoto import SPECS
@@ -169,9 +171,31 @@ def test_a_spec_draws_its_bands_and_reads_its_rules(client, checked):
     chinese.cookies = client.cookies
     zh = chinese.get(job.get_absolute_url()).content.decode()
     assert "检测标准：居民身份证" in zh and "照片分辨率(DPI)不符合要求" in zh
-    assert "照片文件的分辨率应为每英寸350像素，这张是每英寸72像素。" in zh
+    assert "照片文件的分辨率应为每英寸350像素，这张的分辨率：每英寸72像素。" in zh
     for band in ("head_top", "eye_line", "face_width", "face_centre"):
         assert f'data-band="{band}"' in html, band
+
+
+def test_a_file_without_a_resolution_is_told_so_in_words(client, run_worker):
+    """A spec asking for a dpi and a file carrying none: the rule has its words and its row."""
+    with Image.open(SET / "spec-cn_id_card-ok.jpg") as photo:
+        buffer = io.BytesIO()
+        photo.save(buffer, "JPEG", quality=95)  # no dpi written
+    upload = SimpleUploadedFile("no-dpi.jpg", buffer.getvalue())
+    client.post("/idphoto/upload", {"photo": upload, "spec": "cn_id_card"})
+    assert run_worker()
+    job = Job.objects.get()
+    assert "dpi" not in job.result["data"]["detect_result"]
+    assert job.result["data"]["reasons"] == ["照片分辨率(DPI)不符合要求"]  # the API's words
+    html = unescape(client.get(job.get_absolute_url()).content.decode())
+    assert fixes(html) == ["wrong_dpi"]
+    assert "The file must carry a resolution of 350 dpi; this one has none." in html
+    assert rows(html, "failed") == {"wrong_dpi"}
+    assert ">wrong_dpi<" not in html
+    chinese = Client(**CHINESE)
+    chinese.cookies = client.cookies
+    zh = chinese.get(job.get_absolute_url()).content.decode()
+    assert "照片文件的分辨率应为每英寸350像素，这张的分辨率：未设置。" in zh
 
 
 def test_the_page_json_is_the_apis_format(client, checked):

@@ -161,7 +161,7 @@ def test_a_spec_check_writes_the_files_own_figure():
         "The file must carry a resolution of 350 dpi; this one has none. Save it again with "
         "that resolution set (most photo editors can)."
     )
-    assert "这张是未设置" in advice(dpi, limit=None, value=None, spec=spec, lang="zh")
+    assert "这张的分辨率：未设置" in advice(dpi, limit=None, value=None, spec=spec, lang="zh")
     size = RULES_BY_CODE["wrong_size"]
     assert "this one is 600 × 800 px" in advice(
         size, limit=None, value=[600, 800], spec=spec, lang="en"
@@ -195,3 +195,12 @@ def test_the_order_is_person_face_framing_light_background_file():
     assert leading(["made-up reason", "too_dark"])[0] == ["too_dark", "made-up reason"]
     for cause, caused in CAUSES.items():
         assert cause in RULES_BY_CODE and caused <= set(RULES_BY_CODE), cause
+
+
+def test_each_rules_reading_speaks_of_its_own_default_limit():
+    """The notes on how the check service's thresholds read carry no number of their own."""
+    for rule in RULES:
+        reading = rule.reading.replace("ISO/IEC 19794-5", "")
+        numbers = set(_numbers(reading))
+        allowed = {float(rule.limit)} if isinstance(rule.limit, (int, float)) else set()
+        assert numbers <= allowed, (rule.code, rule.reading)

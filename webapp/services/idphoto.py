@@ -403,8 +403,16 @@ def figure_rows(
     text = TEXT[lang]
     names = [n for n in detect_result if n != "head_pose"]
     names += [n for n in ("yaw_angle", "roll_angle", "pitch_angle", "head_height") if n in figures]
+    applied = rule_limits(spec)
+    if detect_result:
+        # A file without a resolution has no dpi figure; a spec asking for one still reads it.
+        for rule, _ in applied:
+            name = SPEC_CHECK_FIGURES.get(rule.figure, rule.figure)
+            if rule.op == "false" and name not in figures:
+                names.append(name)
+                figures[name] = None
     read: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
-    for rule, limit in rule_limits(spec):
+    for rule, limit in applied:
         name = SPEC_CHECK_FIGURES.get(rule.figure, rule.figure)
         if name not in read:
             continue
@@ -466,6 +474,7 @@ VALUE_WORDS = {
     "en": {
         True: "yes",
         False: "no",
+        None: "none",
         "no_glasses": "no glasses",
         "normal_glasses": "clear glasses",
         "dark_glasses": "dark glasses",
@@ -473,6 +482,7 @@ VALUE_WORDS = {
     "zh": {
         True: "是",
         False: "否",
+        None: "未设置",
         "no_glasses": "未戴眼镜",
         "normal_glasses": "普通眼镜",
         "dark_glasses": "墨镜或有色眼镜",
@@ -482,6 +492,8 @@ VALUE_WORDS = {
 
 def _value_text(value: Any, lang: str = "en") -> str:
     words = VALUE_WORDS[lang]
+    if value is None:
+        return words[None]
     if isinstance(value, bool):
         return words[value]
     if isinstance(value, str):

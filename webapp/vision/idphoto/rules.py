@@ -648,7 +648,7 @@ RULES: tuple[Rule, ...] = (
             "The file must carry a resolution of {limit}; this one has {value}. "
             "Save it again with that resolution set (most photo editors can)."
         ),
-        fix_zh="照片文件的分辨率应为{limit}，这张是{value}。请在图片编辑软件中设置该分辨率后重新保存。",
+        fix_zh="照片文件的分辨率应为{limit}，这张的分辨率：{value}。请在图片编辑软件中设置该分辨率后重新保存。",
         zh="照片分辨率(DPI)不符合要求",
         en="The photo's resolution (dpi) is not the required one.",
         figure="dpi_ok",
