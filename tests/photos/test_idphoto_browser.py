@@ -119,6 +119,7 @@ def test_a_person_reads_the_verdict_on_a_desktop_and_a_phone_in_both_languages(
         seen["background_toggled"] = page.locator(
             '.grp:not(.hidden)[data-group="background"] path.mask'
         ).count()
+        page.locator("svg.idcheck-svg").screenshot(path=str(tmp_path / "turned-background.png"))
         return seen
 
     seen = with_worker(lambda: browser_session(visit), timeout=240)

@@ -81,7 +81,7 @@ LAYERS = (
     ("face", "Face: width and centre", "脸部位置与宽度"),
     ("eyes", "Eye line", "眼睛连线"),
     ("head", "Top of the head and chin", "头顶与下巴"),
-    ("bands", "Where they may be", "允许范围"),
+    ("bands", "Allowed areas", "允许范围"),
     ("pose", "How the head is held", "头部姿态"),
     ("shoulders", "Shoulders", "肩膀"),
     ("background", "Background", "背景区域"),
@@ -575,6 +575,7 @@ def _svg(d: dict[str, Any], reasons: list[str], job: Any) -> dict[str, Any]:
         "bands": band_rects,
         "background": [] if d.get("person_outline") else _grid_rects(d, w, h),
         "background_path": _background_path(d, w, h),
+        "person_points": " ".join(f"{x:g},{y:g}" for x, y in d.get("person_outline") or []),
         "eyes_y": d["eye_line_y"],
     }
 
