@@ -180,7 +180,7 @@ TEXT: dict[str, dict[str, str]] = {
         "wrong": "Wrong",
         "right": "Right",
         "error_code": "code {code}",
-        "what_to_do": "What to do",
+        "what_to_do": "What to do:",
     },
     "zh": {
         "passed": "合格：照片符合所检测的全部要求，可以使用。",
@@ -214,7 +214,7 @@ TEXT: dict[str, dict[str, str]] = {
         "wrong": "错误示例",
         "right": "正确示例",
         "error_code": "错误码 {code}",
-        "what_to_do": "怎么办",
+        "what_to_do": "怎么办：",
     },
 }
 #: What to do after each error the check can end with (the CODES' names).
