@@ -204,3 +204,20 @@ def test_each_rules_reading_speaks_of_its_own_default_limit():
         numbers = set(_numbers(reading))
         allowed = {float(rule.limit)} if isinstance(rule.limit, (int, float)) else set()
         assert numbers <= allowed, (rule.code, rule.reading)
+
+
+@pytest.mark.parametrize("spec_name", [None, *SPECS])
+def test_the_bands_drawn_are_the_limits_applied(spec_name):
+    """The overlay's allowed bands come from the same limits as the rules and their words."""
+    from webapp.vision.idphoto.drawing import BAND_RULES, _bands
+
+    spec = SPECS.get(spec_name or "")
+    limits = {rule.code: limit for rule, limit in rule_limits(spec)}
+    bands = _bands(spec, 600, 800)
+    for name, (low, high, side) in BAND_RULES.items():
+        if low not in limits:
+            assert name not in bands, name
+            continue
+        scale = 600 if side == "width" else 800
+        assert bands[name] == (round(limits[low] * scale, 1), round(limits[high] * scale, 1))
+    assert "face_centre" in bands and ("eye_line" in bands) == (spec is None or bool(spec.eye_line))
