@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
+from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 
 from webapp.photos.models import Job
 from webapp.vision.idphoto import SPECS
@@ -43,6 +46,22 @@ def rows(html: str, state: str) -> set[str]:
     return set(re.findall(rf'<tr class="{state}" data-figure="[^"]+" data-rule="([^"]+)"', html))
 
 
+def fixes(html: str) -> list[str]:
+    """The codes of the things to fix the report leads with, in order."""
+    if 'id="reasons"' not in html:
+        return []
+    return re.findall(r'<li class="fix" data-code="([^"]+)"', html.split('id="reasons"')[1])
+
+
+def report(html: str) -> str:
+    """The report's own part of a result page (not the API's JSON shown below it)."""
+    part = html.split('class="idcheck"')[1].split("<!-- the ID check's report ends -->")[0]
+    return re.sub(r"<[^>]*>", " ", part)
+
+
+CHINESE = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9,en;q=0.5"}
+
+
 def test_it_works(client):
     page = client.get("/idphoto/")
     assert page.status_code == 200
@@ -59,13 +78,19 @@ def test_it_shows_a_compliant_photo_as_passed(client, checked):
     assert job.kind == Job.Kind.ID_CHECK and job.params == {"spec": None}
     html = client.get(job.get_absolute_url()).content.decode()
     assert 'class="verdict pass"' in html
-    assert "Passed: the photo meets every rule checked." in html and "合格：" in html
-    assert rows(html, "failed") == set()
+    assert "Ready to use: this photo meets every rule checked." in html
+    assert "合格" not in report(html), "one language at a time"
+    assert fixes(html) == [] and rows(html, "failed") == set()
     assert {"face_too_small", "eyes_closed", "background_cluttered"} <= rows(html, "")
     assert "wrong_dpi" not in html, "spec-only rules are not read without a spec"
     assert '<image href="/r/' in html and "photo.jpg" in html
     for layer in ("background", "bands", "face", "eyes", "head", "pose", "shoulders"):
         assert f'data-group="{layer}"' in html, layer
+    # One layer shown at first (the face's), the others a tick away.
+    assert re.findall(r'data-toggle="(\w+)" checked', html) == ["face"]
+    assert len(re.findall(r'class="grp layer-\w+ hidden"', html)) == 6
+    assert 'class="mask" fill-rule="evenodd"' in html, "the background is a clean outline"
+    assert '<details class="figures-fold"' in html
     assert (
         " bad" not in re.sub(r"<style.*?</style>", "", html).split("<svg", 1)[1].split("</svg>")[0]
     )
@@ -74,41 +99,103 @@ def test_it_shows_a_compliant_photo_as_passed(client, checked):
 def test_it_explains_a_failing_photo_in_english_and_chinese(client, checked):
     job = checked("hv1-small.jpg")
     html = client.get(job.get_absolute_url()).content.decode()
-    assert 'class="verdict fail"' in html and "Failed: 1 reason." in html
-    reasons = html.split('id="reasons"')[1].split("</ol>")[0]
-    assert '<span class="l-en" lang="en">The face is too small.</span>' in reasons
-    assert '<span class="l-zh" lang="zh-Hans">脸部太小</span>' in reasons
-    assert "<code>face_x_occupy</code> = 0.4" in reasons and "≥ 0.51" in reasons
+    assert 'class="verdict fail"' in html and "Not accepted yet: fix this and try again." in html
+    assert fixes(html) == ["face_too_small"]
+    fix = unescape(html.split('id="reasons"')[1].split("</ol>")[0])
+    assert "The face is too small" in fix
+    width = job.result["data"]["detect_result"]["face_x_occupy"]
+    assert (
+        "your face (ear to ear) must be at least 51% of the photo's width; "
+        f"here it is {round(width * 100, 1):g}%." in fix
+    )
+    assert 'data-kind="size"' in fix, "a wrong and a right example"
     assert rows(html, "failed") == {"face_too_small"}
     assert "face_too_large" in rows(html, "")
     assert 'class="grp layer-face bad"' in html
-    assert 'data-lang="en"' in html
+    assert 'lang="en" data-lang="en"' in html and "脸" not in report(html)
+
+    chinese = Client(**CHINESE)
+    chinese.cookies = client.cookies
+    zh = chinese.get(job.get_absolute_url()).content.decode()
+    fix = zh.split('id="reasons"')[1].split("</ol>")[0]
+    assert "脸部太小" in fix and "至少应为51%（以照片宽度计）" in fix
+    assert 'lang="zh-Hans" data-lang="zh"' in zh
+    assert not re.search(r"\b(?:face|must|width|Figure|Allowed)\b", report(zh)), "no English"
 
 
-def test_the_language_follows_the_browser_and_the_switch(client, checked):
+def test_the_language_follows_the_browser_and_the_cookie(client, checked):
     job = checked("hv2-left.jpg")
     url = job.get_absolute_url()
     assert 'data-lang="en"' in client.get(url).content.decode()
-    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9,en;q=0.5")
+    chinese = Client(**CHINESE)
     chinese.cookies = client.cookies
     assert 'data-lang="zh"' in chinese.get(url).content.decode()
-    assert 'data-lang="en"' in chinese.get(url + "?lang=en").content.decode()
-    assert 'data-lang="zh"' in client.get(url + "?lang=zh").content.decode()
-    assert 'data-lang="en"' in client.get(url + "?lang=<b>").content.decode()
+    client.cookies["django_language"] = "zh-hans"
+    assert 'data-lang="zh"' in client.get(url).content.decode()
+
+
+def test_a_group_photo_asks_for_one_person(client, checked):
+    job = checked("real-two-faces.jpg")
+    assert len(job.result["data"]["reasons"]) > 3, "the API keeps every reason"
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert fixes(html) == ["multiple_faces"]
+    assert "Use a photo of one person only" in html and 'data-kind="one_person"' in html
+    assert 'id="more-reasons"' not in html
+    hidden = len(job.details["reasons"]) - 1
+    assert f"{hidden} more findings may only follow from the above" in html
+
+
+def test_a_turned_head_is_the_reason_not_a_covered_nose(client, checked):
+    job = checked("real-walter-glasses.jpg", spec="us_passport")
+    assert "nose_occluded" in job.details["reasons"]
+    html = unescape(client.get(job.get_absolute_url()).content.decode())
+    shown = fixes(html)
+    assert shown[0] == "head_turned" and "nose_occluded" not in shown
+    assert len(shown) == 3
+    assert "Something covers the nose" not in html.split('id="figures-fold"')[0]
+    yaw = abs(job.result["data"]["detect_result"]["head_pose"]["yaw_angle"])
+    assert f"your head is turned {round(yaw, 1):g}° to the side; at most 10° is allowed" in html
+    more = re.findall(r'<li data-code="([^"]+)"', html.split('id="more-reasons"')[1])
+    assert "nose_occluded" not in more and "glasses" in shown + more
 
 
 def test_a_spec_draws_its_bands_and_reads_its_rules(client, checked):
     job = checked("spec-cn_id_card-72dpi.jpg", spec="cn_id_card")
     assert job.params == {"spec": "cn_id_card"}
     html = client.get(job.get_absolute_url()).content.decode()
-    assert (
-        "Checked against: China resident identity card." in html and "检测标准：居民身份证" in html
-    )
-    assert rows(html, "failed") == {"wrong_dpi"}
-    assert "wrong_size" in rows(html, "") and "358 × 441 px" in html and "350 dpi" in html
-    assert '<span class="l-zh" lang="zh-Hans">照片分辨率(DPI)不符合要求</span>' in html
+    assert "Checked against: China resident identity card." in html
+    assert rows(html, "failed") == {"wrong_dpi"} and fixes(html) == ["wrong_dpi"]
+    assert "wrong_size" in rows(html, "") and "358 × 441 px" in html
+    assert "The file must carry a resolution of 350 dpi; this one has 72 dpi." in html
+    chinese = Client(**CHINESE)
+    chinese.cookies = client.cookies
+    zh = chinese.get(job.get_absolute_url()).content.decode()
+    assert "检测标准：居民身份证" in zh and "照片分辨率(DPI)不符合要求" in zh
+    assert "照片文件的分辨率应为每英寸350像素，这张的分辨率：每英寸72像素。" in zh
     for band in ("head_top", "eye_line", "face_width", "face_centre"):
         assert f'data-band="{band}"' in html, band
+
+
+def test_a_file_without_a_resolution_is_told_so_in_words(client, run_worker):
+    """A spec asking for a dpi and a file carrying none: the rule has its words and its row."""
+    with Image.open(SET / "spec-cn_id_card-ok.jpg") as photo:
+        buffer = io.BytesIO()
+        photo.save(buffer, "JPEG", quality=95)  # no dpi written
+    upload = SimpleUploadedFile("no-dpi.jpg", buffer.getvalue())
+    client.post("/idphoto/upload", {"photo": upload, "spec": "cn_id_card"})
+    assert run_worker()
+    job = Job.objects.get()
+    assert "dpi" not in job.result["data"]["detect_result"]
+    assert job.result["data"]["reasons"] == ["照片分辨率(DPI)不符合要求"]  # the API's words
+    html = unescape(client.get(job.get_absolute_url()).content.decode())
+    assert fixes(html) == ["wrong_dpi"]
+    assert "The file must carry a resolution of 350 dpi; this one has none." in html
+    assert rows(html, "failed") == {"wrong_dpi"}
+    assert ">wrong_dpi<" not in html
+    chinese = Client(**CHINESE)
+    chinese.cookies = client.cookies
+    zh = chinese.get(job.get_absolute_url()).content.decode()
+    assert "照片文件的分辨率应为每英寸350像素，这张的分辨率：未设置。" in zh
 
 
 def test_the_page_json_is_the_apis_format(client, checked):
@@ -126,7 +213,7 @@ def test_a_shared_link_shows_the_report_read_only(client, checked):
     page = Client().get(f"/s/{job.share_key}/")
     html = page.content.decode()
     assert page.status_code == 200
-    assert "The face is too small." in html and 'class="verdict fail"' in html
+    assert "The face is too small" in html and 'class="verdict fail"' in html
     assert f"/s/{job.share_key}/photo.jpg" in html
     assert "Delete photo" not in html and f"/r/{job.id}" not in html
 
@@ -140,12 +227,13 @@ def test_an_error_code_is_shown_in_both_languages(client, run_worker):
     job = Job.objects.get()
     assert job.result["code"] == 205
     html = client.get(job.get_absolute_url()).content.decode()
-    assert (
-        "No face was found in the image." in html
-        and "图片中找不到人脸" in html
-        and "(code 205)" in html
-    )
-    assert "<svg" not in html
+    assert "No face was found in the image." in html and "code 205" in html
+    assert "Use a photo where your face is clearly visible" in html
+    assert 'class="verdict fail"' in html and "<svg" not in html
+    chinese = Client(**CHINESE)
+    chinese.cookies = client.cookies
+    zh = chinese.get(job.get_absolute_url()).content.decode()
+    assert "图片中找不到人脸" in zh and "请使用脸部清晰可见" in zh and "错误码 205" in zh
 
 
 def test_it_refuses_a_photo_over_2500_pixels_a_side(client):
@@ -179,5 +267,5 @@ def test_a_remote_answer_is_drawn_from_its_figures(client, checked, settings):
     job.save(update_fields=["details"])
     html = client.get(job.get_absolute_url()).content.decode()
     assert rows(html, "failed") == {"face_too_small"}  # found from the Chinese wording
-    assert "The face is too small." in html
+    assert fixes(html) == ["face_too_small"] and "The face is too small" in html
     assert 'data-group="head"' in html and "data-band=" not in html

@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from django.conf import settings
+from django.utils.translation import get_language
 
 from webapp import vision
 from webapp.vision.idphoto import (
+    RULES_BY_CODE,
     SPECS,
     UnknownSpecError,
     check_id_photo,
@@ -28,6 +30,7 @@ from webapp.vision.idphoto import (
     rule_limits,
     warm_up_idphoto,
 )
+from webapp.vision.idphoto.rules import advice, leading, quantity, spec_check_limit
 from webapp.wire import idphoto as wire
 
 from .base import Command, Outcome, Page, Request, Service
@@ -75,15 +78,14 @@ LAYER_COLOURS = {
 }
 #: The page's toggles: layer, English and Chinese label.
 LAYERS = (
-    ("bands", "Allowed bands", "允许范围"),
-    ("background", "Background measured", "背景区域"),
-    ("face", "Face box, width, centre", "脸部位置与宽度"),
+    ("face", "Face: width and centre", "脸部位置与宽度"),
     ("eyes", "Eye line", "眼睛连线"),
-    ("head", "Head top, chin, sides", "头顶、下巴与头部两侧"),
-    ("pose", "Head pose axes", "头部姿态"),
+    ("head", "Top of the head and chin", "头顶与下巴"),
+    ("bands", "Allowed areas", "允许范围"),
+    ("pose", "How the head is held", "头部姿态"),
     ("shoulders", "Shoulders", "肩膀"),
+    ("background", "Background", "背景区域"),
 )
-OPS = {"min": "≥ {}", "max": "≤ {}", "abs_max": "|·| ≤ {}", "is": "≠ {}"}
 
 
 def _local(request: Request) -> Outcome:
@@ -141,91 +143,363 @@ class RemoteIdPhoto:
 
 # --- The result page ---------------------------------------------------------------
 
+#: The report's own words in each language the site speaks ("en", "zh"); rule advice is
+#: the rule table's (webapp.vision.idphoto.rules), errors' advice is ERROR_ADVICE.
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "passed": "Ready to use: this photo meets every rule checked.",
+        "failed_one": "Not accepted yet: fix this and try again.",
+        "failed_many": "Not accepted yet: fix these {n} things, in this order, and try again.",
+        "failed_more": "Not accepted yet: fix these first, in this order, then check again.",
+        "checked_spec": "Checked against: {title}.",
+        "checked_default": "Checked against: general ID-photo rules (no particular document).",
+        "also": "Also check ({n})",
+        "explained": "{n} more findings may only follow from the above: check again once it "
+        "is fixed.",
+        "explained_one": "One more finding may only follow from the above: check again once it "
+        "is fixed.",
+        "photo": "Your photo, measured",
+        "photo_alt": "Your photo with what was measured drawn over it",
+        "show": "Show on the photo",
+        "red": "Red marks where a rule failed.",
+        "figures": "Every figure measured ({n})",
+        "figures_hint": "For the curious: each figure, the limit and the result.",
+        "figure": "Figure",
+        "value": "Measured",
+        "allowed": "Allowed",
+        "rule": "Fails when",
+        "result": "Result",
+        "ok": "✓ ok",
+        "fail": "✗ fails",
+        "explained_short": "follows from another problem",
+        "unmeasured": "(not measured)",
+        "no_rule": "reported, no rule reads it",
+        "not_allowed": "not allowed",
+        "within": "within ±{limit}",
+        "of_100": "{op} {limit} of 100",
+        "wrong": "Wrong",
+        "right": "Right",
+        "error_code": "code {code}",
+        "what_to_do": "What to do:",
+    },
+    "zh": {
+        "passed": "合格：照片符合所检测的全部要求，可以使用。",
+        "failed_one": "暂不合格：请修改下面这一项后重试。",
+        "failed_many": "暂不合格：请按顺序修改下面{n}项后重试。",
+        "failed_more": "暂不合格：请先按顺序修改下面几项，再重新检测。",
+        "checked_spec": "检测标准：{title}。",
+        "checked_default": "检测标准：通用证件照要求（不针对特定证件）。",
+        "also": "其他需要检查的项目（{n}）",
+        "explained": "另有{n}项可能只是由上面的问题引起，修改后请重新检测。",
+        "explained_one": "另有1项可能只是由上面的问题引起，修改后请重新检测。",
+        "photo": "照片测量结果",
+        "photo_alt": "标注了测量结果的照片",
+        "show": "在照片上显示",
+        "red": "红色表示该处不符合要求。",
+        "figures": "全部检测指标（{n}）",
+        "figures_hint": "详细数据：每项指标、要求和结果。",
+        "figure": "指标",
+        "value": "测量值",
+        "allowed": "要求",
+        "rule": "不合格情形",
+        "result": "结果",
+        "ok": "✓ 合格",
+        "fail": "✗ 不合格",
+        "explained_short": "由其他问题引起",
+        "unmeasured": "（未能测量）",
+        "no_rule": "仅报告，不作判定",
+        "not_allowed": "不允许",
+        "within": "±{limit}以内",
+        "of_100": "{op} {limit}（满分100）",
+        "wrong": "错误示例",
+        "right": "正确示例",
+        "error_code": "错误码 {code}",
+        "what_to_do": "怎么办：",
+    },
+}
+#: What to do after each error the check can end with (the CODES' names).
+ERROR_ADVICE: dict[str, tuple[str, str]] = {
+    "no_face": (
+        "Use a photo where your face is clearly visible and facing the camera, in good light.",
+        "请使用脸部清晰可见、正对镜头、光线充足的照片。",
+    ),
+    "face_detection_failed": (
+        "Use a photo where your face is clearly visible and facing the camera, in good light.",
+        "请使用脸部清晰可见、正对镜头、光线充足的照片。",
+    ),
+    "no_head": (
+        "Use a photo showing your whole head and the top of your shoulders.",
+        "请使用能看到完整头部和肩膀上部的照片。",
+    ),
+    "not_suitable": (
+        "Your face is too small or cut by the edge: use a photo of your head and shoulders, "
+        "with your whole face inside the photo.",
+        "脸部太小或被照片边缘截断：请使用头肩照，整张脸都要在照片内。",
+    ),
+    "too_large": (
+        "Use a smaller photo: at most 2500 pixels on its longer side.",
+        "请使用较小的照片：长边不超过2500像素。",
+    ),
+    "encoding_failed": (
+        "The file could not be read as a photo: send a JPG, PNG, WebP or BMP photo.",
+        "无法读取该文件：请上传JPG、PNG、WebP或BMP格式的照片。",
+    ),
+}
+#: The illustration (good and bad example) that helps with each rule, where one does.
+ILLUSTRATIONS = {
+    "multiple_faces": "one_person",
+    "face_too_small": "size",
+    "face_too_large": "size",
+    "head_too_small": "size",
+    "head_too_large": "size",
+    "face_too_left": "centre",
+    "face_too_right": "centre",
+    "face_too_high": "height",
+    "face_too_low": "height",
+    "head_cut_off": "height",
+    "head_top_too_close": "height",
+    "head_top_too_far": "height",
+    "head_tilted": "tilted",
+    "head_turned": "turned",
+    "head_pitched": "pitched",
+    "dark_glasses": "glasses",
+    "glasses": "glasses",
+    "wearing_hat": "hat",
+    "background_cluttered": "background",
+    "background_gradient": "background",
+    "too_dark": "light",
+    "uneven_lighting": "light",
+}
+#: At most this many things to fix lead the report.
+MAX_FIXES = 3
+
+
+def page_language() -> str:
+    """The report's language: "zh" when the site speaks Chinese to this request, else "en"."""
+    return "zh" if (get_language() or "").lower().startswith("zh") else "en"
+
 
 def _context(job: Any) -> dict[str, Any]:
+    lang = page_language()
+    text = TEXT[lang]
     body = job.result or {}
     data = body.get("data") or {}
     page = job.details or {}
     spec = SPECS.get(job.params.get("spec") or "")
+    detect_result = data.get("detect_result") or {}
     reasons = page.get("reasons") or wire.reason_codes(data.get("reasons") or [])
-    rows = figure_rows(data.get("detect_result") or {}, spec, reasons)
+    shown, hidden = leading(reasons)
+    rows = figure_rows(detect_result, spec, reasons, lang=lang, hidden=hidden)
+    items = _reason_items(shown, detect_result, spec, lang)
     info = wire.code_info(body.get("code"))
-    drawing = page.get("drawing") or _drawing_from_figures(data.get("detect_result") or {}, job)
+    drawing = page.get("drawing") or _drawing_from_figures(detect_result, job)
+    svg = _svg(drawing, reasons, job) if drawing else None
+    first_layer = next(
+        (layer for item in items for layer, codes in LAYER_RULES.items() if item["code"] in codes),
+        "face",
+    )
+    passed = bool(data.get("pass"))
+    if passed:
+        verdict = text["passed"]
+    elif len(items) == 1:
+        verdict = text["failed_one"]
+    elif len(items) <= MAX_FIXES:
+        verdict = text["failed_many"].format(n=len(items))
+    else:
+        verdict = text["failed_more"]
+    error = ERROR_ADVICE.get(info.name if info else "")
     return {
+        "lang": lang,
+        "html_lang": "zh-Hans" if lang == "zh" else "en",
+        "t": text,
         "checked": body.get("code") == 200,
-        "passed": bool(data.get("pass")),
+        "passed": passed,
+        "verdict": verdict,
+        "checked_against": (
+            text["checked_spec"].format(title=spec.title if lang == "zh" else spec.title_en)
+            if spec
+            else text["checked_default"]
+        ),
         "code": info,
         "code_number": body.get("code"),
-        "code_msg": body.get("msg", ""),
+        "error_message": (body.get("msg", "") if lang == "zh" else info.message if info else ""),
+        "error_advice": (error[1] if lang == "zh" else error[0]) if error else "",
+        "error_code": text["error_code"].format(code=body.get("code")),
         "spec": spec,
-        "reasons": _reason_items(reasons, rows),
+        "fixes": items[:MAX_FIXES],
+        "more": items[MAX_FIXES:],
+        "also": text["also"].format(n=len(items) - MAX_FIXES),
+        "explained": (
+            text["explained_one"] if len(hidden) == 1 else text["explained"].format(n=len(hidden))
+        )
+        if hidden
+        else "",
         "rows": rows,
-        "svg": _svg(drawing, reasons, job) if drawing else None,
+        "figures_title": text["figures"].format(n=len(rows)),
+        "svg": svg,
         "colours": LAYER_COLOURS,
-        "layers": [(name, LAYER_COLOURS[name], en, zh) for name, en, zh in LAYERS],
+        "layers": [
+            (name, LAYER_COLOURS[name], zh if lang == "zh" else en, name == first_layer)
+            for name, en, zh in LAYERS
+            if svg and (name != "bands" or svg["bands"])
+        ],
+        "shown_layer": first_layer,
     }
+
+
+def _title(rule: Any, lang: str) -> str:
+    """A rule's short wording in ``lang`` (the check service's reason text in Chinese)."""
+    return rule.zh if lang == "zh" else rule.en.rstrip(".")
+
+
+def _figure_value(rule: Any, detect_result: dict[str, Any]) -> Any:
+    """The figure a rule's advice speaks of (the file's own for a check against a spec)."""
+    figures = rule_figures(detect_result)
+    return figures.get(SPEC_CHECK_FIGURES.get(rule.figure, rule.figure))
+
+
+def _reason_items(
+    codes: list[str], detect_result: dict[str, Any], spec: Any, lang: str
+) -> list[dict[str, Any]]:
+    """Each failed rule to show: its wording, what to do (with its numbers), an illustration.
+
+    A reason whose code no rule has (a remote's own wording) is shown as it is.
+    """
+    limits = {rule.code: limit for rule, limit in rule_limits(spec)}
+    items = []
+    for code in codes:
+        rule = RULES_BY_CODE.get(code)
+        if rule is None:
+            items.append({"code": code, "title": code, "advice": "", "illustration": ""})
+            continue
+        items.append(
+            {
+                "code": code,
+                "title": _title(rule, lang),
+                "advice": advice(
+                    rule,
+                    limit=limits.get(code, rule.limit),
+                    value=_figure_value(rule, detect_result),
+                    spec=spec,
+                    lang=lang,
+                ),
+                "illustration": ILLUSTRATIONS.get(code, ""),
+            }
+        )
+    return items
 
 
 def figure_rows(
-    detect_result: dict[str, Any], spec: Any, reasons: list[str]
+    detect_result: dict[str, Any],
+    spec: Any,
+    reasons: list[str],
+    *,
+    lang: str = "en",
+    hidden: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Return one row per figure: its value, and each rule reading it with its limit and verdict."""
+    """Return one row per rule read (and per figure no rule reads): value, limit, verdict."""
     figures = rule_figures(detect_result)
+    hidden = hidden or {}
+    text = TEXT[lang]
     names = [n for n in detect_result if n != "head_pose"]
     names += [n for n in ("yaw_angle", "roll_angle", "pitch_angle", "head_height") if n in figures]
-    rows = {name: {"figure": name, "value": figures[name], "rules": []} for name in names}
-    for rule, limit in rule_limits(spec):
-        row = rows.get(SPEC_CHECK_FIGURES.get(rule.figure, rule.figure))
-        if row is None:
+    applied = rule_limits(spec)
+    if detect_result:
+        # A file without a resolution has no dpi figure; a spec asking for one still reads it.
+        for rule, _ in applied:
+            name = SPEC_CHECK_FIGURES.get(rule.figure, rule.figure)
+            if rule.op == "false" and name not in figures:
+                names.append(name)
+                figures[name] = None
+    read: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for rule, limit in applied:
+        name = SPEC_CHECK_FIGURES.get(rule.figure, rule.figure)
+        if name not in read:
             continue
-        row["rules"].append(
+        read[name].append(
             {
                 "code": rule.code,
-                "zh": rule.zh,
-                "en": rule.en,
-                "reading": rule.reading,
-                "limit": _limit_text(rule, limit, spec),
+                "title": _title(rule, lang),
+                "limit": _limit_text(rule, limit, spec, text, lang),
                 "failed": rule.code in reasons,
+                "explained": rule.code in hidden,
             }
         )
-    for row in rows.values():
-        row["label"] = (
-            f"head_pose.{row['figure']}" if row["figure"].endswith("_angle") else row["figure"]
+    rows = []
+    for name in names:
+        value = figures[name]
+        label = f"head_pose.{name}" if name.endswith("_angle") else name
+        unmeasured = value == -1 or value == [-1, -1, -1]
+        for rule in read[name] or [None]:
+            unit = RULES_BY_CODE[rule["code"]].unit if rule else ""
+            measured = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if unit in ("width", "height", "degrees", "bytes") and measured and not unmeasured:
+                # In the limit's own unit, so the two read side by side.
+                shown = quantity(RULES_BY_CODE[rule["code"]], value, spec, lang, limit=False)
+                if unit == "degrees" and value < 0:
+                    shown = f"-{shown}"
+            else:
+                shown = _value_text(value, lang)
+            rows.append(
+                {
+                    "figure": name,
+                    "label": label,
+                    "shown": shown,
+                    "unmeasured": unmeasured,
+                    "rule": rule,
+                    "failed": bool(rule and rule["failed"]),
+                }
+            )
+    return rows
+
+
+def _limit_text(rule: Any, limit: Any, spec: Any, text: dict[str, str], lang: str) -> str:
+    """The limit as the table shows it: the rule's unit, with the side that passes."""
+    if rule.op == "false":
+        return quantity(rule, spec_check_limit(rule, spec), spec, lang)
+    if rule.op == "is":
+        return text["not_allowed"] + (
+            f" ({_value_text(limit, lang)})" if rule.figure == "glasses" else ""
         )
-        row["shown"] = _value_text(row["value"])
-        row["unmeasured"] = row["value"] == -1 or row["value"] == [-1, -1, -1]
-        row["failed"] = any(r["failed"] for r in row["rules"])
-    return list(rows.values())
+    if rule.op == "abs_max":
+        return text["within"].format(limit=quantity(rule, limit, spec, lang))
+    sign = "≥" if rule.op == "min" else "≤"
+    if rule.unit == "none":
+        return text["of_100"].format(op=sign, limit=_value_text(limit))
+    return f"{sign} {quantity(rule, limit, spec, lang)}"
 
 
-def _reason_items(reasons: list[str], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each failed rule with its wording and the figure against its limit; unknown texts as is."""
-    found = {
-        r["code"]: {**r, "figure": row["label"], "shown": row["shown"]}
-        for row in rows
-        for r in row["rules"]
-    }
-    return [found.get(code) or {"code": code, "zh": code, "en": code} for code in reasons]
+#: The words for the API's own values in the table (its figure names stay as they are).
+VALUE_WORDS = {
+    "en": {
+        True: "yes",
+        False: "no",
+        None: "none",
+        "no_glasses": "no glasses",
+        "normal_glasses": "clear glasses",
+        "dark_glasses": "dark glasses",
+    },
+    "zh": {
+        True: "是",
+        False: "否",
+        None: "未设置",
+        "no_glasses": "未戴眼镜",
+        "normal_glasses": "普通眼镜",
+        "dark_glasses": "墨镜或有色眼镜",
+    },
+}
 
 
-def _limit_text(rule: Any, limit: Any, spec: Any) -> str:
-    if rule.op != "false":
-        return OPS[rule.op].format(_value_text(limit))
-    if rule.figure == "size_ok":
-        (w0, h0), top = spec.size_px, spec.size_px_max
-        return f"{w0} × {h0} px" + (f" – {top[0]} × {top[1]} px" if top else "")
-    if rule.figure == "dpi_ok":
-        return f"{spec.dpi} dpi"
-    if rule.figure == "format_ok":
-        return " / ".join(spec.formats)
-    return " / ".join(colour.name for colour in spec.backgrounds)
-
-
-def _value_text(value: Any) -> str:
+def _value_text(value: Any, lang: str = "en") -> str:
+    words = VALUE_WORDS[lang]
+    if value is None:
+        return words[None]
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return words[value]
+    if isinstance(value, str):
+        return words.get(value, value.upper() if value in ("jpg", "png", "webp", "bmp") else value)
     if isinstance(value, (list, tuple)):
-        return ", ".join(_value_text(v) for v in value)
+        return ", ".join(_value_text(v, lang) for v in value)
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -299,9 +573,20 @@ def _svg(d: dict[str, Any], reasons: list[str], job: Any) -> dict[str, Any]:
         "face_top": top,
         "face_bottom": bottom,
         "bands": band_rects,
-        "background": _grid_rects(d, w, h),
+        "background": [] if d.get("person_outline") else _grid_rects(d, w, h),
+        "background_path": _background_path(d, w, h),
+        "person_points": " ".join(f"{x:g},{y:g}" for x, y in d.get("person_outline") or []),
         "eyes_y": d["eye_line_y"],
     }
+
+
+def _background_path(d: dict[str, Any], w: int, h: int) -> str:
+    """The photo less the person's outline, as one SVG path (filled even-odd)."""
+    outline = d.get("person_outline") or []
+    if len(outline) < 3:
+        return ""
+    points = " ".join(f"{x:g} {y:g}" for x, y in outline)
+    return f"M0 0H{w}V{h}H0Z M{points}Z"
 
 
 def _grid_rects(d: dict[str, Any], w: int, h: int) -> list[tuple[float, float, float, float]]:

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from ..mesh import CHIN, FOREHEAD
 from ..person import Shoulders
 from .geometry import MIRRORED_PAIRS, FaceGeometry, HeadExtent
+from .rules import rule_limits
 from .scene import Background
 from .specs import IdPhotoSpec
 
@@ -55,6 +56,9 @@ class IdPhotoDrawing:
         row, ``GRID_COLUMNS`` characters, ``"1"`` background, ``"0"`` not.
     background_share : float
         The share of the photo measured as background.
+    person_outline : tuple of (x, y)
+        The person's silhouette (head, hair, shoulders) as a simplified polygon:
+        everything outside it is the background measured.
     """
 
     width: int
@@ -74,6 +78,7 @@ class IdPhotoDrawing:
     pose_axes: tuple[tuple[float, float], tuple[float, float], tuple[float, float]]
     background_grid: tuple[str, ...]
     background_share: float
+    person_outline: tuple[tuple[float, float], ...] = ()
 
 
 def make_drawing(
@@ -117,22 +122,29 @@ def make_drawing(
         pose_axes=tuple(pt(a) for a in _pose_axes(mesh, g)),  # type: ignore[arg-type]
         background_grid=_grid(mask),
         background_share=round(background.share, 3) if background else 0.0,
+        person_outline=_outline(mask, k),
     )
 
 
+#: Each band drawn: the rules whose limits are its ends, and the photo side they measure.
+BAND_RULES = {
+    "face_centre": ("face_too_left", "face_too_right", "width"),
+    "eye_line": ("face_too_high", "face_too_low", "height"),
+    "face_width": ("face_too_small", "face_too_large", "width"),
+    "head_top": ("head_top_too_close", "head_top_too_far", "height"),
+    "head_height": ("head_too_small", "head_too_large", "height"),
+}
+
+
 def _bands(spec: IdPhotoSpec | None, width: int, height: int) -> dict[str, tuple[float, float]]:
-    bands: dict[str, tuple[float, float]] = {"face_centre": (0.47 * width, 0.525 * width)}
-    eye_line = (0.33, 0.62) if spec is None else spec.eye_line
-    face_width = (0.51, 0.64) if spec is None else spec.face_width
-    if eye_line:
-        bands["eye_line"] = (eye_line[0] * height, eye_line[1] * height)
-    if face_width:
-        bands["face_width"] = (face_width[0] * width, face_width[1] * width)
-    if spec is not None and spec.head_top:
-        bands["head_top"] = (spec.head_top[0] * height, spec.head_top[1] * height)
-    if spec is not None and spec.head_height:
-        bands["head_height"] = (spec.head_height[0] * height, spec.head_height[1] * height)
-    return {name: (round(a, 1), round(b, 1)) for name, (a, b) in bands.items()}
+    """The allowed ranges, from the very limits the rules apply (see :func:`rule_limits`)."""
+    limits = {rule.code: limit for rule, limit in rule_limits(spec)}
+    bands: dict[str, tuple[float, float]] = {}
+    for name, (low, high, side) in BAND_RULES.items():
+        if low in limits and high in limits:
+            scale = width if side == "width" else height
+            bands[name] = (round(limits[low] * scale, 1), round(limits[high] * scale, 1))
+    return bands
 
 
 def _pose_axes(mesh: NDArray[np.float32], geometry: FaceGeometry) -> list[tuple[float, float]]:
@@ -154,3 +166,14 @@ def _grid(mask: NDArray[np.float32]) -> tuple[str, ...]:
     rows = max(1, round(GRID_COLUMNS * height / width))
     small = cv2.resize(mask, (GRID_COLUMNS, rows), interpolation=cv2.INTER_AREA)
     return tuple("".join("1" if v < 0.2 else "0" for v in row) for row in small)
+
+
+def _outline(mask: NDArray[np.float32], scale: float) -> tuple[tuple[float, float], ...]:
+    """The largest person region's outline, simplified to about 0.1 % of its length."""
+    person = (mask >= 0.5).astype(np.uint8)
+    contours, _ = cv2.findContours(person, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return ()
+    largest = max(contours, key=cv2.contourArea)
+    simple = cv2.approxPolyDP(largest, 0.001 * cv2.arcLength(largest, True), True)
+    return tuple((round(float(x) * scale, 1), round(float(y) * scale, 1)) for x, y in simple[:, 0])
