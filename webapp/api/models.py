@@ -8,6 +8,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from webapp.core.fields import OrderedJSONField
 
@@ -40,14 +41,16 @@ class ApiClient(models.Model):
     secret_key_encrypted = models.TextField(editable=False)
     rate_limit_per_minute = models.PositiveIntegerField(
         default=default_rate_limit,
-        help_text="Requests a minute this credential may make; more are refused with code -2011.",
+        help_text=_(
+            "Requests a minute this credential may make; more are refused with code -2011."
+        ),
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "API credential"
+        verbose_name = _("API credential")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -85,7 +88,7 @@ class FaceToken(models.Model):
 
     token = models.CharField(max_length=64, unique=True, default=new_face_token, editable=False)
     api_client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="face_tokens")
-    face = OrderedJSONField(help_text="The face's landmark (every part) and face_rectangle.")
+    face = OrderedJSONField(help_text=_("The face's landmark (every part) and face_rectangle."))
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
 

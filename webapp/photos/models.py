@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from webapp.core.fields import OrderedJSONField
 from webapp.services import SERVICES
@@ -38,7 +39,7 @@ class Photo(models.Model):
     height = models.PositiveIntegerField(null=True, blank=True)
     size_bytes = models.PositiveIntegerField(default=0)
     cleaned = models.BooleanField(
-        default=False, help_text="Re-encoded without metadata (EXIF, GPS), orientation applied."
+        default=False, help_text=_("Re-encoded without metadata (EXIF, GPS), orientation applied.")
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -74,14 +75,14 @@ class Job(models.Model):
     )
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     class Source(models.TextChoices):
-        WEB = "web", "Web page"
-        API = "api", "API"
+        WEB = "web", _("Web page")
+        API = "api", _("API")
 
     # The id appears in the owner's URLs: random, never sequential.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -95,10 +96,10 @@ class Job(models.Model):
     backend = models.CharField(max_length=10, default="local")
     params = models.JSONField(default=dict, blank=True)
     result = OrderedJSONField(
-        null=True, blank=True, help_text="The service's answer, exactly as its API sends it."
+        null=True, blank=True, help_text=_("The service's answer, exactly as its API sends it.")
     )
     details = models.JSONField(
-        default=dict, blank=True, help_text="What only the result page needs (never in the API)."
+        default=dict, blank=True, help_text=_("What only the result page needs (never in the API).")
     )
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
@@ -107,20 +108,22 @@ class Job(models.Model):
         upload_to=random_result_name,
         blank=True,
         max_length=200,
-        help_text="The service's result as an image (the fused photo); served only through views.",
+        help_text=_(
+            "The service's result as an image (the fused photo); served only through views."
+        ),
     )
     owner_key = models.CharField(max_length=64, blank=True, db_index=True)
     address_key = models.CharField(
         max_length=64,
         blank=True,
         db_index=True,
-        help_text="A keyed hash of the uploader's address: what the pages' upload limit counts.",
+        help_text=_("A keyed hash of the uploader's address: what the pages' upload limit counts."),
     )
     api_client = models.ForeignKey(
         "api.ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
     timings = models.JSONField(
-        default=dict, blank=True, help_text="Milliseconds spent in each step of the job."
+        default=dict, blank=True, help_text=_("Milliseconds spent in each step of the job.")
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import requests
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from webapp import vision
 from webapp.fusion.models import FusionTemplate
@@ -249,7 +250,7 @@ def _command(args: argparse.Namespace) -> int:
 
 SERVICE = Service(
     kind="fusion",
-    label="Face fusion",
+    label=gettext_lazy("Face fusion"),
     settings_prefix="FUSION",
     wire=wire,
     local=_local,
