@@ -28,9 +28,7 @@ def read_po(path: Path = PO) -> dict[Key, str | dict[int, str]]:
     def flush() -> None:
         if "msgid" in fields and fields["msgid"] and "#fuzzy" not in fields:
             if "msgid_plural" in fields:
-                plural = {
-                    int(k[7:-1]): v for k, v in fields.items() if k.startswith("msgstr[")
-                }
+                plural = {int(k[7:-1]): v for k, v in fields.items() if k.startswith("msgstr[")}
                 entries[(fields["msgid"], fields["msgid_plural"])] = plural
             else:
                 entries[fields["msgid"]] = fields.get("msgstr", "")
@@ -83,7 +81,9 @@ def code_strings(path: Path) -> set[Key]:
             continue
         literals = [a.value for a in node.args if isinstance(a, ast.Constant)]
         if literals and all(isinstance(s, str) for s in literals):
-            found.add(literals[0] if name.startswith("gettext") or name == "_" else tuple(literals[:2]))
+            found.add(
+                literals[0] if name.startswith("gettext") or name == "_" else tuple(literals[:2])
+            )
     return found
 
 

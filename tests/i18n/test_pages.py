@@ -1,4 +1,4 @@
-"""Every page, form, message and error in Chinese: by the browser's language or the header's switch."""
+"""Every page, form, message and error in Chinese: by the browser's language or the switch."""
 
 from __future__ import annotations
 
@@ -61,7 +61,15 @@ def test_the_switch_in_the_header_remembers_the_choice(client):
 @pytest.mark.django_db
 def test_form_labels_choices_and_help_are_in_chinese(client):
     page = text(client.get("/", **ZH))
-    for words in ("照片", "要找什么", "88 个关键点", "稠密关键点", "所有人脸", "支持 JPEG", "开始识别"):
+    for words in (
+        "照片",
+        "要找什么",
+        "88 个关键点",
+        "稠密关键点",
+        "所有人脸",
+        "支持 JPEG",
+        "开始识别",
+    ):
         assert words in page
     assert english_on_page(page) == []
 
@@ -92,7 +100,14 @@ def test_an_upload_over_the_limit_is_refused_in_chinese(settings):
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_job_says_why_in_the_language_of_whoever_reads_it(client, run_worker):
     whole = (DATA / "faces" / "obama.jpg").read_bytes()
-    client.post("/upload", {"photo": SimpleUploadedFile("cut.jpg", whole[: len(whole) // 2]), "kind": "dense", "mode": 0})
+    client.post(
+        "/upload",
+        {
+            "photo": SimpleUploadedFile("cut.jpg", whole[: len(whole) // 2]),
+            "kind": "dense",
+            "mode": 0,
+        },
+    )
     run_worker()
     job = Job.objects.get()
     assert job.status == Job.Status.FAILED and job.error_code == "damaged"
@@ -108,12 +123,23 @@ def test_a_failed_job_says_why_in_the_language_of_whoever_reads_it(client, run_w
 @pytest.mark.django_db(transaction=True)
 def test_a_result_page_is_in_chinese_down_to_its_toggles(client, run_worker):
     photo = (DATA / "faces" / "obama.jpg").read_bytes()
-    client.post("/upload", {"photo": SimpleUploadedFile("me.jpg", photo), "kind": "face_shape", "mode": 0})
+    client.post(
+        "/upload", {"photo": SimpleUploadedFile("me.jpg", photo), "kind": "face_shape", "mode": 0}
+    )
     run_worker()
     job = Job.objects.get()
     assert job.status == Job.Status.DONE, job.error_message
     page = text(client.get(job.get_absolute_url(), **ZH))
-    for words in ("88 点脸型", "已完成", "找到 1 张脸", "左眉", "嘴巴", "放大到人脸", "分享", "已复制"):
+    for words in (
+        "88 点脸型",
+        "已完成",
+        "找到 1 张脸",
+        "左眉",
+        "嘴巴",
+        "放大到人脸",
+        "分享",
+        "已复制",
+    ):
         assert words in page
     assert english_on_page(page) == []
     shared = text(Client().get(job.get_share_url(), **ZH))
@@ -134,7 +160,14 @@ def test_the_fusion_template_page_is_in_chinese(client):
 @pytest.mark.django_db
 def test_the_admin_shows_the_projects_own_labels_in_chinese(admin_client):
     page = text(admin_client.get("/admin/", **ZH))
-    for words in ("Likeness 管理后台", "照片与任务", "人脸融合", "站点设置", "融合模板", "API 凭证"):
+    for words in (
+        "Likeness 管理后台",
+        "照片与任务",
+        "人脸融合",
+        "站点设置",
+        "融合模板",
+        "API 凭证",
+    ):
         assert words in page
     page = text(admin_client.get("/admin/fusion/fusionproject/add/", **ZH))
     for words in ("活动 ID", "将结果标注为 AI 生成", "结果链接有效期（分钟）"):
