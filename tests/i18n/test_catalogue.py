@@ -5,6 +5,7 @@ from __future__ import annotations
 import gettext
 
 import pytest
+from django.utils import translation
 
 from webapp.core import messages
 from webapp.wire.codes import ERRORS
@@ -86,8 +87,9 @@ def test_the_pages_say_what_the_apis_say_in_english():
     # One wording: where a failure has a name in the wire vocabulary, the page's English is it.
     shared = messages.MESSAGES.keys() & ERRORS.keys()
     assert len(shared) >= 15
-    for code in shared:
-        assert str(messages.MESSAGES[code]) == ERRORS[code].message, code
+    with translation.override("en"):
+        for code in shared:
+            assert str(messages.MESSAGES[code]) == ERRORS[code].message, code
 
 
 def test_the_po_is_where_the_settings_look():
