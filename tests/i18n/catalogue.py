@@ -27,6 +27,8 @@ def read_po(path: Path = PO) -> dict[Key, str | dict[int, str]]:
 
     def flush() -> None:
         if "msgid" in fields and fields["msgid"] and "#fuzzy" not in fields:
+            if "msgctxt" in fields:  # stored as gettext stores it
+                fields["msgid"] = fields["msgctxt"] + "\x04" + fields["msgid"]
             if "msgid_plural" in fields:
                 plural = {int(k[7:-1]): v for k, v in fields.items() if k.startswith("msgstr[")}
                 entries[(fields["msgid"], fields["msgid_plural"])] = plural
@@ -62,7 +64,7 @@ def template_strings(path: Path) -> set[Key]:
     for match in _CALL.finditer(templatize(path.read_text(encoding="utf-8"))):
         strings = ast.literal_eval("(" + match.group(2).rstrip(", ") + ",)")
         if match.group(1) in ("pgettext", "npgettext"):
-            strings = strings[1:]
+            strings = (strings[0] + "\x04" + strings[1], *strings[2:])
         found.add(strings[0] if len(strings) == 1 else (strings[0], strings[1]))
     return found
 
@@ -90,6 +92,7 @@ def code_strings(path: Path) -> set[Key]:
 #: Words a page may show untranslated: names, formats and units.
 ALLOWED_WORDS = {
     *("Likeness", "English", "JPEG", "PNG", "WebP", "BMP", "JSON", "AI", "GPS", "API", "MB", "px"),
+    *("UTC", "Ctrl"),
 }
 #: The ID check's page and report are rewritten on their own branch; they read both
 #: languages from their own spans until then.
