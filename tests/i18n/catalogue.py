@@ -92,11 +92,11 @@ def code_strings(path: Path) -> set[Key]:
 #: Words a page may show untranslated: names, formats and units.
 ALLOWED_WORDS = {
     *("Likeness", "English", "JPEG", "PNG", "WebP", "BMP", "JSON", "AI", "GPS", "API", "MB", "px"),
-    *("UTC", "Ctrl"),
+    *("UTC", "Ctrl", "dpi", "mm"),
 }
-#: The ID check's page and report are rewritten on their own branch; they read both
-#: languages from their own spans until then.
-BILINGUAL_ELSEWHERE = {"photos/idphoto.html", "photos/results/id_check.html"}
+#: The ID check's report is rewritten on its own branch; it shows both languages from
+#: its own spans until then.
+BILINGUAL_ELSEWHERE = {"photos/results/id_check.html"}
 _TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>", re.S)
 _VISIBLE_ATTR = re.compile(r'\b(?:alt|title|aria-label|placeholder|data-confirm)="([^"]*)"')
 _WORD = re.compile(r"(?<![\w./-])[A-Za-z]{2,}(?![\w./(-])")
@@ -128,7 +128,11 @@ def untranslated_words(path: Path) -> list[str]:
     return [w for w in _WORD.findall(shown) if w not in ALLOWED_WORDS]
 
 
-_PAGE_TAG = re.compile(r"<(script|style|code|pre|svg)\b.*?</\1>|<[^>]*>", re.S)
+#: Left out of a page's words: code, and where a specification's figures come from (the
+#: documents' own titles, cited as they are written).
+_PAGE_TAG = re.compile(
+    r"<(script|style|code|pre|svg)\b.*?</\1>|<td class=\"source\">.*?</td>|<[^>]*>", re.S
+)
 
 
 def english_on_page(html: str, names: set[str] = frozenset()) -> list[str]:

@@ -23,7 +23,12 @@ def text(response) -> str:
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("path", "heading"),
-    [("/", "找出人脸关键点"), ("/fusion/", "人脸融合"), ("/no/such/page", "这个链接已失效")],
+    [
+        ("/", "找出人脸关键点"),
+        ("/fusion/", "人脸融合"),
+        ("/idphoto/", "证件照检测"),
+        ("/no/such/page", "这个链接已失效"),
+    ],
 )
 def test_a_chinese_browser_gets_every_page_in_chinese(client, path, heading):
     response = client.get(path, **ZH)
@@ -172,3 +177,28 @@ def test_the_admin_shows_the_projects_own_labels_in_chinese(admin_client):
     page = text(admin_client.get("/admin/fusion/fusionproject/add/", **ZH))
     for words in ("活动 ID", "将结果标注为 AI 生成", "结果链接有效期（分钟）"):
         assert words in page
+
+
+@pytest.mark.django_db
+def test_the_id_photo_page_names_specifications_and_colours_in_chinese(client):
+    from webapp.vision.idphoto import SPECS
+
+    page = text(client.get("/idphoto/", **ZH))
+    for spec in SPECS.values():
+        assert f'<th scope="row">{spec.title}<br>' in page
+    for words in ("开始检测", "头部占照片高度的", "白色", "蓝色"):
+        assert words in page
+
+
+def test_every_background_colour_of_every_specification_has_a_name_in_chinese():
+    from django.utils import translation
+
+    from webapp.pages.idphoto import BACKGROUND_NAMES
+    from webapp.vision.idphoto import SPECS
+
+    colours = {c.name for spec in SPECS.values() for c in spec.backgrounds}
+    with translation.override("en"):
+        assert colours <= {str(name) for name in BACKGROUND_NAMES}
+    with translation.override("zh-hans"):
+        for colour in colours:
+            assert translation.pgettext("background colour", colour) != colour

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from webapp.core.forms import PhotoField
@@ -65,8 +66,10 @@ class UploadForm(forms.Form):
 def _spec_choices() -> list[tuple[str, str]]:
     from webapp.vision.idphoto import SPECS
 
+    chinese = get_language().startswith("zh")
     return [("", _("The ID-photo check service rules (no specification)"))] + [
-        (spec.name, f"{spec.title_en} · {spec.title}") for spec in SPECS.values()
+        (spec.name, spec.title if chinese else f"{spec.title_en} · {spec.title}")
+        for spec in SPECS.values()
     ]
 
 
@@ -86,7 +89,7 @@ class IdPhotoForm(forms.Form):
         if max(width, height) > MAX_SIDE:
             raise forms.ValidationError(
                 _(
-                    "This photo is %(width)s×%(height)s pixels; an ID photo may be at most "
+                    "This photo is %(width)sx%(height)s pixels; an ID photo may be at most "
                     "%(limit)s pixels a side. Make it smaller and upload it again."
                 ),
                 code="too_large_side",
