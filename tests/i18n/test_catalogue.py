@@ -8,6 +8,7 @@ import pytest
 from django.utils import translation
 
 from webapp.core import messages
+from webapp.wire import fusion as fusion_wire
 from webapp.wire.codes import ERRORS
 
 from .catalogue import (
@@ -96,3 +97,13 @@ def test_the_po_is_where_the_settings_look():
     from django.conf import settings
 
     assert PO.parent.parent.parent in [p.resolve() for p in map(type(PO), settings.LOCALE_PATHS)]
+
+
+def test_a_fusion_without_a_result_is_said_in_the_pages_words():
+    with translation.override("en"):
+        for name, message in messages.FUSION_MESSAGES.items():
+            wire_message = fusion_wire.ERRORS[name].message
+            assert str(message) == wire_message.split(" {")[0].replace(" ({model_id})", ""), name
+        assert messages.fusion_failure("no_such") == str(messages.FUSION_OTHER)
+    with translation.override("zh-hans"):
+        assert messages.fusion_failure("template_no_face") == "模板里没有可替换的人脸。"

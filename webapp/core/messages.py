@@ -60,6 +60,19 @@ JOB_MESSAGES: Mapping[str, Promise] = {
     "remote_failed": _("The face service did not answer properly; try again later."),
 }
 
+#: A fusion that ended without a result, by the name of its ``ret`` (``webapp.wire.fusion``):
+#: what its result page says. Any other ``ret`` says ``FUSION_OTHER``.
+FUSION_MESSAGES: Mapping[str, Promise] = {
+    "template_no_face": _("The template has no face to replace."),
+    "face_error": _("The face in the photo could not be analysed."),
+    "face_detect_failed": _("Face detection failed; please try again."),
+    "image_error": _("The image cannot be used."),
+    "image_too_large": _("The image is too large."),
+    "save_failed": _("The result image could not be saved; please try again."),
+    "backend_down": _("The fusion service is unavailable; try again later."),
+}
+FUSION_OTHER = _("The fusion service could not finish; please try again later.")
+
 #: Parameters given in bytes, shown in megabytes.
 _BYTES = ("size", "limit")
 _BYTE_CODES = {"too_large_bytes", "upload_too_large"}
@@ -87,3 +100,8 @@ class _Missing(dict):
 
     def __missing__(self, key: str) -> str:
         return "?"
+
+
+def fusion_failure(name: str | None) -> str:
+    """Return the page's words for a fusion answer without a result, by its error's name."""
+    return str(FUSION_MESSAGES.get(name or "", FUSION_OTHER))
