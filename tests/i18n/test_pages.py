@@ -175,8 +175,12 @@ def test_the_admin_shows_the_projects_own_labels_in_chinese(admin_client):
     ):
         assert words in page
     page = text(admin_client.get("/admin/fusion/fusionproject/add/", **ZH))
-    for words in ("活动 ID", "将结果标注为 AI 生成", "结果链接有效期（分钟）"):
+    for words in ("活动 ID", "将结果标注为 AI 生成", "结果链接有效期（分钟）", "名称"):
         assert words in page
+    page = text(admin_client.get("/admin/photos/job/", **ZH))
+    for words in ("以 类型", "以 状态", "以 来源", "以 错误码"):  # the filters
+        assert words in page
+    assert "融合活动s" not in text(admin_client.get("/admin/", **ZH))
 
 
 @pytest.mark.django_db

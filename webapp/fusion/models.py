@@ -46,7 +46,7 @@ class FusionProject(models.Model):
         validators=[ID_VALIDATOR],
         help_text=_("What API clients send as project_id."),
     )
-    name = models.CharField(max_length=100)
+    name = models.CharField(_("name"), max_length=100)
     is_active = models.BooleanField(
         _("active"),
         default=True,
@@ -81,11 +81,12 @@ class FusionProject(models.Model):
             "credentials. After that it shows “This link does not work”."
         ),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name", "project_id"]
         verbose_name = _("fusion project")
+        verbose_name_plural = _("fusion projects")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.project_id})"
@@ -112,17 +113,21 @@ class FusionTemplate(models.Model):
 
     # Careful: `project_id` here is the FK's column (the project's pk), while
     # `project.project_id` is the id clients send.
-    project = models.ForeignKey(FusionProject, on_delete=models.CASCADE, related_name="templates")
+    project = models.ForeignKey(
+        FusionProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="templates"
+    )
     model_id = models.CharField(
         _("model id"),
         max_length=64,
         validators=[ID_VALIDATOR],
         help_text=_("What API clients send as model_id; unique within the project."),
     )
-    name = models.CharField(max_length=100, blank=True)
-    image = models.FileField(upload_to=random_template_name, max_length=200, editable=False)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    image = models.FileField(
+        _("image"), upload_to=random_template_name, max_length=200, editable=False
+    )
     thumbnail = models.FileField(
-        upload_to=random_thumbnail_name, max_length=200, editable=False, blank=True
+        _("thumbnail"), upload_to=random_thumbnail_name, max_length=200, editable=False, blank=True
     )
     shape_degree = models.PositiveSmallIntegerField(
         _("face shape degree"),
@@ -152,21 +157,23 @@ class FusionTemplate(models.Model):
         ),
     )
     faces = models.JSONField(
+        _("faces"),
         default=dict,
         editable=False,
         help_text=_("The faces found when the photo was saved (TemplateFaces.to_dict())."),
     )
     face_count = models.PositiveSmallIntegerField(_("faces found"), default=0, editable=False)
-    width = models.PositiveIntegerField(default=0, editable=False)
-    height = models.PositiveIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    width = models.PositiveIntegerField(_("width"), default=0, editable=False)
+    height = models.PositiveIntegerField(_("height"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = FusionTemplateQuerySet.as_manager()
 
     class Meta:
         ordering = ["project__name", "name", "model_id"]
         verbose_name = _("fusion template")
+        verbose_name_plural = _("fusion templates")
         constraints = [
             models.UniqueConstraint(
                 fields=["project", "model_id"], name="fusion_template_model_id_unique"
