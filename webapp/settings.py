@@ -132,6 +132,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "webapp.core.context_processors.site",
+                "webapp.core.context_processors.language_next",
             ],
         },
     },

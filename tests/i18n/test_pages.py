@@ -206,3 +206,23 @@ def test_every_background_colour_of_every_specification_has_a_name_in_chinese():
     with translation.override("zh-hans"):
         for colour in colours:
             assert translation.pgettext("background colour", colour) != colour
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("form", ["/", "/idphoto/"])
+def test_the_switch_on_a_form_with_an_error_goes_back_to_the_form(client, form):
+    action = {"/": "/upload", "/idphoto/": "/idphoto/upload"}[form]
+    response = client.post(action, {"photo": SimpleUploadedFile("x.jpg", b"x" * 100)})
+    assert response.status_code == 400
+    assert f'name="next" value="{form}"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_500_page_is_in_the_visitors_language(rf):
+    from django.utils import translation
+
+    from webapp.pages.views import server_error
+
+    with translation.override("zh-hans"):
+        page = server_error(rf.get("/")).content.decode()
+    assert "出了点问题" in page and '<html lang="zh-Hans">' in page
