@@ -248,3 +248,26 @@ def test_ctrl_and_the_wheel_zoom_on_a_desktop(live_server, site, browser):
     assert unchanged == full
     assert 2.5 < full[2] / zoomed[2] < 3.0  # e^(300/300)
     assert abs(zoomed[2] / stepped[2] - 1.6) < 0.01
+
+
+def test_the_header_switch_turns_every_page_chinese_and_back(live_server, browser):
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    page = context.new_page()
+    page.goto(live_server.url + "/fusion/")
+    before = page.locator("h1").inner_text()
+    page.click("header form.lang button")
+    page.wait_for_url(live_server.url + "/fusion/")
+    after = page.locator("h1").inner_text()
+    page.click("header nav >> text=证件照检测")
+    other = page.locator("h1").inner_text()
+    lang = page.get_attribute("html", "lang")
+    page.click("header form.lang button")
+    back = page.locator("h1").inner_text()
+    context.close()
+    assert (before, after, other, lang, back) == (
+        "Face fusion",
+        "人脸融合",
+        "证件照检测",
+        "zh-Hans",
+        "ID photo check",
+    )
