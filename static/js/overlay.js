@@ -156,9 +156,19 @@
       });
     });
 
+    // The photo's pixels in one screen pixel, for the stylesheet: dots never shrink below
+    // a few screen pixels, however large the photo or small the screen.
+    function scaled() {
+      var ctm = svg.getScreenCTM();
+      if (ctm && ctm.a) svg.style.setProperty("--u", String(1 / ctm.a));
+    }
+
     // The "zoom to faces" button sets the box as it is; start gestures from there.
     new MutationObserver(function () {
       stage.classList.toggle("zoomed", box()[2] < full[2] * 0.999);
+      scaled();
     }).observe(svg, { attributes: true, attributeFilter: ["viewBox"] });
+    window.addEventListener("resize", scaled);
+    scaled();
   });
 })();
