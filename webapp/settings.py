@@ -128,9 +128,11 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "webapp.core.context_processors.site",
+                "webapp.core.context_processors.language_next",
             ],
         },
     },
@@ -169,7 +171,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# Each language's name is written in that language: it is what the header's switch offers.
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The header's switch remembers the visitor's choice for a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = os.getenv("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -202,7 +209,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_HTTPS_PROXY", "False") else None
 )
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("BEHIND_HTTPS_PROXY", "False")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = envbool(
+    "BEHIND_HTTPS_PROXY", "False"
+)
 # Behind HTTPS, browsers are told to come back over HTTPS only, for a year (subdomains on request).
 SECURE_HSTS_SECONDS = 365 * 24 * 3600 if envbool("BEHIND_HTTPS_PROXY", "False") else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HSTS_INCLUDE_SUBDOMAINS", "False")

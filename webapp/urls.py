@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
 
 from webapp.api import dense as dense_api
 from webapp.api import faceshape as faceshape_api
@@ -10,8 +12,8 @@ from webapp.api import idphoto as idphoto_api
 from webapp.api import openapi as openapi_api
 from webapp.ops import views as ops_views
 
-admin.site.site_header = "Likeness administration"
-admin.site.site_title = "Likeness admin"
+admin.site.site_header = _("Likeness administration")
+admin.site.site_title = _("Likeness admin")
 
 urlpatterns = [
     path("admin/rq/", include("django_rq.urls")),
@@ -25,6 +27,8 @@ urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
     path("metrics", ops_views.metrics, name="metrics"),
+    # The header's language switch: a POST that sets the language cookie and goes back.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("fusion/", include("webapp.pages.fusion_urls")),
     path("", include("webapp.pages.urls")),
 ]

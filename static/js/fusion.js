@@ -12,7 +12,7 @@
     if (!view) return;
     var update = function () {
       view.style.setProperty("--pos", input.value + "%");
-      input.setAttribute("aria-valuetext", input.value + "% template");
+      input.setAttribute("aria-valuetext", (input.dataset.valuetext || "{pos}% template").replace("{pos}", input.value));
     };
     input.addEventListener("input", update);
     update();

@@ -16,10 +16,10 @@
           if (s.status !== status) {
             status = s.status;
             var label = document.getElementById("job-status");
-            label.textContent = s.status === "running" ? "Running" : "Queued";
+            label.textContent = s.status === "running" ? job.dataset.labelRunning : job.dataset.labelQueued;
             label.className = "status status-" + s.status;
             document.getElementById("progress-text").textContent =
-              s.status === "running" ? "Finding faces and points…" : "Your photo is waiting for a worker…";
+              s.status === "running" ? job.dataset.textRunning : job.dataset.textQueued;
           }
           setTimeout(poll, 600);
         })
@@ -44,7 +44,7 @@
       svg.setAttribute("viewBox", zoomed ? svg.dataset.zoom : svg.dataset.full);
       zoom.setAttribute("aria-pressed", String(zoomed));
       zoom.dataset.label = zoom.dataset.label || zoom.textContent;
-      zoom.textContent = zoomed ? "Whole photo" : zoom.dataset.label;
+      zoom.textContent = zoomed ? zoom.dataset.whole : zoom.dataset.label;
     });
   }
 
@@ -54,7 +54,7 @@
       input.select();
       (navigator.clipboard ? navigator.clipboard.writeText(input.value) : Promise.reject())
         .catch(function () { document.execCommand("copy"); })
-        .finally(function () { button.textContent = "Copied"; });
+        .finally(function () { button.textContent = button.dataset.copied; });
     });
   });
 

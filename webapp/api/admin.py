@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from .models import ApiClient
 
@@ -37,7 +38,7 @@ class ApiClientAdmin(admin.ModelAdmin):
         if secret_key:
             self._show_once(request, obj, secret_key)
 
-    @admin.action(description="Generate a new secret key (the old one stops working)")
+    @admin.action(description=_("Generate a new secret key (the old one stops working)"))
     def regenerate_secret_key(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> None:
         for client in queryset:
             secret_key = client.set_new_secret_key()

@@ -8,6 +8,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from webapp.core.fields import OrderedJSONField
 
@@ -34,20 +35,28 @@ def default_rate_limit() -> int:
 class ApiClient(models.Model):
     """A program allowed to call the APIs, with its signing credentials."""
 
-    name = models.CharField(max_length=100)
-    appid = models.CharField(max_length=20, unique=True, default=new_appid, editable=False)
-    secret_id = models.CharField(max_length=64, unique=True, default=new_secret_id, editable=False)
-    secret_key_encrypted = models.TextField(editable=False)
-    rate_limit_per_minute = models.PositiveIntegerField(
-        default=default_rate_limit,
-        help_text="Requests a minute this credential may make; more are refused with code -2011.",
+    name = models.CharField(_("name"), max_length=100)
+    appid = models.CharField(
+        _("appid"), max_length=20, unique=True, default=new_appid, editable=False
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    secret_id = models.CharField(
+        _("secret id"), max_length=64, unique=True, default=new_secret_id, editable=False
+    )
+    secret_key_encrypted = models.TextField(_("secret key encrypted"), editable=False)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        _("rate limit per minute"),
+        default=default_rate_limit,
+        help_text=_(
+            "Requests a minute this credential may make; more are refused with code -2011."
+        ),
+    )
+    is_active = models.BooleanField(_("is active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "API credential"
+        verbose_name = _("API credential")
+        verbose_name_plural = _("API credentials")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -83,16 +92,27 @@ class FaceTokenQuerySet(models.QuerySet["FaceToken"]):
 class FaceToken(models.Model):
     """A face the dense-landmark API found, which later requests may name instead of a photo."""
 
-    token = models.CharField(max_length=64, unique=True, default=new_face_token, editable=False)
-    api_client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="face_tokens")
-    face = OrderedJSONField(help_text="The face's landmark (every part) and face_rectangle.")
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(db_index=True)
+    token = models.CharField(
+        _("token"), max_length=64, unique=True, default=new_face_token, editable=False
+    )
+    api_client = models.ForeignKey(
+        ApiClient,
+        verbose_name=_("api client"),
+        on_delete=models.CASCADE,
+        related_name="face_tokens",
+    )
+    face = OrderedJSONField(
+        _("face"), help_text=_("The face's landmark (every part) and face_rectangle.")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
 
     objects = FaceTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("face token")
+        verbose_name_plural = _("face tokens")
 
     def __str__(self) -> str:
         return self.token

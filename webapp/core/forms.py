@@ -7,11 +7,13 @@ from pathlib import PurePath
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from webapp import vision
-from webapp.wire.codes import error_message
 
 from .limits import max_upload_bytes, photo_limits
+from .messages import photo_error
 
 # The extensions each format may carry; a PNG named .jpg is refused.
 FORMAT_EXTENSIONS = {
@@ -29,8 +31,11 @@ class PhotoField(forms.FileField):
     def __init__(self, **kwargs: object) -> None:
         kwargs.setdefault(
             "help_text",
-            f"JPEG, PNG, WebP or BMP, up to {settings.MAX_UPLOAD_MB} MB and "
-            f"{settings.MAX_IMAGE_PIXELS // 1_000_000} megapixels.",
+            format_lazy(
+                _("JPEG, PNG, WebP or BMP, up to {mb} MB and {megapixels} megapixels."),
+                mb=settings.MAX_UPLOAD_MB,
+                megapixels=settings.MAX_IMAGE_PIXELS // 1_000_000,
+            ),
         )
         super().__init__(**kwargs)
         self.widget.attrs["accept"] = ACCEPT
@@ -52,14 +57,12 @@ class PhotoField(forms.FileField):
             raise self._error(exc.code, **exc.params) from exc
         extension = PurePath(upload.name or "").suffix.lower()
         if extension not in FORMAT_EXTENSIONS[info.format]:
-            raise forms.ValidationError(
-                f"This file is a {info.format} image but its name ends in "
-                f"'{extension or 'nothing'}'. Rename it or export it again.",
-                code="extension_mismatch",
+            raise self._error(
+                "extension_mismatch", format=info.format, extension=extension or _("nothing")
             )
         upload.image_info = info
         upload.content = content
         return upload
 
     def _error(self, code: str, **params: object) -> forms.ValidationError:
-        return forms.ValidationError(error_message(code, **params), code=code)
+        return forms.ValidationError(photo_error(code, **params), code=code)

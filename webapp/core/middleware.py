@@ -12,9 +12,8 @@ from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 
-from webapp.wire.codes import error_message
-
 from .limits import content_length, max_upload_bytes, max_upload_request_bytes
+from .messages import photo_error
 from .uploads import UploadTooLarge, limit_uploads
 
 #: The pages' routes that take a photo (URL names); each is its form page's path + a verb.
@@ -52,26 +51,24 @@ def _check_upload(request: HttpRequest) -> HttpResponse | None:
     try:
         length = content_length(request.META.get("CONTENT_LENGTH"))
     except ValueError:
-        return upload_refused_page(
-            request, 400, "The upload cannot be read: its length is not a number."
-        )
+        return upload_refused_page(request, 400, photo_error("length_not_a_number"))
     if length is not None and length > max_upload_request_bytes():
-        message = error_message("too_large_bytes", size=length, limit=max_upload_bytes())
+        message = photo_error("too_large_bytes", size=length, limit=max_upload_bytes())
         return upload_refused_page(request, 413, message)
     limit_uploads(request)
     try:
         request.POST  # noqa: B018  (read now, bounded)
     except UploadTooLarge:
         return upload_refused_page(
-            request, 413, error_message("upload_too_large", limit=max_upload_bytes())
+            request, 413, photo_error("upload_too_large", limit=max_upload_bytes())
         )
     except RequestDataTooBig:  # the form's other fields pass Django's limit
         return upload_refused_page(
-            request, 413, error_message("upload_too_large", limit=max_upload_bytes())
+            request, 413, photo_error("upload_too_large", limit=max_upload_bytes())
         )
     except (SuspiciousOperation, MultiPartParserError, UnreadablePostError):
         # Too many fields or files, a broken multipart form, a body that ended early.
-        return upload_refused_page(request, 400, "The upload cannot be read: send the form again.")
+        return upload_refused_page(request, 400, photo_error("unreadable_form"))
     return None
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def default_retention_hours() -> int:
@@ -14,21 +15,21 @@ class SiteSettings(models.Model):
     """Settings operators change at run time in the admin (one row)."""
 
     retention_hours = models.PositiveIntegerField(
-        "keep photos and results for (hours)",
+        _("keep photos and results for (hours)"),
         default=default_retention_hours,
-        help_text="Uploaded photos, results and share links are deleted this long after upload.",
+        help_text=_("Uploaded photos, results and share links are deleted this long after upload."),
     )
 
     class Meta:
-        verbose_name = "site settings"
-        verbose_name_plural = "site settings"
+        verbose_name = _("site settings")
+        verbose_name_plural = _("site settings")
 
     def __str__(self) -> str:
         return "Site settings"
 
     @classmethod
     def load(cls) -> SiteSettings:
-        obj, _ = cls.objects.get_or_create(pk=1)
+        obj, _created = cls.objects.get_or_create(pk=1)
         return obj
 
     @property

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from .forms import FusionTemplateForm
 from .models import FusionProject, FusionTemplate
@@ -13,7 +14,7 @@ PREVIEW_WIDTH = 360
 
 
 class FacePreview:
-    @admin.display(description="preview")
+    @admin.display(description=_("preview"))
     def face_preview(self, template: FusionTemplate) -> str:
         return preview_html(template)
 
@@ -102,7 +103,7 @@ class FusionProjectAdmin(admin.ModelAdmin):
     filter_horizontal = ["allowed_clients"]
     inlines = [FusionTemplateInline]
 
-    @admin.display(description="templates")
+    @admin.display(description=_("templates"))
     def template_count(self, project: FusionProject) -> int:
         return project.templates.count()
 

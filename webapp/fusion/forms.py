@@ -5,6 +5,7 @@ import binascii
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from webapp.core.forms import PhotoField
 
@@ -16,10 +17,12 @@ class FusionTemplateForm(forms.ModelForm):
     """A template as the admin and the `fusion` command save it: the photo's faces found once."""
 
     photo = PhotoField(
-        label="Template photo",
+        label=_("Template photo"),
         required=False,
-        help_text="JPEG, PNG, WebP or BMP with at least one clear face. It is stored upright, "
-        "without its metadata; leave empty to keep the current photo.",
+        help_text=_(
+            "JPEG, PNG, WebP or BMP with at least one clear face. It is stored upright, "
+            "without its metadata; leave empty to keep the current photo."
+        ),
     )
 
     class Meta:
@@ -47,7 +50,7 @@ class FusionTemplateForm(forms.ModelForm):
         photo = cleaned.get("photo")
         if not photo and not self.instance.image:
             self.add_error(
-                "photo", forms.ValidationError("Choose the template photo.", code="required")
+                "photo", forms.ValidationError(_("Choose the template photo."), code="required")
             )
         elif not self.errors and (
             photo or "replace_faces" in self.changed_data or not self.instance.faces

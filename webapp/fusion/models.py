@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from webapp.vision.fusion import TemplateFaces
 
@@ -39,45 +40,53 @@ class FusionProject(models.Model):
     """An activity: a set of templates that clients name by `project_id`."""
 
     project_id = models.CharField(
-        "project id",
+        _("project id"),
         max_length=64,
         unique=True,
         validators=[ID_VALIDATOR],
-        help_text="What API clients send as project_id.",
+        help_text=_("What API clients send as project_id."),
     )
-    name = models.CharField(max_length=100)
+    name = models.CharField(_("name"), max_length=100)
     is_active = models.BooleanField(
-        "active",
+        _("active"),
         default=True,
-        help_text="Inactive projects are hidden from the gallery and refused by the API "
-        "(code -1000).",
+        help_text=_(
+            "Inactive projects are hidden from the gallery and refused by the API (code -1000)."
+        ),
     )
     allowed_clients = models.ManyToManyField(
         "api.ApiClient",
         blank=True,
         related_name="fusion_projects",
-        verbose_name="allowed credentials",
-        help_text="The API credentials that may use this project. None chosen: every active "
-        "credential may. Any other credential is refused with code -2103.",
+        verbose_name=_("allowed credentials"),
+        help_text=_(
+            "The API credentials that may use this project. None chosen: every active "
+            "credential may. Any other credential is refused with code -2103."
+        ),
     )
     ai_mark = models.BooleanField(
-        "mark results as AI-generated",
+        _("mark results as AI-generated"),
         default=True,
-        help_text="Draw a visible “AI-generated” label on every result. The statement is always "
-        "written into the image's metadata.",
+        help_text=_(
+            "Draw a visible “AI-generated” label on every result. The statement is always "
+            "written into the image's metadata."
+        ),
     )
     result_link_minutes = models.PositiveIntegerField(
-        "result links work for (minutes)",
+        _("result links work for (minutes)"),
         default=60,
         validators=[MinValueValidator(1)],
-        help_text="How long the link the API answers with (rsp_img_type=url) works without "
-        "credentials. After that it shows “This link does not work”.",
+        help_text=_(
+            "How long the link the API answers with (rsp_img_type=url) works without "
+            "credentials. After that it shows “This link does not work”."
+        ),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name", "project_id"]
-        verbose_name = "fusion project"
+        verbose_name = _("fusion project")
+        verbose_name_plural = _("fusion projects")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.project_id})"
@@ -104,56 +113,67 @@ class FusionTemplate(models.Model):
 
     # Careful: `project_id` here is the FK's column (the project's pk), while
     # `project.project_id` is the id clients send.
-    project = models.ForeignKey(FusionProject, on_delete=models.CASCADE, related_name="templates")
+    project = models.ForeignKey(
+        FusionProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="templates"
+    )
     model_id = models.CharField(
-        "model id",
+        _("model id"),
         max_length=64,
         validators=[ID_VALIDATOR],
-        help_text="What API clients send as model_id; unique within the project.",
+        help_text=_("What API clients send as model_id; unique within the project."),
     )
-    name = models.CharField(max_length=100, blank=True)
-    image = models.FileField(upload_to=random_template_name, max_length=200, editable=False)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    image = models.FileField(
+        _("image"), upload_to=random_template_name, max_length=200, editable=False
+    )
     thumbnail = models.FileField(
-        upload_to=random_thumbnail_name, max_length=200, editable=False, blank=True
+        _("thumbnail"), upload_to=random_thumbnail_name, max_length=200, editable=False, blank=True
     )
     shape_degree = models.PositiveSmallIntegerField(
-        "face shape degree",
+        _("face shape degree"),
         default=DEFAULT_DEGREE,
         validators=[MaxValueValidator(100)],
-        help_text="0-100: how much of the user's face shape (outline, where the eyes, nose and "
-        "mouth sit) replaces the template's. The page's slider starts here; the API uses it.",
+        help_text=_(
+            "0-100: how much of the user's face shape (outline, where the eyes, nose and "
+            "mouth sit) replaces the template's. The page's slider starts here; the API uses it."
+        ),
     )
     features_degree = models.PositiveSmallIntegerField(
-        "features degree",
+        _("features degree"),
         default=DEFAULT_DEGREE,
         validators=[MaxValueValidator(100)],
-        help_text="0-100: how much of the user's eyes, nose, mouth and skin replace the "
-        "template's.",
+        help_text=_(
+            "0-100: how much of the user's eyes, nose, mouth and skin replace the template's."
+        ),
     )
-    is_active = models.BooleanField("active", default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     replace_faces = models.CharField(
-        "faces to replace",
+        _("faces to replace"),
         max_length=100,
         default="all",
-        help_text="“all”, or the numbers of the faces to replace, e.g. 0,2 (see the preview; "
-        "0 is the largest face).",
+        help_text=_(
+            "“all”, or the numbers of the faces to replace, e.g. 0,2 (see the preview; "
+            "0 is the largest face)."
+        ),
     )
     faces = models.JSONField(
+        _("faces"),
         default=dict,
         editable=False,
-        help_text="The faces found when the photo was saved (TemplateFaces.to_dict()).",
+        help_text=_("The faces found when the photo was saved (TemplateFaces.to_dict())."),
     )
-    face_count = models.PositiveSmallIntegerField("faces found", default=0, editable=False)
-    width = models.PositiveIntegerField(default=0, editable=False)
-    height = models.PositiveIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    face_count = models.PositiveSmallIntegerField(_("faces found"), default=0, editable=False)
+    width = models.PositiveIntegerField(_("width"), default=0, editable=False)
+    height = models.PositiveIntegerField(_("height"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = FusionTemplateQuerySet.as_manager()
 
     class Meta:
         ordering = ["project__name", "name", "model_id"]
-        verbose_name = "fusion template"
+        verbose_name = _("fusion template")
+        verbose_name_plural = _("fusion templates")
         constraints = [
             models.UniqueConstraint(
                 fields=["project", "model_id"], name="fusion_template_model_id_unique"

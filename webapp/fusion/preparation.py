@@ -13,12 +13,13 @@ from typing import Literal
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from PIL import Image
 
 from webapp import vision
 from webapp.core.limits import photo_limits
+from webapp.core.messages import photo_error
 from webapp.vision.fusion import TemplateFaces, prepare_template
-from webapp.wire import codes
 from webapp.wire.fusion import ERRORS
 
 THUMBNAIL_SIZE = 360
@@ -56,7 +57,7 @@ def parse_faces(text: str) -> Faces:
         numbers = []
     if not numbers or min(numbers) < 0:
         raise ValidationError(
-            "Write “all” or face numbers separated by commas, e.g. 0,2.", code="bad_faces"
+            _("Write “all” or face numbers separated by commas, e.g. 0,2."), code="bad_faces"
         )
     return list(dict.fromkeys(numbers))
 
@@ -77,7 +78,7 @@ def prepare_photo(content: bytes, *, faces: Faces = "all") -> PreparedTemplate:
             **photo_limits(),
         )
     except vision.ImageError as exc:
-        raise ValidationError(codes.error_message(exc.code, **exc.params), code=exc.code) from exc
+        raise ValidationError(photo_error(exc.code, **exc.params), code=exc.code) from exc
     jpeg = vision.encode_jpeg(image, quality=JPEG_QUALITY)
     # Faces are found on the pixels the worker will decode, not on the original.
     upright = vision.load_image(jpeg, max_bytes=len(jpeg), max_pixels=settings.MAX_IMAGE_PIXELS)

@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from webapp.core.forms import PhotoField
 from webapp.fusion.forms import DegreeField
@@ -14,11 +16,11 @@ from webapp.fusion.models import FusionTemplate
 #: What an upload form says when its visitor ("session"), or everyone at the visitor's
 #: address ("address"), already has this many photos waiting (PAGE_JOBS_PER_*).
 TOO_MANY_WAITING = {
-    "session": (
+    "session": _(
         "You already have as many photos waiting as a visitor may ({limit}). "
         "When one of them is done, upload this one again."
     ),
-    "address": (
+    "address": _(
         "Your network already has as many photos waiting as it may ({limit}). "
         "Please try again in a minute."
     ),
@@ -26,18 +28,20 @@ TOO_MANY_WAITING = {
 
 
 class UploadForm(forms.Form):
-    photo = PhotoField(label="Photo")
+    photo = PhotoField(label=_("Photo"))
     kind = forms.ChoiceField(
-        label="What to find",
+        label=_("What to find"),
         choices=[
             (
                 "face_shape",
-                "88 points: eyebrows, eyes, nose, mouth and face outline, for every face",
+                _("88 points: eyebrows, eyes, nose, mouth and face outline, for every face"),
             ),
             (
                 "dense",
-                "Dense: about 850 named points of the largest face along 12 lines, "
-                "hairline included",
+                _(
+                    "Dense: about 850 named points of the largest face along 12 lines, "
+                    "hairline included"
+                ),
             ),
         ],
         initial="face_shape",
@@ -51,8 +55,8 @@ class UploadForm(forms.Form):
         return {}
 
     mode = forms.TypedChoiceField(
-        label="Faces (88 points)",
-        choices=[(0, "Every face"), (1, "The largest face only")],
+        label=_("Faces (88 points)"),
+        choices=[(0, _("Every face")), (1, _("The largest face only"))],
         coerce=int,
         initial=0,
         widget=forms.RadioSelect,
@@ -62,17 +66,19 @@ class UploadForm(forms.Form):
 def _spec_choices() -> list[tuple[str, str]]:
     from webapp.vision.idphoto import SPECS
 
-    return [("", "The ID-photo check service rules (no specification)")] + [
-        (spec.name, f"{spec.title_en} · {spec.title}") for spec in SPECS.values()
+    chinese = get_language().startswith("zh")
+    return [("", _("The ID-photo check service rules (no specification)"))] + [
+        (spec.name, spec.title if chinese else f"{spec.title_en} · {spec.title}")
+        for spec in SPECS.values()
     ]
 
 
 class IdPhotoForm(forms.Form):
     """An ID photo to check, and the specification to check it against (or none)."""
 
-    photo = PhotoField(label="Photo")
+    photo = PhotoField(label=_("Photo"))
     spec = forms.ChoiceField(
-        label="Check against", choices=_spec_choices, required=False, initial=""
+        label=_("Check against"), choices=_spec_choices, required=False, initial=""
     )
 
     def clean_photo(self) -> UploadedFile:
@@ -82,9 +88,12 @@ class IdPhotoForm(forms.Form):
         width, height = upload.image_info.width, upload.image_info.height
         if max(width, height) > MAX_SIDE:
             raise forms.ValidationError(
-                f"This photo is {width}x{height} pixels; an ID photo may be at most {MAX_SIDE} "
-                "pixels a side. Make it smaller and upload it again.",
+                _(
+                    "This photo is %(width)sx%(height)s pixels; an ID photo may be at most "
+                    "%(limit)s pixels a side. Make it smaller and upload it again."
+                ),
                 code="too_large_side",
+                params={"width": width, "height": height, "limit": MAX_SIDE},
             )
         return upload
 
@@ -95,12 +104,13 @@ class IdPhotoForm(forms.Form):
 class FusionUploadForm(forms.Form):
     """The page's form: the visitor's photo and the two degrees, prefilled with the template's."""
 
-    photo = PhotoField(label="Your photo")
+    photo = PhotoField(label=_("Your photo"))
     shape = DegreeField(
-        label="Face shape", help_text="0 keeps the template's face outline, 100 takes yours."
+        label=_("Face shape"), help_text=_("0 keeps the template's face outline, 100 takes yours.")
     )
     features = DegreeField(
-        label="Features", help_text="0 keeps the template's eyes, nose and mouth, 100 takes yours."
+        label=_("Features"),
+        help_text=_("0 keeps the template's eyes, nose and mouth, 100 takes yours."),
     )
 
     def __init__(self, *args: Any, template: FusionTemplate, **kwargs: Any) -> None:

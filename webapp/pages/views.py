@@ -15,12 +15,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from webapp.core.messages import job_failure, photo_error
 from webapp.core.middleware import upload_refused_page
 from webapp.core.storage import DISK_FULL
 from webapp.photos.jobs import create_job, new_owner_key, recover
 from webapp.photos.models import Job
 from webapp.services import SERVICES
-from webapp.wire.codes import error_message
 
 from .forms import TOO_MANY_WAITING, UploadForm
 
@@ -89,7 +89,7 @@ def refuse_upload(request: HttpRequest, form: Form) -> int:
     )
     for name, whose, limit in limits:
         if all(whose.values()) and waiting.filter(**whose).count() >= limit:
-            form.add_error(None, TOO_MANY_WAITING[name].format(limit=limit))
+            form.add_error(None, str(TOO_MANY_WAITING[name]).format(limit=limit))
             return 429
     return 0
 
@@ -125,7 +125,7 @@ def start_job(request: HttpRequest, form: Form, *, kind: str) -> HttpResponse:
         if exc.errno not in DISK_FULL:
             raise
         logger.error("No room left to store an upload: %s", exc)
-        return upload_refused_page(request, 503, error_message("storage_full"))
+        return upload_refused_page(request, 503, photo_error("storage_full"))
     return redirect(job)
 
 
@@ -158,6 +158,7 @@ def _render_result(
         "result_json": json.dumps(job.result, indent=2, ensure_ascii=False) if job.result else "",
         "service_template": page.template,
         "service_has_json": page.has_json,
+        "failure": job_failure(job.error_code, job.error_message),
         **(page.context(job) if job.status == Job.Status.DONE else {}),
     }
     return render(request, "photos/result.html", context)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from .models import Job, Photo
 
@@ -48,11 +49,11 @@ class JobAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.display(description="run (ms)")
+    @admin.display(description=_("run (ms)"))
     def run_time(self, job: Job) -> str:
         return f"{job.run_ms:.0f}" if job.run_ms is not None else "-"
 
-    @admin.action(description="Delete the selected jobs and their files")
+    @admin.action(description=_("Delete the selected jobs and their files"))
     def delete_with_files(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         for job in queryset.select_related("photo"):
             job.delete_with_files()

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from webapp.core.fields import OrderedJSONField
 from webapp.services import SERVICES
@@ -33,17 +34,21 @@ def new_share_key() -> str:
 class Photo(models.Model):
     """A photo someone uploaded; after the first job it is a clean JPEG without metadata."""
 
-    file = models.FileField(upload_to=random_photo_name, max_length=200, blank=True)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    size_bytes = models.PositiveIntegerField(default=0)
+    file = models.FileField(_("file"), upload_to=random_photo_name, max_length=200, blank=True)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    size_bytes = models.PositiveIntegerField(_("size (bytes)"), default=0)
     cleaned = models.BooleanField(
-        default=False, help_text="Re-encoded without metadata (EXIF, GPS), orientation applied."
+        _("cleaned"),
+        default=False,
+        help_text=_("Re-encoded without metadata (EXIF, GPS), orientation applied."),
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
 
     def __str__(self) -> str:
         return f"Photo {self.file.name}"
@@ -74,64 +79,90 @@ class Job(models.Model):
     )
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     class Source(models.TextChoices):
-        WEB = "web", "Web page"
-        API = "api", "API"
+        WEB = "web", _("Web page")
+        API = "api", _("API")
 
     # The id appears in the owner's URLs: random, never sequential.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    share_key = models.CharField(max_length=64, unique=True, default=new_share_key, editable=False)
-    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="jobs")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    id = models.UUIDField(_("id"), primary_key=True, default=uuid.uuid4, editable=False)
+    share_key = models.CharField(
+        _("share key"), max_length=64, unique=True, default=new_share_key, editable=False
     )
-    source = models.CharField(max_length=5, choices=Source.choices, default=Source.WEB)
-    backend = models.CharField(max_length=10, default="local")
-    params = models.JSONField(default=dict, blank=True)
+    photo = models.ForeignKey(
+        Photo, verbose_name=_("photo"), on_delete=models.CASCADE, related_name="jobs"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    source = models.CharField(_("source"), max_length=5, choices=Source.choices, default=Source.WEB)
+    backend = models.CharField(_("backend"), max_length=10, default="local")
+    params = models.JSONField(_("params"), default=dict, blank=True)
     result = OrderedJSONField(
-        null=True, blank=True, help_text="The service's answer, exactly as its API sends it."
+        _("result"),
+        null=True,
+        blank=True,
+        help_text=_("The service's answer, exactly as its API sends it."),
     )
     details = models.JSONField(
-        default=dict, blank=True, help_text="What only the result page needs (never in the API)."
+        _("details"),
+        default=dict,
+        blank=True,
+        help_text=_("What only the result page needs (never in the API)."),
     )
-    error_code = models.CharField(max_length=40, blank=True)
-    error_message = models.TextField(blank=True)
-    overlay = models.FileField(upload_to=random_result_name, blank=True, max_length=200)
+    error_code = models.CharField(_("error code"), max_length=40, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    overlay = models.FileField(
+        _("overlay"), upload_to=random_result_name, blank=True, max_length=200
+    )
     result_image = models.FileField(
+        _("result image"),
         upload_to=random_result_name,
         blank=True,
         max_length=200,
-        help_text="The service's result as an image (the fused photo); served only through views.",
+        help_text=_(
+            "The service's result as an image (the fused photo); served only through views."
+        ),
     )
-    owner_key = models.CharField(max_length=64, blank=True, db_index=True)
+    owner_key = models.CharField(_("owner key"), max_length=64, blank=True, db_index=True)
     address_key = models.CharField(
+        _("address key"),
         max_length=64,
         blank=True,
         db_index=True,
-        help_text="A keyed hash of the uploader's address: what the pages' upload limit counts.",
+        help_text=_("A keyed hash of the uploader's address: what the pages' upload limit counts."),
     )
     api_client = models.ForeignKey(
-        "api.ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+        "api.ApiClient",
+        verbose_name=_("api client"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
     )
     timings = models.JSONField(
-        default=dict, blank=True, help_text="Milliseconds spent in each step of the job."
+        _("timings"),
+        default=dict,
+        blank=True,
+        help_text=_("Milliseconds spent in each step of the job."),
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
 
     objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.id} ({self.status})"

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
@@ -21,7 +22,7 @@ from webapp.vision.landmarks import dense_landmarks
 from webapp.wire import dense as wire
 
 from .base import Command, Outcome, Page, Request, Service
-from .overlay import GROUP_COLOURS
+from .overlay import GROUP_COLOURS, GROUP_LABELS
 from .remote import RemoteError, post
 
 #: One colour per part, on the page and in the PNG: the 88-point groups' colours.
@@ -160,7 +161,8 @@ def _context(job: Any) -> dict[str, Any]:
         "rect": rect,
         "zoom_box": zoom,
         "parts": [
-            (part, "#{:02x}{:02x}{:02x}".format(*colour)) for part, colour in PART_COLOURS.items()
+            (part, "#{:02x}{:02x}{:02x}".format(*colour), GROUP_LABELS[part])
+            for part, colour in PART_COLOURS.items()
         ],
         "point_count": sum(len(line["points"]) for line in lines),
         "stroke": max(1.0, (rect["width"] if rect else 100) / 250),
@@ -268,7 +270,7 @@ def _command(args: argparse.Namespace) -> int:
 
 SERVICE = Service(
     kind="dense",
-    label="Dense landmarks",
+    label=gettext_lazy("Dense landmarks"),
     settings_prefix="DENSE",
     wire=wire,
     local=_local,

@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from webapp import vision
 from webapp.wire import faceshape as wire
@@ -110,7 +111,7 @@ def _zoom_box(job: Any) -> str:
 
 def _context(job: Any) -> dict[str, Any]:
     return {
-        "groups": [(g, _hex(c)) for g, c in overlay.GROUP_COLOURS.items()],
+        "groups": [(g, _hex(c), overlay.GROUP_LABELS[g]) for g, c in overlay.GROUP_COLOURS.items()],
         "shapes": _svg_shapes(job),
         "zoom_box": _zoom_box(job),
     }
@@ -145,7 +146,7 @@ def _command(args: argparse.Namespace) -> int:
 
 SERVICE = Service(
     kind="face_shape",
-    label="88 face-shape points",
+    label=gettext_lazy("88 face-shape points"),
     settings_prefix="FACE_SHAPE",
     wire=wire,
     local=_local,

@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 import requests
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from webapp import vision
+from webapp.core.messages import fusion_failure
 from webapp.fusion.models import FusionTemplate
 from webapp.vision.fusion import TemplateFaces, encode_fused, fuse_faces, prepare_template
 from webapp.wire import fusion as wire
@@ -176,6 +178,14 @@ def _succeeded(body: dict[str, Any]) -> bool:
     return wire.ret_value(body) == 0
 
 
+def _error_name(body: dict[str, Any]) -> str | None:
+    try:
+        error = wire.error_for_ret(wire.ret_value(body))
+    except ValueError:
+        return None
+    return error.name if error else None
+
+
 def _context(job: Any) -> dict[str, Any]:
     body = job.result or {}
     template = (
@@ -190,7 +200,7 @@ def _context(job: Any) -> dict[str, Any]:
     return {
         "fused": fused,
         "no_face": body.get("ret") == wire.ERRORS["no_face"].ret,
-        "fusion_message": "" if fused else body.get("msg", ""),
+        "fusion_message": "" if fused else fusion_failure(_error_name(body)),
         "template": template,
         "template_visible": visible,
         "marked": job.params.get("mark", True),
@@ -249,7 +259,7 @@ def _command(args: argparse.Namespace) -> int:
 
 SERVICE = Service(
     kind="fusion",
-    label="Face fusion",
+    label=gettext_lazy("Face fusion"),
     settings_prefix="FUSION",
     wire=wire,
     local=_local,

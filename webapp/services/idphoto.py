@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from django.conf import settings
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 
 from webapp import vision
 from webapp.vision.idphoto import (
@@ -656,7 +656,7 @@ def _command(args: argparse.Namespace) -> int:
 
 SERVICE = Service(
     kind="id_check",
-    label="ID-photo check",
+    label=gettext_lazy("ID-photo check"),
     settings_prefix="IDPHOTO",
     wire=wire,
     local=_local,

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 import numpy as np
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageDraw
 
 # One colour per group, shared with the page's SVG (static/css/site.css).
@@ -17,6 +18,17 @@ GROUP_COLOURS = {
     "right_eye": (255, 48, 48),
     "nose": (0, 200, 200),
     "mouth": (40, 220, 60),
+}
+#: What the page calls each group (and each dense part: "face" is the outline with the hairline).
+GROUP_LABELS = {
+    "face_profile": _("Face outline"),
+    "face": _("Face outline"),
+    "left_eyebrow": _("Left eyebrow"),
+    "right_eyebrow": _("Right eyebrow"),
+    "left_eye": _("Left eye"),
+    "right_eye": _("Right eye"),
+    "nose": _("Nose"),
+    "mouth": _("Mouth"),
 }
 CLOSED_GROUPS = {"left_eye", "right_eye", "left_eyebrow", "right_eyebrow"}
 Point = tuple[int, int]
