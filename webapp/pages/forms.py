@@ -8,6 +8,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from webapp.core.forms import PhotoField
+from webapp.wire.codes import error_message
 from webapp.fusion.forms import DegreeField
 from webapp.fusion.models import FusionTemplate
 
@@ -76,20 +77,29 @@ class IdPhotoForm(forms.Form):
     )
 
     def clean_photo(self) -> UploadedFile:
+        """A photo larger than an ID photo may be is scaled down to MAX_SIDE, not refused."""
+        from webapp import vision
+        from webapp.core.limits import photo_limits
         from webapp.vision.idphoto import MAX_SIDE
 
         upload = self.cleaned_data["photo"]
         width, height = upload.image_info.width, upload.image_info.height
         if max(width, height) > MAX_SIDE:
-            raise forms.ValidationError(
-                f"This photo is {width}x{height} pixels; an ID photo may be at most {MAX_SIDE} "
-                "pixels a side. Make it smaller and upload it again.",
-                code="too_large_side",
-            )
+            try:
+                upload.content = vision.scale_down(upload.content, MAX_SIDE)
+                upload.image_info = vision.probe_image(upload.content, **photo_limits())
+            except vision.ImageError as exc:
+                raise forms.ValidationError(error_message(exc.code, **exc.params)) from exc
+            self.scaled_from = (width, height)
         return upload
 
+    scaled_from: tuple[int, int] | None = None
+
     def job_params(self) -> dict[str, object]:
-        return {"spec": self.cleaned_data["spec"] or None}
+        params: dict[str, object] = {"spec": self.cleaned_data["spec"] or None}
+        if self.scaled_from:
+            params["scaled_from"] = list(self.scaled_from)
+        return params
 
 
 class FusionUploadForm(forms.Form):

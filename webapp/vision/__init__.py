@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .errors import ImageError, InvalidImageError
 from .faces import Face, detect_faces, warm_up
-from .images import ImageInfo, encode_jpeg, load_image, probe_image
+from .images import ImageInfo, encode_jpeg, load_image, probe_image, scale_down
 from .landmarks import FACE_SHAPE_GROUPS, FaceShape, FaceShapePoints, face_shape
 
 __all__ = [
@@ -26,5 +26,6 @@ __all__ = [
     "face_shape",
     "load_image",
     "probe_image",
+    "scale_down",
     "warm_up",
 ]
