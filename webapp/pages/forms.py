@@ -8,9 +8,9 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from webapp.core.forms import PhotoField
-from webapp.wire.codes import error_message
 from webapp.fusion.forms import DegreeField
 from webapp.fusion.models import FusionTemplate
+from webapp.wire.codes import error_message
 
 #: What an upload form says when its visitor ("session"), or everyone at the visitor's
 #: address ("address"), already has this many photos waiting (PAGE_JOBS_PER_*).

@@ -283,9 +283,7 @@ def delete_result(request: HttpRequest, job_id: str) -> HttpResponse:
 def start_sharing(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _get_job_for_owner(request, job_id)
     if job.start_sharing():
-        messages.success(
-            request, _("Sharing is on: anyone with the link below sees this result.")
-        )
+        messages.success(request, _("Sharing is on: anyone with the link below sees this result."))
     else:
         messages.error(request, _("Only a finished result can be shared."))
     return redirect(job)
