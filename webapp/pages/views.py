@@ -25,6 +25,7 @@ from webapp.services import SERVICES
 from webapp.wire.codes import error_message
 
 from .forms import TOO_MANY_WAITING, UploadForm
+from .lists import recent_results
 from .previews import PREVIEW_SIDE, THUMBNAIL_SIDE, best_picture, small_jpeg
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _index(request: HttpRequest, form: UploadForm, status: int = 200) -> HttpResponse:
-    recent = Job.objects.owned_by(_owner_key(request))[:20]
+    recent = recent_results(Job.objects.owned_by(_owner_key(request)).select_related("photo"))
     return render(request, "photos/index.html", {"form": form, "recent": recent}, status=status)
 
 
