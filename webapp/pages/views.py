@@ -140,7 +140,15 @@ def start_job(request: HttpRequest, form: Form, *, kind: str) -> HttpResponse:
 
 @require_GET
 def result(request: HttpRequest, job_id: str) -> HttpResponse:
+    """The result page; a job about to finish is waited for, so that it shows at once.
+
+    Most jobs take well under RESULT_PAGE_WAIT_SECONDS: the page right after the
+    upload is then the result itself, with no "working" page in between. A longer
+    job shows the working page, whose script waits for the end (job_status).
+    """
     job = _get_job_for_owner(request, job_id, staff=True)
+    if not job.is_finished:
+        job = wait_for_job(job, RESULT_PAGE_WAIT_SECONDS)
     owner = job.owner_key == _owner_key(request) != ""
     share_url = request.build_absolute_uri(job.get_share_url()) if job.sharing else ""
     return _render_result(
@@ -180,6 +188,8 @@ def _render_result(
     return render(request, "photos/result.html", context)
 
 
+#: The longest the result page waits for its job before it shows the "working" page (seconds).
+RESULT_PAGE_WAIT_SECONDS = 2.0
 #: The longest a status request with `?wait=1` waits for its job to finish (seconds).
 STATUS_WAIT_SECONDS = 20.0
 
