@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ..conftest import DATA
-from .test_browser import browser_session  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -13,7 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_person_checks_an_id_photo_and_reads_it_in_chinese(
     live_server,
     with_worker,
-    browser_session,  # noqa: F811
+    browser_session,
     tmp_path,
 ):
     def visit(browser):
