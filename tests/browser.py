@@ -49,13 +49,13 @@ _CHECK_ON_LOAD = """
 
 
 class AxeChecks:
-    """What axe found on every page a browser opened: {path: violations}."""
+    """What axe found on every page a browser loaded: (path, violations) for each load."""
 
     def __init__(self) -> None:
-        self.pages: dict[str, list[dict[str, Any]]] = {}
+        self.loads: list[tuple[str, list[dict[str, Any]]]] = []
 
     def report(self, source: Any, path: str, violations: list[dict[str, Any]]) -> None:
-        self.pages[path] = violations
+        self.loads.append((path, violations))
 
     def prepare(self, context: Any) -> None:
         context.add_init_script(path=str(AXE))
@@ -73,11 +73,13 @@ class AxeChecks:
                     pass
 
     def failures(self) -> dict[str, list[dict[str, Any]]]:
-        return {
-            path: bad
-            for path, violations in self.pages.items()
-            if (bad := [v for v in violations if v["impact"] in FAILING_IMPACTS])
-        }
+        """{path: its serious and critical violations}, for every page that has any."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for path, violations in self.loads:
+            for v in violations:
+                if v["impact"] in FAILING_IMPACTS and v not in found.setdefault(path, []):
+                    found[path].append(v)
+        return {path: bad for path, bad in found.items() if bad}
 
 
 class CheckedBrowser:
