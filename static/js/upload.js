@@ -100,6 +100,7 @@
     });
     request.upload.addEventListener("load", function () {
       bar.value = 100;
+      form.dataset.uploaded = "100";
       text.textContent = text.dataset.working;
     });
     request.addEventListener("load", function () {

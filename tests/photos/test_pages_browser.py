@@ -127,7 +127,7 @@ def test_the_upload_widget(live_server, with_worker, browser_session, tmp_path):
         seen["kept"] = page.evaluate(
             "document.querySelector('input[type=file]').files[0]?.name || ''"
         )
-        seen["progress"] = page.locator("[data-progress] progress").get_attribute("value")
+        seen["progress"] = page.evaluate("document.querySelector('form.upload').dataset.uploaded")
         page.select_option("select[name=spec]", "")
         page.click("button[type=submit]")
         page.wait_for_url("**/r/**")
