@@ -199,7 +199,7 @@ class Job(models.Model):
         self.error_code = code
         self.error_message = error_message(code, **params)
         self.finished_at = timezone.now()
-        self.save(update_fields=["status", "error_code", "error_message", "finished_at"])
+        self.save(update_fields=["status", "error_code", "error_message", "finished_at", "timings"])
 
     def caller_gone(self, now: timezone.datetime | None = None) -> bool:
         """Whether this is an API job whose caller has stopped waiting (and was answered busy)."""
