@@ -459,7 +459,14 @@ def check_result(visitor: Visitor, job_id: str) -> None:
         image.status_code == 200 and image.content[:2] == b"\xff\xd8",
         f"photo of {job_id}: {image.status_code}",
     )
-    match = re.search(r'value="(https?://[^"]*/s/[^"/]+/)"', page.text)
+    shared = visitor.session.post(
+        f"{visitor.web}/r/{job_id}/share",
+        data={"csrfmiddlewaretoken": visitor.session.cookies["csrftoken"]},
+        headers={"Referer": visitor.web + "/"},
+        timeout=30,
+    )
+    check(shared.status_code == 200, f"sharing {job_id}: {shared.status_code}")
+    match = re.search(r'value="(https?://[^"]*/s/[^"/]+/)"', shared.text)
     check(match, f"no share link on the result page of {job_id}")
     share = match.group(1)
     path = "/s/" + share.split("/s/", 1)[1]

@@ -44,6 +44,7 @@ def test_a_person_fuses_their_face_and_shares_it(
         )
         clip = page.eval_on_selector("img.before", "img => getComputedStyle(img).clipPath")
         page.screenshot(path=str(tmp_path / "fusion.png"), full_page=True)
+        page.click("text=Make a share link")
         share_url = page.input_value("#share-url")
 
         other = browser.new_context().new_page()

@@ -83,7 +83,7 @@ def test_it_runs_the_job_and_shows_the_points(client, face_photo, run_worker):
     page = client.get(job.get_absolute_url()).content.decode()
     assert page.count("<circle") == 88
     assert 'data-toggle="mouth"' in page
-    assert job.get_share_url() in page
+    assert job.get_share_url() not in page and "Make a share link" in page  # shared on demand
 
 
 @pytest.mark.django_db(transaction=True)
