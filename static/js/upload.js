@@ -92,6 +92,7 @@
     var button = form.querySelector("button[type=submit]");
     var request = new XMLHttpRequest();
     request.open("POST", form.action);
+    request.setRequestHeader("X-Upload", "widget");  // answered with the result's address
     request.upload.addEventListener("progress", function (e) {
       if (!e.lengthComputable) return;
       var percent = Math.round((e.loaded / e.total) * 100);
@@ -104,9 +105,8 @@
       text.textContent = text.dataset.working;
     });
     request.addEventListener("load", function () {
-      var url = request.responseURL || "";
-      if (request.status === 200 && url && url !== form.action) {
-        window.location.assign(url);  // the result page (after the upload's redirect)
+      if (request.status === 201) {
+        window.location.assign(JSON.parse(request.responseText).location);  // the result page
         return;
       }
       var page = new DOMParser().parseFromString(request.responseText, "text/html");

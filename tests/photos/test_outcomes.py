@@ -210,3 +210,18 @@ def test_scaling_keeps_the_print_size_and_the_format():
                 expected = round(900 * 1000 / max(big.size))  # the same print size
                 assert [round(d) for d in out.info["dpi"]] == [expected, expected]
     assert scale_down(buffer.getvalue(), 5000) == buffer.getvalue()  # small enough: unchanged
+
+
+def test_the_upload_widget_is_answered_with_the_results_address(client):
+    photo = SimpleUploadedFile("me.png", (DATA / "faces" / "astronaut.png").read_bytes())
+    response = client.post(
+        "/upload", {"photo": photo, "mode": 0, "kind": "face_shape"}, headers={"X-Upload": "widget"}
+    )
+    assert response.status_code == 201
+    assert response.json() == {"location": Job.objects.get().get_absolute_url()}
+    refused = client.post(
+        "/upload",
+        {"photo": SimpleUploadedFile("a.png", b"no"), "mode": 0, "kind": "face_shape"},
+        headers={"X-Upload": "widget"},
+    )
+    assert refused.status_code == 400 and b"<form" in refused.content  # the form, to show

@@ -135,6 +135,10 @@ def start_job(request: HttpRequest, form: Form, *, kind: str) -> HttpResponse:
             raise
         logger.error("No room left to store an upload: %s", exc)
         return upload_refused_page(request, 503, error_message("storage_full"))
+    if request.headers.get("X-Upload") == "widget":
+        # The upload widget (static/js/upload.js) goes to the result page itself: a redirect
+        # would have its request fetch the page once more, for nothing.
+        return JsonResponse({"location": job.get_absolute_url()}, status=201)
     return redirect(job)
 
 
