@@ -31,7 +31,8 @@
       if (guideHint) guideHint.hidden = false;
     });
 
-    if (cameraButton) {
+    // The camera button is for phones and tablets (a touch screen); elsewhere "choose" does it.
+    if (cameraButton && window.matchMedia && window.matchMedia("(pointer: coarse)").matches) {
       // Phones open the camera for an input with `capture` (the front one for ID photos).
       // Made on the first press, outside the form: the form's own input stays the only one.
       var camera = null;
