@@ -421,9 +421,13 @@ class Visitor:
             },
             files={"photo": (Path(name).name, content or photo(name))},
             timeout=60,
+            # Not followed: the result page waits a moment for its job, and the run
+            # uploads every job before any of them may finish.
+            allow_redirects=False,
         )
-        match = re.search(r"/r/([0-9a-f-]{36})/", r.url)
-        check(r.status_code == 200 and match, f"upload: {r.status_code} {r.url}")
+        location = r.headers.get("Location", "")
+        match = re.search(r"/r/([0-9a-f-]{36})/", location)
+        check(r.status_code == 302 and match, f"upload: {r.status_code} {location}")
         return match.group(1)
 
     def status(self, job_id: str) -> dict:
