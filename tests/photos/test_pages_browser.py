@@ -41,9 +41,21 @@ def share(page) -> str:
     return page.input_value("#share-url")
 
 
-def walk(browser, base: str, size: dict) -> list[str]:
-    """Open every page a visitor meets; return their addresses."""
+def walk(browser, base: str, size: dict, wide: dict | None = None) -> list[str]:
+    """Open every page a visitor meets; return their addresses.
+
+    With `wide`, record there each page wider than the window: {path: its width}.
+    """
     page = browser.new_page(viewport=size)
+    if wide is not None:
+
+        def measure(frame) -> None:
+            if frame == page.main_frame:
+                width = page.evaluate("document.documentElement.scrollWidth")
+                if width > size["width"]:
+                    wide[page.url] = width
+
+        page.on("load", lambda _page: measure(page.main_frame))
     seen = [base + "/", base + "/idphoto/", base + "/fusion/", base + "/fusion/demo/astronaut/"]
     for url in seen:
         page.goto(url)
@@ -69,11 +81,14 @@ def walk(browser, base: str, size: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_every_page_passes_axe(live_server, with_worker, browser_session, size, capsys):
+def test_every_page_passes_axe_and_fits(live_server, with_worker, browser_session, size):
+    wide: dict = {}
     seen = with_worker(
-        lambda: browser_session(lambda b: walk(b, live_server.url, SIZES[size])), timeout=240
+        lambda: browser_session(lambda b: walk(b, live_server.url, SIZES[size], wide)),
+        timeout=240,
     )
     assert len(seen) >= 10
+    assert wide == {}, "pages wider than the window (they scroll sideways)"
 
 
 def test_axe_totals(live_server, with_worker, capsys):
