@@ -72,3 +72,29 @@ def test_the_queue_dashboard_counts_finished_jobs(done):
 def test_the_template_add_form_shows_no_figures_before_saving(admin_client):
     page = admin_client.get("/admin/fusion/fusiontemplate/add/").content.decode()
     assert "Faces found" not in page and "Width" not in page
+
+
+def test_the_jobs_list_fits_a_laptop_screen(live_server, client, run_worker, done):
+    from django.contrib.auth import get_user_model
+
+    from ..browser import run_in_browser
+
+    get_user_model().objects.create_superuser("boss", "boss@example.org", "a long password")
+    upload(client, image_bytes((320, 240), "skyblue"))
+    run_worker()
+
+    def visit(browser):
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(live_server.url + "/admin/login/?next=/admin/photos/job/")
+        page.fill("#id_username", "boss")
+        page.fill("#id_password", "a long password")
+        page.click("input[type=submit]")
+        page.wait_for_selector("#result_list")
+        return page.evaluate("document.documentElement.scrollWidth"), page.locator(
+            "#result_list tbody tr"
+        ).count()
+
+    # The admin is Django's own: axe checks this project's pages, not it.
+    (width, rows), _checks = run_in_browser(visit, axe=False)
+    assert rows == 2
+    assert width <= 1280
