@@ -8,7 +8,17 @@ import sys
 
 from .common import ROOT, machine_line
 
-BENCHES = ["engine", "accuracy", "pipeline", "dense", "idphoto", "fusion", "load", "scale"]
+BENCHES = [
+    "engine",
+    "accuracy",
+    "pipeline",
+    "dense",
+    "idphoto",
+    "fusion",
+    "load",
+    "scale",
+    "result_page",
+]
 
 
 def main() -> int:

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from .browser import browser_session  # noqa: F401  (the page tests' browser, with axe-core)
+
 DATA = Path(__file__).parent / "data"
 
 

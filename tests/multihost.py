@@ -421,9 +421,13 @@ class Visitor:
             },
             files={"photo": (Path(name).name, content or photo(name))},
             timeout=60,
+            # Not followed: the result page waits a moment for its job, and the run
+            # uploads every job before any of them may finish.
+            allow_redirects=False,
         )
-        match = re.search(r"/r/([0-9a-f-]{36})/", r.url)
-        check(r.status_code == 200 and match, f"upload: {r.status_code} {r.url}")
+        location = r.headers.get("Location", "")
+        match = re.search(r"/r/([0-9a-f-]{36})/", location)
+        check(r.status_code == 302 and match, f"upload: {r.status_code} {location}")
         return match.group(1)
 
     def status(self, job_id: str) -> dict:
@@ -459,7 +463,14 @@ def check_result(visitor: Visitor, job_id: str) -> None:
         image.status_code == 200 and image.content[:2] == b"\xff\xd8",
         f"photo of {job_id}: {image.status_code}",
     )
-    match = re.search(r'value="(https?://[^"]*/s/[^"/]+/)"', page.text)
+    shared = visitor.session.post(
+        f"{visitor.web}/r/{job_id}/share",
+        data={"csrfmiddlewaretoken": visitor.session.cookies["csrftoken"]},
+        headers={"Referer": visitor.web + "/"},
+        timeout=30,
+    )
+    check(shared.status_code == 200, f"sharing {job_id}: {shared.status_code}")
+    match = re.search(r'value="(https?://[^"]*/s/[^"/]+/)"', shared.text)
     check(match, f"no share link on the result page of {job_id}")
     share = match.group(1)
     path = "/s/" + share.split("/s/", 1)[1]

@@ -6,26 +6,30 @@
 
   var status = job.dataset.status;
   if (status === "queued" || status === "running") {
+    // Ask the server to answer when the job finishes (?wait=1): the page shows the result
+    // the moment the worker is done, with no polling interval to wait out.
     var url = job.dataset.statusUrl;
-    var poll = function () {
-      if (!url) { window.location.reload(); return; }
-      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+    var text = document.getElementById("progress-text");
+    var show = function (s) {
+      if (s.status === status) return;
+      status = s.status;
+      var label = document.getElementById("job-status");
+      label.textContent = text.dataset["label" + (status === "running" ? "Running" : "Queued")];
+      label.className = "status status-" + status;
+      text.textContent = text.dataset[status === "running" ? "running" : "queued"];
+    };
+    var follow = function () {
+      if (!url) { setTimeout(function () { window.location.reload(); }, 2000); return; }
+      fetch(url + "?wait=1", { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
         .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
         .then(function (s) {
           if (s.finished) { window.location.reload(); return; }
-          if (s.status !== status) {
-            status = s.status;
-            var label = document.getElementById("job-status");
-            label.textContent = s.status === "running" ? job.dataset.labelRunning : job.dataset.labelQueued;
-            label.className = "status status-" + s.status;
-            document.getElementById("progress-text").textContent =
-              s.status === "running" ? job.dataset.textRunning : job.dataset.textQueued;
-          }
-          setTimeout(poll, 600);
+          show(s);
+          follow();
         })
-        .catch(function () { setTimeout(poll, 2000); });
+        .catch(function () { setTimeout(function () { follow(); }, 2000); });
     };
-    setTimeout(poll, 400);
+    follow();
   }
 
   document.querySelectorAll("[data-toggle]").forEach(function (box) {
@@ -54,7 +58,12 @@
       input.select();
       (navigator.clipboard ? navigator.clipboard.writeText(input.value) : Promise.reject())
         .catch(function () { document.execCommand("copy"); })
-        .finally(function () { button.textContent = button.dataset.copied; });
+        .finally(function () {
+          button.dataset.label = button.dataset.label || button.textContent;
+          button.textContent = button.dataset.copied || "Copied";
+          clearTimeout(button.copiedTimer);
+          button.copiedTimer = setTimeout(function () { button.textContent = button.dataset.label; }, 2000);
+        });
     });
   });
 

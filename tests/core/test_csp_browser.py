@@ -6,7 +6,6 @@ import pytest
 
 from ..conftest import DATA
 from ..factories import make_fusion_template
-from ..photos.test_browser import browser_session  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +22,7 @@ def _setup(isolated: None) -> None:
     make_fusion_template()
 
 
-def test_no_page_breaks_the_policy(live_server, with_worker, browser_session):  # noqa: F811
+def test_no_page_breaks_the_policy(live_server, with_worker, browser_session):
     def visit(browser):
         page = browser.new_page(viewport={"width": 1200, "height": 1000})
         page.add_init_script(WATCH)

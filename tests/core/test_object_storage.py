@@ -136,6 +136,8 @@ def test_a_page_upload_is_stored_and_streamed_from_the_bucket(
         assert response.status_code == 200 and response["Content-Type"] == content_type
         assert b"".join(response.streaming_content) == bucket.read(name)
     assert Client().get(f"/r/{done_job.id}/photo.jpg").status_code == 404, "owners only"
+    client.post(f"/r/{done_job.id}/share")
+    done_job.refresh_from_db()
     shared = Client().get(f"/s/{done_job.share_key}/photo.jpg")
     assert b"".join(shared.streaming_content) == bucket.read(photo)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ..conftest import DATA
-from ..photos.test_browser import browser_session  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,7 +13,7 @@ def test_a_person_fuses_their_face_and_shares_it(
     live_server,
     template,
     with_worker,
-    browser_session,  # noqa: F811  (the fixture imported above)
+    browser_session,
     tmp_path,
 ):
     template.shape_degree = 70
@@ -45,6 +44,7 @@ def test_a_person_fuses_their_face_and_shares_it(
         )
         clip = page.eval_on_selector("img.before", "img => getComputedStyle(img).clipPath")
         page.screenshot(path=str(tmp_path / "fusion.png"), full_page=True)
+        page.click("text=Make a share link")
         share_url = page.input_value("#share-url")
 
         other = browser.new_context().new_page()

@@ -99,7 +99,7 @@ def test_it_works(client, fused_job):
     assert 'src="/fusion/demo/astronaut/photo.jpg"' in html, "the template, for before and after"
     assert 'type="range" id="compare"' in html
     assert "Download the image" in html and "AI-generated" in html
-    assert f"/s/{fused_job.share_key}/" in html
+    assert "Make a share link" in html  # private until shared
     image = client.get(f"/r/{fused_job.id}/result-image")
     assert image.status_code == 200 and image["Content-Type"] == "image/jpeg"
 
@@ -110,11 +110,17 @@ def test_it_checks_ownership(fused_job):
     assert stranger.get(f"/r/{fused_job.id}/result-image").status_code == 404
 
 
-def test_the_share_link_shows_the_fused_image(fused_job):
+def test_the_share_link_shows_the_fused_image(client, fused_job):
+    client.post(f"/r/{fused_job.id}/share")
+    fused_job.refresh_from_db()
     stranger = Client()
     html = stranger.get(f"/s/{fused_job.share_key}/").content.decode()
     assert f'src="/s/{fused_job.share_key}/result-image"' in html
     assert "Delete photo" not in html
+    # Written for the person who opens it: no "your face", a way to the templates.
+    assert "Your face" not in html and "A face fused into the template" in html
+    assert "private to you" not in html and "Try face fusion with your own photo" in html
+    assert f'content="http://testserver/s/{fused_job.share_key}/preview.jpg"' in html
     assert stranger.get(f"/s/{fused_job.share_key}/result-image").status_code == 200
 
 

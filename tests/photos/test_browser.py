@@ -2,42 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from ..conftest import DATA
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def browser_session():
-    """Return a function that runs `fn(browser)` with a headless Chromium."""
-    assert CHROMIUM, "Chromium is needed for the page tests: `make test` installs it"
-
-    def run(fn):
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-            try:
-                return fn(browser)
-            finally:
-                browser.close()
-
-    return run
 
 
 def test_a_person_uploads_a_photo_and_shares_the_result(
@@ -58,6 +27,7 @@ def test_a_person_uploads_a_photo_and_shares_the_result(
         page.click("#zoom")
         zoomed_view = page.get_attribute("svg.overlay", "viewBox")
         page.screenshot(path=str(tmp_path / "result.png"), full_page=True)
+        page.click("text=Make a share link")
         share_url = page.input_value("#share-url")
 
         other = browser.new_context().new_page()

@@ -17,7 +17,6 @@ import pytest
 from PIL import Image
 
 from ..conftest import DATA
-from .test_browser import browser_session  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,7 +66,7 @@ def _read(page) -> dict:
 def test_a_person_reads_the_verdict_on_a_desktop_and_a_phone_in_both_languages(
     live_server,
     with_worker,
-    browser_session,  # noqa: F811
+    browser_session,
     tmp_path,
 ):
     blank = tmp_path / "blank.jpg"

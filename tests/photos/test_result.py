@@ -19,6 +19,15 @@ def done_job(client, face_photo, run_worker) -> Job:
     return job
 
 
+@pytest.fixture
+def shared_job(client, done_job) -> Job:
+    """The done job, shared by its owner."""
+    assert client.post(f"/r/{done_job.id}/share").status_code == 302
+    done_job.refresh_from_db()
+    assert done_job.sharing
+    return done_job
+
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -39,10 +48,12 @@ def test_it_reports_status_as_json(client, done_job):
         "error_code": "",
         "error_message": "",
         "finished": True,
+        "outcome": "done",
     }
 
 
-def test_share_link_opens_a_read_only_copy(done_job):
+def test_share_link_opens_a_read_only_copy(shared_job):
+    done_job = shared_job
     assert len(done_job.share_key) >= 43  # 256 bits, URL-safe
     stranger = Client()
     page = stranger.get(f"/s/{done_job.share_key}/")
@@ -62,7 +73,8 @@ def test_unknown_share_link_gets_a_friendly_404(client):
     assert b"This link does not work" in response.content
 
 
-def test_owner_can_revoke_the_share_link(client, done_job):
+def test_owner_can_revoke_the_share_link(client, shared_job):
+    done_job = shared_job
     old = done_job.share_key
     response = client.post(f"/r/{done_job.id}/revoke")
     assert response.status_code == 302
@@ -71,7 +83,8 @@ def test_owner_can_revoke_the_share_link(client, done_job):
     assert client.get(f"/s/{done_job.share_key}/").status_code == 200
 
 
-def test_owner_can_delete_the_result_and_its_files(client, done_job):
+def test_owner_can_delete_the_result_and_its_files(client, shared_job):
+    done_job = shared_job
     photo_path = done_job.photo.file.path
     overlay_path = done_job.overlay.path
     response = client.post(f"/r/{done_job.id}/delete")

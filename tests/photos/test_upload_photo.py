@@ -84,7 +84,7 @@ def test_it_runs_the_job_and_shows_the_points(client, face_photo, run_worker):
     page = client.get(job.get_absolute_url()).content.decode()
     assert page.count("<circle") == 88
     assert 'data-toggle="mouth"' in page
-    assert job.get_share_url() in page
+    assert job.get_share_url() not in page and "Make a share link" in page  # shared on demand
 
 
 @pytest.mark.django_db(transaction=True)
@@ -185,16 +185,11 @@ def test_it_says_when_there_is_no_face(client, run_worker):
     [
         (b"", "empty.jpg", "The submitted file is empty."),
         (os.urandom(4096), "noise.jpg", "The file is not an image."),
-        (
-            image_bytes(fmt="PNG"),
-            "renamed.jpg",
-            "This file is a PNG image but its name ends in '.jpg'.",
-        ),
         (png_header(20000, 20000), "bomb.png", "The image is too large (20000x20000)"),
         (image_bytes((1, 1)), "dot.png", "The image is too small (1x1)"),
         (image_bytes(fmt="GIF"), "still.gif", "GIF images are not supported."),
     ],
-    ids=["empty", "random-bytes", "png-renamed-jpg", "decompression-bomb", "1x1", "gif"],
+    ids=["empty", "random-bytes", "decompression-bomb", "1x1", "gif"],
 )
 def test_it_refuses_bad_files_with_a_clear_message(client, content, name, message):
     response = upload(client, content, name=name)

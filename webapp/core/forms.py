@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -15,18 +13,27 @@ from webapp import vision
 from .limits import max_upload_bytes, photo_limits
 from .messages import photo_error
 
-# The extensions each format may carry; a PNG named .jpg is refused.
+# Each format's usual extensions, and the one a stored upload gets. The format is read from
+# the file's content: its name does not count (a PNG named .jpg is a PNG).
 FORMAT_EXTENSIONS = {
-    "JPEG": {".jpg", ".jpeg", ".jpe", ".jfif"},
-    "PNG": {".png"},
-    "WEBP": {".webp"},
-    "BMP": {".bmp", ".dib"},
+    "JPEG": (".jpg", ".jpeg", ".jpe", ".jfif"),
+    "PNG": (".png",),
+    "WEBP": (".webp",),
+    "BMP": (".bmp", ".dib"),
 }
-ACCEPT = ",".join(sorted({ext for exts in FORMAT_EXTENSIONS.values() for ext in exts}))
+ACCEPT = ",".join(
+    ["image/jpeg", "image/png", "image/webp", "image/bmp"]
+    + sorted({ext for exts in FORMAT_EXTENSIONS.values() for ext in exts})
+)
+
+
+def format_suffix(image_format: str) -> str:
+    """The extension a photo of `image_format` (as vision.probe_image names it) is stored under."""
+    return FORMAT_EXTENSIONS[image_format][0]
 
 
 class PhotoField(forms.FileField):
-    """An uploaded photo checked from its header only: size, format, pixels, extension."""
+    """An uploaded photo checked from its header only: size, format, pixels (never its name)."""
 
     def __init__(self, **kwargs: object) -> None:
         kwargs.setdefault(
@@ -55,11 +62,6 @@ class PhotoField(forms.FileField):
             )
         except vision.ImageError as exc:
             raise self._error(exc.code, **exc.params) from exc
-        extension = PurePath(upload.name or "").suffix.lower()
-        if extension not in FORMAT_EXTENSIONS[info.format]:
-            raise self._error(
-                "extension_mismatch", format=info.format, extension=extension or _("nothing")
-            )
         upload.image_info = info
         upload.content = content
         return upload

@@ -40,10 +40,6 @@ MESSAGES: Mapping[str, Promise] = {
     "storage_full": _("The server has no room left to store the photo; try again later."),
     "internal": _("The photo could not be processed because of an internal error; try again."),
     # The pages' own.
-    "extension_mismatch": _(
-        "This file is a {format} image but its name ends in '{extension}'. "
-        "Rename it or export it again."
-    ),
     "length_not_a_number": _("The upload cannot be read: its length is not a number."),
     "unreadable_form": _("The upload cannot be read: send the form again."),
 }

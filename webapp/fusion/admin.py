@@ -149,6 +149,12 @@ class FusionTemplateAdmin(FacePreview, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+    #: What only a saved template has: the add form does not show them (as "0").
+    SAVED_ONLY = ("face_count", "width", "height", "created_at", "updated_at")
+
+    def get_fields(self, request: HttpRequest, obj: FusionTemplate | None = None) -> list[str]:
+        fields = super().get_fields(request, obj)
+        return fields if obj is not None else [f for f in fields if f not in self.SAVED_ONLY]
 
     def delete_model(self, request: HttpRequest, obj: FusionTemplate) -> None:
         obj.delete_with_files()

@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from webapp.core.forms import PhotoField
+from webapp.core.messages import photo_error
 from webapp.fusion.forms import DegreeField
 from webapp.fusion.models import FusionTemplate
 
@@ -82,23 +83,29 @@ class IdPhotoForm(forms.Form):
     )
 
     def clean_photo(self) -> UploadedFile:
+        """A photo larger than an ID photo may be is scaled down to MAX_SIDE, not refused."""
+        from webapp import vision
+        from webapp.core.limits import photo_limits
         from webapp.vision.idphoto import MAX_SIDE
 
         upload = self.cleaned_data["photo"]
         width, height = upload.image_info.width, upload.image_info.height
         if max(width, height) > MAX_SIDE:
-            raise forms.ValidationError(
-                _(
-                    "This photo is %(width)sx%(height)s pixels; an ID photo may be at most "
-                    "%(limit)s pixels a side. Make it smaller and upload it again."
-                ),
-                code="too_large_side",
-                params={"width": width, "height": height, "limit": MAX_SIDE},
-            )
+            try:
+                upload.content = vision.scale_down(upload.content, MAX_SIDE)
+                upload.image_info = vision.probe_image(upload.content, **photo_limits())
+            except vision.ImageError as exc:
+                raise forms.ValidationError(photo_error(exc.code, **exc.params)) from exc
+            self.scaled_from = (width, height)
         return upload
 
+    scaled_from: tuple[int, int] | None = None
+
     def job_params(self) -> dict[str, object]:
-        return {"spec": self.cleaned_data["spec"] or None}
+        params: dict[str, object] = {"spec": self.cleaned_data["spec"] or None}
+        if self.scaled_from:
+            params["scaled_from"] = list(self.scaled_from)
+        return params
 
 
 class FusionUploadForm(forms.Form):

@@ -11,6 +11,7 @@ from webapp.photos.models import Job
 from webapp.vision.idphoto import SPECS
 
 from .forms import IdPhotoForm
+from .lists import recent_results
 from .views import _owner_key, refuse_upload, start_job
 
 #: The specifications' background colours, as the page names them (`spec.backgrounds`).
@@ -31,7 +32,8 @@ def idphoto(request: HttpRequest) -> HttpResponse:
 
 
 def _page(request: HttpRequest, form: IdPhotoForm, status: int = 200) -> HttpResponse:
-    recent = Job.objects.owned_by(_owner_key(request)).filter(kind=Job.Kind.ID_CHECK)[:10]
+    mine = Job.objects.owned_by(_owner_key(request)).filter(kind=Job.Kind.ID_CHECK)
+    recent = recent_results(mine.select_related("photo"), limit=10)
     context = {"form": form, "specs": SPECS.values(), "recent": recent}
     return render(request, "photos/idphoto.html", context, status=status)
 

@@ -19,9 +19,13 @@ urlpatterns = [
     path("r/<uuid:job_id>/result-image", views.result_image, name="result_image"),
     path("r/<uuid:job_id>/delete", views.delete_result, name="delete"),
     path("r/<uuid:job_id>/revoke", views.revoke_share, name="revoke"),
+    path("r/<uuid:job_id>/share", views.start_sharing, name="share"),
+    path("r/<uuid:job_id>/unshare", views.stop_sharing, name="unshare"),
+    path("r/<uuid:job_id>/thumbnail.jpg", views.thumbnail, name="thumbnail"),
     path("s/<str:share_key>/", views.shared, name="shared"),
     path("s/<str:share_key>/photo.jpg", views.photo_file, name="shared_photo"),
     path("s/<str:share_key>/overlay.png", views.overlay_file, name="shared_overlay"),
     path("s/<str:share_key>/result.json", views.result_json, name="shared_json"),
     path("s/<str:share_key>/result-image", views.result_image, name="shared_result_image"),
+    path("s/<str:share_key>/preview.jpg", views.preview_image, name="shared_preview"),
 ]

@@ -69,7 +69,9 @@ def enqueue_job(job: Job) -> bool:
             run_job,
             args=(str(job.id),),
             timeout=settings.JOB_TIMEOUT,
-            result_ttl=0,
+            # Kept as long as failures, so that the dashboard's finished count is true
+            # (run_job returns None: each one is a few hundred bytes in Redis).
+            result_ttl=24 * 3600,
             failure_ttl=24 * 3600,
             job_id=rq_job_id(job),
         )

@@ -93,6 +93,11 @@ class Job(models.Model):
     share_key = models.CharField(
         _("share key"), max_length=64, unique=True, default=new_share_key, editable=False
     )
+    sharing = models.BooleanField(
+        _("sharing"),
+        default=False,
+        help_text=_("Whether the share link works: off until the owner shares the result."),
+    )
     photo = models.ForeignKey(
         Photo, verbose_name=_("photo"), on_delete=models.CASCADE, related_name="jobs"
     )
@@ -225,7 +230,7 @@ class Job(models.Model):
         self.error_code = code
         self.error_message = error_message(code, **params)
         self.finished_at = timezone.now()
-        self.save(update_fields=["status", "error_code", "error_message", "finished_at"])
+        self.save(update_fields=["status", "error_code", "error_message", "finished_at", "timings"])
 
     def caller_gone(self, now: timezone.datetime | None = None) -> bool:
         """Whether this is an API job whose caller has stopped waiting (and was answered busy)."""
@@ -302,6 +307,47 @@ class Job(models.Model):
         self.share_key = new_share_key()
         self.save(update_fields=["share_key"])
 
+    def start_sharing(self) -> bool:
+        """Open the share link; False (nothing changed) for a result that is not worth sharing."""
+        if not self.shareable:
+            return False
+        self.sharing = True
+        self.save(update_fields=["sharing"])
+        return True
+
+    def stop_sharing(self) -> None:
+        """Close the share link for good: sharing again makes a new one."""
+        self.sharing = False
+        self.share_key = new_share_key()
+        self.save(update_fields=["sharing", "share_key"])
+
+    @property
+    def outcome(self) -> str:
+        """What happened, as a person sees it: one of OUTCOMES' keys.
+
+        A job that is done but found nothing (no face) is "nothing", not a success;
+        an ID check that ran is "passed" or "not_passed".
+        """
+        if not self.is_finished:
+            return self.status
+        if self.status == self.Status.FAILED:
+            return "failed"
+        body = self.result or {}
+        if not SERVICES[self.kind].succeeded(body):
+            return "nothing"
+        if self.kind == self.Kind.ID_CHECK:
+            return "passed" if (body.get("data") or {}).get("pass") else "not_passed"
+        return "done"
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOMES[self.outcome]
+
+    @property
+    def shareable(self) -> bool:
+        """Only a result worth showing may be shared: never a failure or "no face"."""
+        return self.outcome in ("done", "passed", "not_passed")
+
     def to_status_dict(self) -> dict[str, Any]:
         return {
             "id": str(self.id),
@@ -309,8 +355,20 @@ class Job(models.Model):
             "error_code": self.error_code,
             "error_message": self.error_message,
             "finished": self.is_finished,
+            "outcome": self.outcome,
         }
 
+
+#: Each outcome of a job (Job.outcome) and its badge on the pages.
+OUTCOMES = {
+    "queued": _("Waiting"),
+    "running": _("Working"),
+    "done": _("Done"),
+    "passed": _("Passed"),
+    "not_passed": _("Did not pass"),
+    "nothing": _("No result"),
+    "failed": _("Failed"),
+}
 
 # A job whose worker died is tried this many times in all, then failed.
 MAX_ATTEMPTS = 2

@@ -19,6 +19,7 @@ from .images import (
     load_image,
     open_image,
     probe_image,
+    scale_down,
     strip_jpeg_metadata,
 )
 from .landmarks import FACE_SHAPE_GROUPS, FaceShape, FaceShapePoints, face_shape
@@ -41,5 +42,6 @@ __all__ = [
     "open_image",
     "probe_image",
     "strip_jpeg_metadata",
+    "scale_down",
     "warm_up",
 ]

@@ -208,6 +208,55 @@ def encode_jpeg(image: NDArray[np.uint8], *, quality: int = 92) -> bytes:
     return buf.getvalue()
 
 
+def scale_down(data: bytes, max_side: int, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> bytes:
+    """Return the image file `data` scaled so that its longer side is at most `max_side`.
+
+    The file keeps its format (JPEG at quality 95; PNG, WebP and BMP as they
+    are, alpha kept) and its physical size: a dpi it declares is scaled with
+    the pixels. The EXIF orientation is applied; no other metadata is kept. A
+    file already small enough is returned unchanged.
+
+    Raises
+    ------
+    ImageError
+        As :func:`load_image`, for a file that is not an acceptable image.
+
+    Examples
+    --------
+    >>> buf = io.BytesIO()
+    >>> Image.new("RGB", (3000, 1500), "white").save(buf, "PNG", dpi=(600, 600))
+    >>> small = Image.open(io.BytesIO(scale_down(buf.getvalue(), 1000)))
+    >>> small.format, small.size, [round(d) for d in small.info["dpi"]]
+    ('PNG', (1000, 500), [200, 200])
+    """
+    info = probe_image(data, max_bytes=max(len(data), 1), max_pixels=max_pixels)
+    if max(info.width, info.height) <= max_side:
+        return data
+    im = _open_as(data, info.format)
+    try:
+        im.load()
+    except _DECODE_ERRORS as exc:
+        raise ImageError("damaged") from exc
+    dpi = im.info.get("dpi")
+    alpha = "A" in im.getbands() or "transparency" in im.info
+    im = im.convert("RGBA" if alpha else "RGB")
+    oriented = Image.fromarray(_orient(np.asarray(im), info.orientation))
+    factor = max_side / max(oriented.size)
+    size = (max(1, round(oriented.width * factor)), max(1, round(oriented.height * factor)))
+    scaled = oriented.resize(size, Image.Resampling.LANCZOS)
+    options: dict[str, object] = {}
+    if dpi and len(dpi) == 2 and dpi[0] and dpi[1]:
+        options["dpi"] = (float(dpi[0]) * factor, float(dpi[1]) * factor)
+    if info.format == "JPEG":
+        scaled = scaled.convert("RGB")
+        options["quality"] = 95
+    elif info.format == "WEBP":
+        options["quality"] = 95
+    buf = io.BytesIO()
+    scaled.save(buf, info.format, **options)
+    return buf.getvalue()
+
+
 # --- reading and identifying -------------------------------------------------------
 
 
