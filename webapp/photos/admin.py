@@ -36,6 +36,7 @@ class JobAdmin(admin.ModelAdmin):
         "error_message",
         "overlay",
         "result_image",
+        "second_image",
         "api_client",
         "attempts",
         "created_at",

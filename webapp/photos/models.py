@@ -109,6 +109,12 @@ class Job(models.Model):
         max_length=200,
         help_text="The service's result as an image (the fused photo); served only through views.",
     )
+    second_image = models.FileField(
+        upload_to=random_result_name,
+        blank=True,
+        max_length=200,
+        help_text="A second result image (the made ID photo's print sheet, or its HD version).",
+    )
     owner_key = models.CharField(max_length=64, blank=True, db_index=True)
     address_key = models.CharField(
         max_length=64,
@@ -184,6 +190,7 @@ class Job(models.Model):
                 "finished_at",
                 "overlay",
                 "result_image",
+                "second_image",
                 "timings",
             ]
         )
@@ -250,7 +257,7 @@ class Job(models.Model):
     def delete_with_files(self) -> None:
         """Delete the job, its result files and, when no other job uses it, its photo."""
         photo = self.photo
-        for field in (self.overlay, self.result_image):
+        for field in (self.overlay, self.result_image, self.second_image):
             if field:
                 field.delete(save=False)
         self.delete()
@@ -258,12 +265,16 @@ class Job(models.Model):
             photo.delete_files()
             photo.delete()
 
-    def take_result_image(self) -> bytes:
-        """Return the result image and delete its file: for answers that carry it, keep no copy."""
-        with self.result_image.open("rb") as f:
+    def take_result_image(self, name: str = "result_image") -> bytes:
+        """Return a result image and delete its file: for answers that carry it, keep no copy.
+
+        `name` is the field: ``result_image`` or ``second_image``.
+        """
+        field = getattr(self, name)
+        with field.open("rb") as f:
             data = f.read()
-        self.result_image.delete(save=False)
-        self.save(update_fields=["result_image"])
+        field.delete(save=False)
+        self.save(update_fields=[name])
         return data
 
     def new_share_key(self) -> None:

@@ -146,21 +146,40 @@ def _context(job: Any) -> dict[str, Any]:
     body = job.result or {}
     data = body.get("data") or {}
     page = job.details or {}
-    spec = SPECS.get(job.params.get("spec") or "")
-    reasons = page.get("reasons") or wire.reason_codes(data.get("reasons") or [])
-    rows = figure_rows(data.get("detect_result") or {}, spec, reasons)
-    info = wire.code_info(body.get("code"))
     drawing = page.get("drawing") or _drawing_from_figures(data.get("detect_result") or {}, job)
+    context = report_context(body, page.get("reasons"), job.params.get("spec"), drawing=None)
+    if drawing:
+        context["svg"] = _svg(drawing, context["reason_codes"], job)
+    return context
+
+
+def report_context(
+    body: dict[str, Any],
+    reasons: list[str] | None,
+    spec_name: str | None,
+    *,
+    drawing: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The check's part of a page, from a check body (and its reasons' codes when kept).
+
+    The ID-photo maker's result page shows the check of the made photo with it
+    (``photos/results/id_check.html``), without a drawing.
+    """
+    data = body.get("data") or {}
+    spec = SPECS.get(spec_name or "")
+    codes = reasons or wire.reason_codes(data.get("reasons") or [])
+    rows = figure_rows(data.get("detect_result") or {}, spec, codes)
     return {
         "checked": body.get("code") == 200,
         "passed": bool(data.get("pass")),
-        "code": info,
+        "code": wire.code_info(body.get("code")),
         "code_number": body.get("code"),
         "code_msg": body.get("msg", ""),
         "spec": spec,
-        "reasons": _reason_items(reasons, rows),
+        "reason_codes": codes,
+        "reasons": _reason_items(codes, rows),
         "rows": rows,
-        "svg": _svg(drawing, reasons, job) if drawing else None,
+        "svg": None,
         "colours": LAYER_COLOURS,
         "layers": [(name, LAYER_COLOURS[name], en, zh) for name, en, zh in LAYERS],
     }

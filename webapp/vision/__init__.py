@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .errors import ImageError, InvalidImageError
 from .faces import Face, detect_faces, warm_up
-from .images import ImageInfo, encode_jpeg, load_image, probe_image
+from .images import ImageInfo, encode_jpeg, load_image, load_image_with_alpha, probe_image
 from .landmarks import FACE_SHAPE_GROUPS, FaceShape, FaceShapePoints, face_shape
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "encode_jpeg",
     "face_shape",
     "load_image",
+    "load_image_with_alpha",
     "probe_image",
     "warm_up",
 ]

@@ -1,0 +1,184 @@
+"""The ID-photo maker's format (`POST /idphoto/make`), in the ID-photo check service's style.
+
+Every body is ``{"code", "msg", "taskNo", "data"}`` with the check's code
+table (``webapp.wire.idphoto.CODES``): 200 when a photo was made, whatever
+its check says; an error has ``data = None``. A made photo's data::
+
+    {"ready": true,                         # the made photo passes its check
+     "photo": {"base64", "format", "width", "height", "dpi", "size_kb", "quality", "kb_met"},
+     "sheet": {"base64", "format", "paper", "paper_mm", "dpi", "copies", "rows", "columns"}
+              or null,
+     "fixed": ["straightened", "background", ...],   # what the maker did
+     "retake": ["eyes_closed", ...],                 # what only a new photo can fix
+     "check": {"pass", "reasons", "detect_result"}}  # as /idphoto/check's data
+
+A job stores the body with empty ``base64`` strings: the photo and the sheet
+are its two result files, put in by the API when it answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .idphoto import CODES, IdPhotoRenderer, error_body, new_task_no
+
+__all__ = [
+    "BACKGROUND_WORDS",
+    "CODES",
+    "FIXED",
+    "MAKE_ERRORS",
+    "PAPERS",
+    "RENDERS",
+    "RETAKE",
+    "IdMakeRenderer",
+    "Wording",
+    "error_body",
+    "made_body",
+    "make_error_body",
+    "parse_kb",
+    "wording",
+]
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What a code of `fixed` or `retake` says to people, in English and Chinese."""
+
+    en: str
+    zh: str
+
+
+#: What the maker did (MadePhoto.fixed's codes).
+FIXED: Mapping[str, Wording] = {
+    "straightened": Wording("The head was straightened.", "已将头部摆正。"),
+    "cropped": Wording(
+        "The photo was cropped and scaled to the document's size and head position.",
+        "已按证件要求裁剪并缩放到规定尺寸和头部位置。",
+    ),
+    "background": Wording(
+        "The background was replaced by the document's colour.", "已将背景换成证件要求的颜色。"
+    ),
+    "light": Wording("The light was evened out.", "已均衡光线。"),
+    "brightness": Wording("The brightness was corrected.", "已调整亮度。"),
+    "contrast": Wording("The contrast was corrected.", "已调整对比度。"),
+    "white_balance": Wording("The colours' white balance was corrected.", "已校正白平衡。"),
+    "resized": Wording("The photo was resized to the document's pixels.", "已缩放到规定像素。"),
+}
+
+#: What only a new photo can fix (MadePhoto.retake's codes).
+RETAKE: Mapping[str, Wording] = {
+    "eyes_closed": Wording("Keep your eyes open.", "请睁开眼睛。"),
+    "glasses": Wording("Take off your glasses.", "请摘下眼镜。"),
+    "head_turned": Wording("Look straight at the camera.", "请正对镜头。"),
+    "head_pitched": Wording("Hold your head level, chin neither up nor down.", "请保持头部平视。"),
+    "head_cut_off": Wording(
+        "Your whole head, hair included, must be in the photo.", "照片中要有完整的头部（含头发）。"
+    ),
+    "shoulders_missing": Wording(
+        "Your shoulders must be in the photo: step back from the camera.",
+        "照片中要有双肩：请离镜头远一点。",
+    ),
+    "too_small": Wording(
+        "The face is too small to make a sharp photo: come closer or use a larger photo.",
+        "脸部太小，无法制作清晰的证件照：请靠近镜头或使用更大的照片。",
+    ),
+    "mouth_open": Wording("Close your mouth.", "请闭上嘴。"),
+    "face_covered": Wording("Nothing may cover your face.", "脸部不能有遮挡。"),
+    "hat": Wording("Take off your hat.", "请摘下帽子。"),
+    "blurred": Wording("The photo is blurred: hold the camera still.", "照片模糊：请拿稳相机。"),
+    "dark": Wording("The face is too dark: face the light.", "脸部太暗：请面向光源。"),
+    "uneven_light": Wording(
+        "The light on your face is uneven: face a window or lamp.",
+        "脸部光线不均：请面向窗户或灯光。",
+    ),
+    "expression": Wording("Keep a neutral expression.", "请保持自然表情。"),
+}
+
+
+def wording(code: str, table: Mapping[str, Wording]) -> Wording:
+    """Return a code's wording, or the code itself for one the table does not know."""
+    return table.get(code) or Wording(code.replace("_", " "), code)
+
+
+#: The maker's refusals (IdMakeError.code): the check's code row and its detail.
+MAKE_ERRORS: Mapping[str, tuple[str, str]] = {
+    "no_face": ("no_face", ""),
+    "many_faces": ("not_suitable", "more than one face: send a photo of one person"),
+    "face_too_small": ("not_suitable", "the face is too small to make an ID photo of"),
+    "not_enough_photo": (
+        "not_suitable",
+        "the photo does not reach far enough around the head for this document",
+    ),
+    "no_head": ("no_head", ""),
+}
+
+#: The backgrounds' names as the API and the page accept them (hex too: webapp.vision).
+BACKGROUND_WORDS = ("white", "blue", "red", "light grey")
+#: `render`'s values: the maker's names, and HivisionIDPhotos' numbers.
+RENDERS: Mapping[str, str] = {
+    "plain": "plain",
+    "updown": "updown",
+    "center": "center",
+    "0": "plain",
+    "1": "updown",
+    "2": "center",
+}
+#: The print sheet's papers (webapp.vision.idmake.PAPERS has their millimetres).
+PAPERS = ("6inch", "5inch", "a4")
+
+_KB = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*(?:-\s*(\d+(?:\.\d+)?)?)?\s*$")
+
+
+def parse_kb(text: str) -> tuple[float | None, float | None]:
+    """Return a KB range from "10-30", "-30", "10-" or "30" (at most 30); raise ValueError."""
+    match = _KB.match(str(text))
+    if not match or not any(match.groups()):
+        raise ValueError(f"{text!r} is not a KB range such as 10-30, -30 or 10-")
+    low, high = (float(v) if v else None for v in match.groups())
+    if "-" not in str(text):
+        low, high = None, low
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"{text!r}: the smallest size is larger than the largest")
+    if high is not None and high <= 0:
+        raise ValueError(f"{text!r}: the largest size must be more than 0 KB")
+    return low, high
+
+
+def made_body(
+    *,
+    photo: dict[str, Any],
+    sheet: dict[str, Any] | None,
+    fixed: list[str] | tuple[str, ...],
+    retake: list[str] | tuple[str, ...],
+    check: dict[str, Any],
+    task_no: str | None = None,
+) -> dict[str, Any]:
+    """Return the body of a made photo; `check` is the made file's /idphoto/check body."""
+    ok = CODES["success"]
+    check_data = check.get("data") if check.get("code") == 200 else None
+    return {
+        "code": ok.code,
+        "msg": ok.msg,
+        "taskNo": task_no or new_task_no(),
+        "data": {
+            "ready": bool(check_data and check_data["pass"]),
+            "photo": {"base64": "", **photo},
+            "sheet": {"base64": "", **sheet} if sheet else None,
+            "fixed": list(fixed),
+            "retake": list(retake),
+            "check": check_data,
+        },
+    }
+
+
+def make_error_body(code: str, *, task_no: str | None = None) -> dict[str, Any]:
+    """Return the body of the maker's refusal `code` (IdMakeError.code)."""
+    row, detail = MAKE_ERRORS.get(code, ("not_suitable", code.replace("_", " ")))
+    return error_body(row, task_no=task_no, detail=detail)
+
+
+class IdMakeRenderer(IdPhotoRenderer):
+    """The maker's answers: the check's renderer (same table, envelope and HTTP statuses)."""
