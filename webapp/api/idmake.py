@@ -8,9 +8,10 @@ a retake. Fields:
 
 - ``base64`` or ``url``: the photo (any size the site's photo limits allow);
 - ``spec``: a specification's name (``cn_id_card`` when neither it nor a
-  custom size is sent), or a custom one: ``width_mm`` and ``height_mm``
-  (or ``size_mm`` "33x48"), ``dpi``, ``head_height``, ``eye_line``,
-  ``head_top`` (fraction ranges such as "0.5-0.6");
+  custom size is sent), or a custom one: ``size_mm`` "33x48" (or ``width_mm``
+  and ``height_mm``), ``dpi``, and the bands ``head_height``, ``eye_line``,
+  ``head_top``, ``face_width`` (fraction ranges such as "0.5-0.6"; head_height
+  or face_width needed), its background and KB range those below;
 - ``background``: white, blue, red, light grey or #RRGGBB (the document's first
   colour when not sent); ``render``: plain, updown or center (or 0, 1, 2);
 - ``kb``: the file's size range in KB, e.g. "10-30" (the document's when not sent);
@@ -29,7 +30,7 @@ from django.http import HttpRequest
 from webapp.photos.jobs import create_job, wait_for_job
 from webapp.photos.models import Job
 from webapp.vision.idmake import PAPERS, parse_colour
-from webapp.vision.idphoto import SPECS
+from webapp.vision.idphoto import SPECS, custom_spec
 from webapp.wire import idmake as wire
 from webapp.wire.codes import Answer
 from webapp.wire.idmake import IdMakeRenderer
@@ -38,7 +39,9 @@ from .core import FORMAT_SUFFIXES, ApiError, api_view, job_result, probe, read_b
 from .idphoto import authenticate_caller, photo_bytes
 
 #: The custom specification's range fields (fractions of the photo).
-BAND_FIELDS = ("head_height", "eye_line", "head_top")
+BAND_FIELDS = ("head_height", "eye_line", "head_top", "face_width")
+#: The specification made to when the request names none.
+DEFAULT_SPEC = "cn_id_card"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[x×*,]\s*(\d+(?:\.\d+)?)\s*$")
 _BAND = re.compile(r"^\s*(\d*\.?\d+)\s*-\s*(\d*\.?\d+)\s*$")
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -82,21 +85,9 @@ def _b64(data: bytes) -> str:
 def make_params(fields: dict[str, Any]) -> dict[str, Any]:
     """Return the job's parameters from the request's fields, or raise "bad_parameters"."""
     params: dict[str, Any] = {}
-    custom = _custom(fields)
-    spec = _text(fields, "spec")
-    if custom:
-        if spec:
-            raise _bad("send either 'spec' or a custom size ('width_mm' and 'height_mm'), not both")
-        params["custom"] = custom
-    elif spec:
-        if spec not in SPECS:
-            raise ApiError("unknown_spec", detail=f"{spec!r}; known: {', '.join(SPECS)}")
-        params["spec"] = spec
-    else:
-        params["spec"] = "cn_id_card"
     if background := _text(fields, "background"):
         try:
-            parse_colour(background)
+            rgb = parse_colour(background)
         except ValueError as exc:
             raise _bad(f"'background': {exc}") from exc
         params["background"] = background
@@ -114,11 +105,28 @@ def make_params(fields: dict[str, Any]) -> dict[str, Any]:
             raise _bad(f"'layout' must be one of {', '.join(PAPERS)}")
         params["paper"] = paper
     params["cut_lines"] = (_text(fields, "cut_lines") or "").lower() in TRUE_WORDS
+    spec = _text(fields, "spec")
+    custom = _custom(fields, rgb if background else None, params.get("kb"))
+    if custom:
+        if spec:
+            raise _bad("send either 'spec' or a custom size ('size_mm'), not both")
+        params["custom"] = custom
+    elif spec:
+        if spec not in SPECS:
+            raise ApiError("unknown_spec", detail=f"{spec!r}; known: {', '.join(SPECS)}")
+        params["spec"] = spec
+    else:
+        params["spec"] = DEFAULT_SPEC
     return params
 
 
-def _custom(fields: dict[str, Any]) -> dict[str, Any]:
-    """The custom specification's fields, checked; empty when none is sent."""
+def _custom(
+    fields: dict[str, Any], background: tuple[int, int, int] | None, kb: list | None
+) -> dict[str, Any]:
+    """The custom specification's arguments (webapp.vision.idphoto.custom_spec), checked by it.
+
+    Empty when the request names no custom size.
+    """
     size = _text(fields, "size_mm")
     width, height = _text(fields, "width_mm"), _text(fields, "height_mm")
     if not (size or width or height):
@@ -131,17 +139,23 @@ def _custom(fields: dict[str, Any]) -> dict[str, Any]:
     if not (width and height):
         raise _bad("send both 'width_mm' and 'height_mm'")
     custom: dict[str, Any] = {
-        "width_mm": _number(width, "width_mm", 10, 300),
-        "height_mm": _number(height, "height_mm", 10, 300),
-        "dpi": int(_number(_text(fields, "dpi") or "300", "dpi", 72, 1200)),
+        "size_mm": [_number(width, "width_mm"), _number(height, "height_mm")],
+        "dpi": int(_number(_text(fields, "dpi") or "300", "dpi")),
     }
     for name in BAND_FIELDS:
         if value := _text(fields, name):
             match = _BAND.match(value)
-            low, high = (float(v) for v in match.groups()) if match else (-1.0, -1.0)
-            if not (0 <= low < high <= 1):
+            if not match:
                 raise _bad(f"'{name}' must be a range of fractions, e.g. 0.5-0.6")
-            custom[name] = [low, high]
+            custom[name] = [float(v) for v in match.groups()]
+    if background:
+        custom["background"] = list(background)
+    if kb:
+        custom["kb"] = kb
+    try:
+        custom_spec(**custom)
+    except ValueError as exc:
+        raise _bad(f"the custom size: {exc}") from exc
     return custom
 
 
@@ -158,13 +172,13 @@ def _text(fields: dict[str, Any], name: str) -> str:
     return value.strip()
 
 
-def _number(text: str, name: str, low: float, high: float) -> float:
+def _number(text: str, name: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = float("nan")
-    if not low <= value <= high:
-        raise _bad(f"'{name}' must be a number from {low:g} to {high:g}")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _bad(f"'{name}' must be a number")
     return value
 
 

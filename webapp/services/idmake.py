@@ -31,7 +31,6 @@ from webapp.vision.idmake import (
     IdMakeError,
     check_made,
     crop_hivision,
-    custom_spec,
     encode_photo,
     layout_sheet,
     make_id_photo,
@@ -40,7 +39,13 @@ from webapp.vision.idmake import (
     rgba,
     sheet_jpeg,
 )
-from webapp.vision.idphoto import SPECS, IdPhotoSpec, UnknownSpecError, warm_up_idphoto
+from webapp.vision.idphoto import (
+    SPECS,
+    IdPhotoSpec,
+    UnknownSpecError,
+    custom_spec,
+    warm_up_idphoto,
+)
 from webapp.wire import hivision as hivision_wire
 from webapp.wire import idmake as wire
 from webapp.wire import idphoto as check_wire
