@@ -1,0 +1,42 @@
+"""The ID-photo maker: from a photo to a compliant ID photo, its files and print sheets.
+
+- :mod:`.colour`: background colours by name or hex;
+- :mod:`.matting`: the person's matte, hair included;
+- :mod:`.background`: the person on a plain or studio-gradient background;
+- :mod:`.output`: photo files with their DPI and a size range in KB;
+- :mod:`.sheet`: print sheets of copies (6-inch, 5-inch, A4);
+- :mod:`.watermark`: a repeated text watermark;
+- :mod:`.measure`: colour differences to judge a matte by.
+"""
+
+from __future__ import annotations
+
+from .background import RENDERS, compose, estimate_foreground, rgba
+from .colour import NAMED_COLOURS, parse_colour
+from .matting import matte_person
+from .measure import background_delta_e, delta_e2000, halo_delta_e
+from .output import EncodedPhoto, encode_photo, resize_to_kb
+from .sheet import PAPERS, Sheet, layout_sheet, sheet_jpeg, sheet_pdf
+from .watermark import watermark
+
+__all__ = [
+    "NAMED_COLOURS",
+    "PAPERS",
+    "RENDERS",
+    "EncodedPhoto",
+    "Sheet",
+    "background_delta_e",
+    "compose",
+    "delta_e2000",
+    "encode_photo",
+    "estimate_foreground",
+    "halo_delta_e",
+    "layout_sheet",
+    "matte_person",
+    "parse_colour",
+    "resize_to_kb",
+    "rgba",
+    "sheet_jpeg",
+    "sheet_pdf",
+    "watermark",
+]
