@@ -34,6 +34,7 @@ from webapp.core.models import SiteSettings
 from webapp.photos.jobs import create_job, wait_for_job
 from webapp.photos.models import Job
 from webapp.vision.idmake import (
+    IdMakeError,
     compose,
     encode_photo,
     layout_sheet,
@@ -83,7 +84,7 @@ NUMBERS: dict[str, tuple[type, float, float]] = {
     "top_distance_min": (float, 0.0, 0.5),
     "render": (int, 0, 2),
     "kb": (int, 1, 10_000),
-    "size": (int, 1, 500),
+    "size": (int, 5, 500),
     "opacity": (float, 0.0, 1.0),
     "angle": (int, -360, 360),
     "space": (int, 0, 1000),
@@ -104,7 +105,12 @@ def _endpoint(view: Callable[[Body, ApiClient | None], dict[str, Any]]) -> Calla
         client = _caller(request)
         body = read_api_body(request, limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         fields = {**request.GET.dict(), **body.fields}
-        return reply.answer(view(Body(fields, body.files), client))
+        try:
+            return reply.answer(view(Body(fields, body.files), client))
+        except IdMakeError:
+            raise
+        except ValueError as exc:  # the engine's refusal of a figure, in its own words
+            raise ApiError("bad_request", reason=str(exc).rstrip(".")) from exc
 
     answer.__name__ = answer.__qualname__ = view.__name__
     answer.__doc__ = view.__doc__
@@ -141,9 +147,7 @@ def human_matting(body: Body, client: ApiClient | None) -> dict[str, Any]:
     return _job(body, client, "hivision_matting", ("image_base64",))
 
 
-def _job(
-    body: Body, client: ApiClient | None, op: str, keys: tuple[str, ...]
-) -> dict[str, Any]:
+def _job(body: Body, client: ApiClient | None, op: str, keys: tuple[str, ...]) -> dict[str, Any]:
     fields = body.fields
     params: dict[str, Any] = {"op": op, "dpi": _number(fields, "dpi")}
     if op != "hivision_matting":
@@ -239,14 +243,14 @@ def set_kb(body: Body, client: ApiClient | None) -> dict[str, Any]:
     fields = body.fields
     kb = _kb(fields) or DEFAULTS["set_kb"]
     image, _ = _load(body)
-    data = resize_to_kb(image, kb, dpi=_number(fields, "dpi"))
+    data = resize_to_kb(image, kb, dpi=_number(fields, "dpi")).data
     return wire.success_body(image_base64=data)
 
 
 def _encode(image: np.ndarray, dpi: int, kb: int | None) -> bytes:
     """A PNG with its dpi, as Hivision answers; a JPEG of at most `kb` KB when asked."""
     if kb:
-        return resize_to_kb(image, kb, dpi=dpi)
+        return resize_to_kb(image, kb, dpi=dpi).data
     return encode_photo(image, format="png", dpi=dpi).data
 
 

@@ -20,7 +20,14 @@ from webapp.vision.idmake import Sheet, sheet_pdf
 from webapp.vision.idphoto import SPECS
 
 from .forms import IdMakeForm, colour_label
-from .views import _get_job_for_owner, _get_shared_job, _owner_key, _private_file, refuse_upload, start_job
+from .views import (
+    _get_job_for_owner,
+    _get_shared_job,
+    _owner_key,
+    _private_file,
+    refuse_upload,
+    start_job,
+)
 
 
 @require_GET

@@ -148,7 +148,10 @@ def _run(job: Job) -> None:
     with timer("engine"):
         outcome = service.run(job.backend, Request(str(job.id), image, raw, job.params))
     with timer("store"):
-        for field, data in ((job.result_image, outcome.image), (job.second_image, outcome.second_image)):
+        for field, data in (
+            (job.result_image, outcome.image),
+            (job.second_image, outcome.second_image),
+        ):
             if data is not None:
                 suffix = ".png" if data.startswith(b"\x89PNG") else ".jpg"
                 field.save(f"result{suffix}", ContentFile(data), save=False)

@@ -17,6 +17,7 @@ operations run in the web process (``webapp.api.hivision``).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any, TextIO
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from webapp import vision
 from webapp.vision.idmake import (
@@ -54,6 +56,8 @@ from .base import Command, Outcome, Page, Request, Service
 from .idphoto import report_context
 from .remote import RemoteError
 
+#: Bytes in a KB, as the API's `kb`, the encoder and HivisionIDPhotos count them.
+KB = 1024
 #: The dpi of a made photo whose specification names none, and of every print sheet.
 DEFAULT_DPI = 300
 #: HivisionIDPhotos' operations that run here, and the function for each.
@@ -71,7 +75,9 @@ def _local(request: Request) -> Outcome:
     try:
         return make_photo(request.image, spec, request.params)
     except IdMakeError as exc:
-        return Outcome(wire.make_error_body(exc.code, task_no=request.params.get("task_no")))
+        return Outcome(
+            wire.make_error_body(exc.code, detail=exc.zh, task_no=request.params.get("task_no"))
+        )
 
 
 def spec_from_params(params: dict[str, Any]) -> IdPhotoSpec:
@@ -136,11 +142,11 @@ def make_photo(image: np.ndarray, spec: IdPhotoSpec, params: dict[str, Any]) -> 
 
 
 def spec_kb(spec: IdPhotoSpec) -> tuple[float | None, float | None] | None:
-    """A specification's file-size range in KB (1000 bytes, as the check counts), or None."""
+    """A specification's file-size range (bytes) in the encoder's KB (1024 bytes), or None."""
     low, high = spec.file_size
     if low is None and high is None:
         return None
-    return (low / 1000 if low else None, high / 1000 if high else None)
+    return (low / KB if low else None, high / KB if high else None)
 
 
 # --- HivisionIDPhotos' operations ---------------------------------------------------
@@ -175,7 +181,10 @@ def _hivision(image: np.ndarray, op: str, params: dict[str, Any]) -> Outcome:
 
 
 def _png(image: np.ndarray, dpi: int) -> bytes:
-    return encode_photo(image, format="png", dpi=dpi).data
+    """A transparent PNG with its dpi and no other metadata, as Hivision answers."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image), "RGBA").save(buffer, "PNG", dpi=(dpi, dpi))
+    return buffer.getvalue()
 
 
 # --- The result page ---------------------------------------------------------------
@@ -199,7 +208,9 @@ def _context(job: Any) -> dict[str, Any]:
         "spec": SPECS.get(spec_name or ""),
     }
     if made and data.get("check"):
-        context.update(report_context(check_body, (job.details or {}).get("reasons"), spec_name, drawing=None))
+        context.update(
+            report_context(check_body, (job.details or {}).get("reasons"), spec_name, drawing=None)
+        )
     return context
 
 
@@ -263,7 +274,7 @@ def _make_one(path: Path, spec: IdPhotoSpec, params: dict[str, Any], folder: Pat
     try:
         outcome = make_photo(image, spec, params)
     except IdMakeError as exc:
-        return {**line, **wire.make_error_body(exc.code)}
+        return {**line, **wire.make_error_body(exc.code, detail=exc.zh)}
     body = outcome.body
     files = {}
     stem = path.stem

@@ -68,15 +68,9 @@ FIXED: Mapping[str, Wording] = {
     "resized": Wording("The photo was resized to the document's pixels.", "已缩放到规定像素。"),
 }
 
-#: What only a new photo can fix (MadePhoto.retake's codes).
+#: What only a new photo can fix (MadePhoto.retake's codes) that is not a rule of the
+#: check; a rule's code (eyes_closed, glasses, head_turned...) says what its rule says.
 RETAKE: Mapping[str, Wording] = {
-    "eyes_closed": Wording("Keep your eyes open.", "请睁开眼睛。"),
-    "glasses": Wording("Take off your glasses.", "请摘下眼镜。"),
-    "head_turned": Wording("Look straight at the camera.", "请正对镜头。"),
-    "head_pitched": Wording("Hold your head level, chin neither up nor down.", "请保持头部平视。"),
-    "head_cut_off": Wording(
-        "Your whole head, hair included, must be in the photo.", "照片中要有完整的头部（含头发）。"
-    ),
     "shoulders_missing": Wording(
         "Your shoulders must be in the photo: step back from the camera.",
         "照片中要有双肩：请离镜头远一点。",
@@ -85,34 +79,28 @@ RETAKE: Mapping[str, Wording] = {
         "The face is too small to make a sharp photo: come closer or use a larger photo.",
         "脸部太小，无法制作清晰的证件照：请靠近镜头或使用更大的照片。",
     ),
-    "mouth_open": Wording("Close your mouth.", "请闭上嘴。"),
-    "face_covered": Wording("Nothing may cover your face.", "脸部不能有遮挡。"),
-    "hat": Wording("Take off your hat.", "请摘下帽子。"),
-    "blurred": Wording("The photo is blurred: hold the camera still.", "照片模糊：请拿稳相机。"),
-    "dark": Wording("The face is too dark: face the light.", "脸部太暗：请面向光源。"),
-    "uneven_light": Wording(
-        "The light on your face is uneven: face a window or lamp.",
-        "脸部光线不均：请面向窗户或灯光。",
-    ),
-    "expression": Wording("Keep a neutral expression.", "请保持自然表情。"),
 }
 
 
 def wording(code: str, table: Mapping[str, Wording]) -> Wording:
-    """Return a code's wording, or the code itself for one the table does not know."""
-    return table.get(code) or Wording(code.replace("_", " "), code)
+    """Return a code's wording: the table's, else the check's rule's, else the code itself."""
+    from webapp.vision.idphoto import RULES_BY_CODE
+
+    if code in table:
+        return table[code]
+    if code in RULES_BY_CODE:
+        return Wording(RULES_BY_CODE[code].en, RULES_BY_CODE[code].zh)
+    return Wording(code.replace("_", " "), code)
 
 
-#: The maker's refusals (IdMakeError.code): the check's code row and its detail.
-MAKE_ERRORS: Mapping[str, tuple[str, str]] = {
-    "no_face": ("no_face", ""),
-    "many_faces": ("not_suitable", "more than one face: send a photo of one person"),
-    "face_too_small": ("not_suitable", "the face is too small to make an ID photo of"),
-    "not_enough_photo": (
-        "not_suitable",
-        "the photo does not reach far enough around the head for this document",
-    ),
-    "no_head": ("no_head", ""),
+#: The maker's refusals (IdMakeError.code) and the check's code row each answers; the
+#: detail is the engine's own sentence.
+MAKE_ERRORS: Mapping[str, str] = {
+    "no_face": "no_face",
+    "many_faces": "not_suitable",
+    "face_too_small": "not_suitable",
+    "not_enough_photo": "not_suitable",
+    "no_head": "no_head",
 }
 
 #: The backgrounds' names as the API and the page accept them (hex too: webapp.vision).
@@ -174,10 +162,9 @@ def made_body(
     }
 
 
-def make_error_body(code: str, *, task_no: str | None = None) -> dict[str, Any]:
-    """Return the body of the maker's refusal `code` (IdMakeError.code)."""
-    row, detail = MAKE_ERRORS.get(code, ("not_suitable", code.replace("_", " ")))
-    return error_body(row, task_no=task_no, detail=detail)
+def make_error_body(code: str, *, detail: str = "", task_no: str | None = None) -> dict[str, Any]:
+    """Return the body of the maker's refusal `code` (IdMakeError.code), `detail` its words."""
+    return error_body(MAKE_ERRORS.get(code, "not_suitable"), task_no=task_no, detail=detail)
 
 
 class IdMakeRenderer(IdPhotoRenderer):
