@@ -30,7 +30,7 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def photo(name: str = "half-body-1.jpg") -> bytes:
+def photo(name: str = "half-body-1.webp") -> bytes:
     return (INPUTS / name).read_bytes()
 
 

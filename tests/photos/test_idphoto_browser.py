@@ -19,7 +19,8 @@ def test_a_person_checks_an_id_photo_and_reads_it_in_chinese(
     def visit(browser):
         page = browser.new_page(viewport={"width": 1200, "height": 1000}, locale="en-GB")
         page.goto(live_server.url + "/")
-        page.click("nav >> text=ID photo check")
+        page.click("nav >> text=ID photos")
+        page.click("text=Only check it against a document's rules")
         page.set_input_files("input[type=file]", str(DATA / "idphoto" / "hv1-small.jpg"))
         page.select_option("select[name=spec]", "")
         page.click("button[type=submit]")
