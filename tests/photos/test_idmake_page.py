@@ -60,9 +60,9 @@ def test_a_made_photo_shows_the_photo_the_sheet_and_its_check(client, made):
     assert 'id="made-verdict"' in html
     ready = job.result["data"]["ready"]
     assert ("Ready to use" in html) is ready and ("Not ready yet" in html) is not ready
-    assert 'src="/r/{}/result-image"'.format(job.id) in html
-    assert 'href="/r/{}/sheet.jpg"'.format(job.id) in html
-    assert 'href="/r/{}/sheet.pdf"'.format(job.id) in html
+    assert f'src="/r/{job.id}/result-image"' in html
+    assert f'href="/r/{job.id}/sheet.jpg"' in html
+    assert f'href="/r/{job.id}/sheet.pdf"' in html
     assert "What we fixed" in html and "What you need to retake" in html
     assert "The photo was cropped" in html
     assert 'id="verdict"' in html, "the check's own part, of the made photo"
