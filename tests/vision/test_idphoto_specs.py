@@ -176,7 +176,7 @@ def test_custom_spec_builds_an_exact_size_with_its_bands():
     )
     assert spec.size_px == (295, 413)  # 1-inch photo at 300 dpi
     assert spec.accepts_size(295, 413) and not spec.accepts_size(296, 413)
-    assert spec.dpi == 300 and spec.file_size == (20_000, 50_000)
+    assert spec.dpi == 300 and spec.file_size == (20 * 1024, 50 * 1024)
     assert spec.head_height == (0.6, 0.7) and spec.face_width is None
     assert evaluate({"head_height": 0.75, "eyes_y_center": 0.4}, spec=spec) == ("head_too_large",)
 

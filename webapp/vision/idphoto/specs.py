@@ -517,7 +517,7 @@ def custom_spec(
     docstring); at least one of ``head_height`` and ``face_width`` sets the
     head's size. The pixel size is ``size_mm`` at ``dpi`` exactly, and the file
     must carry that resolution. ``kb`` is the accepted file size in KB (1 KB =
-    1000 bytes), either end None. The background is accepted within the same
+    1024 bytes, as the file makers count), either end None. The background is accepted within the same
     tolerance as the catalogue's white.
 
     Raises
@@ -573,8 +573,8 @@ def custom_spec(
         face_width=bands["face_width"],
         backgrounds=(BackgroundColour("custom", rgb, WHITE.tolerance),),  # type: ignore[arg-type]
         file_size=(
-            None if kb_low is None else round(kb_low * 1000),
-            None if kb_high is None else round(kb_high * 1000),
+            None if kb_low is None else round(kb_low * 1024),
+            None if kb_high is None else round(kb_high * 1024),
         ),
         formats=("jpg",),
         glasses_allowed=glasses_allowed,

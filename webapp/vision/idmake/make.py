@@ -1,0 +1,493 @@
+"""Make an ID photo from an ordinary one: straightened, framed, on a plain background.
+
+:func:`make_id_photo` frames the photo for a specification of the checker's
+own catalogue (:mod:`webapp.vision.idphoto.specs`), measuring the head the way
+the checker does (the crown from the person mask by
+:func:`~webapp.vision.idphoto.geometry.head_extent`, the chin and eyes from
+the face mesh), so that the maker and the checker cannot disagree about a
+band:
+
+1. one face (the largest; a second one at least half its width is refused);
+2. the eye line made level (the roll turned away);
+3. scale and offset chosen so that each band the specification sets (head
+   height, top margin, eye line, face width) holds its figure as near its
+   middle as the face allows (a weighted fit that evens the worst band out),
+   the face centred left to right, at exactly ``spec.size_px``;
+4. the person matted and put on the background colour;
+5. optional gentle corrections (:mod:`.corrections`).
+
+Pixels are never invented for the person: where the frame would reach past the
+photo's edge over the head, or far past it over the shoulders,
+:class:`IdMakeError` (``not_enough_photo``) says so. Beyond the edge over the
+background, the background colour fills in (it replaces the old one anyway).
+
+:func:`crop_hivision` is HivisionIDPhotos' own framing (its ``/idphoto``
+parameters), for callers of that API.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import check_image
+from ..faces import Face, detect_faces
+from ..idphoto import face as idface
+from ..idphoto import geometry as geo
+from ..idphoto.check import WORK_SIDE
+from ..idphoto.rules import evaluate
+from ..idphoto.specs import IdPhotoSpec, get_spec
+from ..person import segment_person
+from .background import compose
+from .corrections import Corrections, apply_corrections
+from .matting import matte_person
+
+#: The made photo is at most this many output pixels per input pixel (more is inventing detail).
+MAX_UPSCALE = 2.0
+#: Below this eye distance (pixels of the working copy) a face is too small to make a photo of.
+MIN_EYE_DISTANCE = 24.0
+#: A second face at least this share of the first one's width makes the photo a group photo.
+SECOND_FACE_SHARE = 0.5
+#: Rolls below this many degrees are left alone.
+LEVEL_DEGREES = 0.5
+#: A head whose top is within this many working pixels of the photo's edge is cut off.
+HEAD_EDGE_PX = 2
+#: Beyond the photo, the body may be carried on (edge rows repeated) over at most this
+#: share of the made photo's height; more is ``not_enough_photo``.
+BODY_SHORTFALL_MAX = 0.04
+#: The high-resolution copy is at most this many times the specification's size ...
+HD_MAX_FACTOR = 3.0
+#: ... and its longer side at most this long.
+HD_MAX_SIDE = 1800
+#: Where the top of the head goes when a specification sets no vertical band: this share
+#: of the room the head leaves (the rest is below the chin), at most HEAD_TOP_MAX.
+HEAD_TOP_SHARE = 0.4
+HEAD_TOP_MAX = 0.12
+#: The weight of such a default against the specification's own bands.
+DEFAULT_WEIGHT = 0.25
+#: Retake codes read from the input photo (the checker's rule codes for what a new photo fixes).
+RETAKE_RULES = (
+    "head_turned",
+    "head_pitched",
+    "eyes_closed",
+    "eyes_not_looking",
+    "mouth_open",
+    "dark_glasses",
+    "glasses",
+)
+
+#: Every error code, with its message in Chinese and English.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "no_face": ("照片中没有找到人脸", "No face was found in the photo."),
+    "many_faces": (
+        "照片中有多张人脸，请上传只有一个人的照片",
+        "There is more than one face in the photo; use a photo of one person.",
+    ),
+    "face_too_small": (
+        "人脸太小或照片分辨率太低，无法制作证件照",
+        "The face is too small (or the photo too low in resolution) to make an ID photo.",
+    ),
+    "no_head": (
+        "没有找到脸周围的人像",
+        "No person was found around the face.",
+    ),
+    "not_enough_photo": (
+        "照片拍得不够完整（头顶或肩膀超出了照片），请重新拍一张留出更多空间的照片",
+        "The photo does not reach far enough (the top of the head or the shoulders "
+        "are cut off); take one with more room around you.",
+    ),
+}
+
+
+class IdMakeError(ValueError):
+    """The photo cannot be made into an ID photo; ``code`` says why, ``params`` the figures."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        if code not in MESSAGES:
+            raise KeyError(code)
+        self.code = code
+        self.params = params
+        super().__init__(MESSAGES[code][1])
+
+    @property
+    def zh(self) -> str:
+        return MESSAGES[self.code][0]
+
+    @property
+    def en(self) -> str:
+        return MESSAGES[self.code][1]
+
+
+@dataclass(frozen=True)
+class Framing:
+    """Where the head landed, as fractions of the made photo (as the planner placed it).
+
+    ``head_height`` crown to chin, ``head_top`` the margin above the crown,
+    ``eye_line`` the eyes' row, all over the height; ``face_width`` ear to ear
+    and ``face_centre`` over the width. ``roll`` is the angle turned away
+    (degrees), ``scale`` the made photo's pixels per input pixel.
+    """
+
+    head_height: float
+    head_top: float
+    eye_line: float
+    face_width: float
+    face_centre: float
+    roll: float
+    scale: float
+
+
+@dataclass(frozen=True)
+class MadePhoto:
+    """A made ID photo.
+
+    Attributes
+    ----------
+    image : ndarray (H, W, 3) uint8
+        The photo at exactly the specification's ``size_px``.
+    hd : ndarray (H', W', 3) uint8
+        The same framing at a higher resolution when the input has the
+        pixels (else the same as ``image``).
+    alpha : ndarray (H, W) float32
+        The person's matte on ``image`` (1 = person).
+    fixed : tuple of str
+        What was done: ``"straightened"``, ``"cropped"``, ``"background"``,
+        ``"light"``, ``"white_balance"``.
+    retake : tuple of str
+        What only a new photo can fix (the checker's rule codes, e.g.
+        ``"eyes_closed"``, ``"glasses"``, ``"head_turned"``, and
+        ``"shoulders_missing"`` when the body had to be carried on past the edge).
+    framing : Framing
+    """
+
+    image: NDArray[np.uint8]
+    hd: NDArray[np.uint8]
+    alpha: NDArray[np.float32]
+    fixed: tuple[str, ...]
+    retake: tuple[str, ...]
+    framing: Framing
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """The face and person in the straightened working copy."""
+
+    work: NDArray[np.uint8]  # the working copy, as taken
+    factor: float  # working pixels per input pixel
+    rotation: NDArray[np.float64]  # 2x3: working copy -> straightened working copy
+    roll: float
+    face: Face
+    mesh: NDArray[np.float32]  # straightened
+    geometry: geo.FaceGeometry
+    mask: NDArray[np.float32]  # straightened person mask
+    valid: NDArray[np.float32]  # 1 where the straightened copy has photo
+    head: geo.HeadExtent
+
+
+def make_id_photo(
+    image: NDArray[np.uint8],
+    spec: IdPhotoSpec | str,
+    *,
+    background: tuple[int, int, int] | None = None,
+    render: str = "plain",
+    corrections: Corrections | None = None,
+) -> MadePhoto:
+    """Make an ID photo for ``spec`` from an RGB photo.
+
+    Parameters
+    ----------
+    image : ndarray (H, W, 3) uint8
+        The photo, upright (EXIF orientation applied).
+    spec : IdPhotoSpec or str
+        The specification (or its catalogue key).
+    background : (r, g, b), optional
+        The background colour; by default the specification's first.
+    render : str
+        ``"plain"``, ``"updown"`` or ``"center"`` (see ``background.compose``).
+    corrections : Corrections, optional
+        Gentle light and colour corrections.
+
+    Raises
+    ------
+    IdMakeError
+        ``no_face``, ``many_faces``, ``face_too_small``, ``no_head`` or
+        ``not_enough_photo``.
+    InvalidImageError
+        If ``image`` is not an (H, W, 3) uint8 array.
+    """
+    check_image(image)
+    if isinstance(spec, str):
+        spec = get_spec(spec)
+    colour = tuple(background) if background is not None else spec.backgrounds[0].rgb
+    subject = _find_subject(image)
+    width, height = spec.size_px
+    g, head = subject.geometry, subject.head
+    u, v = _plan(spec, top=head.top, chin=g.chin[1], eye=g.eye_y, face_width=g.width)
+    scale = u * subject.factor  # made pixels per input pixel
+    if scale > MAX_UPSCALE:
+        raise IdMakeError("face_too_small", scale=round(scale, 2), max_scale=MAX_UPSCALE)
+    x0 = g.centre_x - width / (2 * u)
+    y0 = v / u
+    # The working copy's straightened frame -> the made photo.
+    to_made = np.array([[u, 0.0, -u * x0], [0.0, u, -u * y0]])
+    k = _hd_factor(scale, spec.size_px)
+    hd_size = (round(width * k), round(height * k))
+    to_hd = to_made * np.array([[hd_size[0] / width], [hd_size[1] / height]])
+    hd_image, valid, person = _warp(image, subject, to_hd, hd_size)
+    retake = list(_check_reach(valid, person, to_hd, subject))
+    alpha = matte_person(hd_image)
+    # Past the photo's edge only the carried-on body is person; the rest is background.
+    outside = valid < 0.5
+    alpha[outside] = np.where(person[outside] >= 0.5, alpha[outside], 0.0)
+    fixed = ["cropped"]
+    if abs(subject.roll) > LEVEL_DEGREES:
+        fixed.insert(0, "straightened")
+    if corrections is not None and corrections.any:
+        box = _face_box(subject, to_hd)
+        hd_image, done = apply_corrections(hd_image, alpha, box, corrections)
+        fixed.extend(done)
+    hd_made = compose(hd_image, alpha, colour, render=render)
+    fixed.append("background")
+    if hd_size != (width, height):
+        made = cv2.resize(hd_made, (width, height), interpolation=cv2.INTER_AREA)
+        made_alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_AREA)
+    else:
+        made, made_alpha = hd_made, alpha
+    retake = _input_retakes(subject, spec) + retake
+    framing = Framing(
+        head_height=(g.chin[1] - head.top) * u / height,
+        head_top=(head.top - y0) * u / height,
+        eye_line=(g.eye_y - y0) * u / height,
+        face_width=g.width * u / width,
+        face_centre=(g.centre_x - x0) * u / width,
+        roll=subject.roll,
+        scale=scale,
+    )
+    return MadePhoto(
+        image=np.ascontiguousarray(made),
+        hd=np.ascontiguousarray(hd_made),
+        alpha=np.clip(made_alpha, 0.0, 1.0).astype(np.float32),
+        fixed=tuple(fixed),
+        retake=tuple(dict.fromkeys(retake)),
+        framing=framing,
+    )
+
+
+def _find_subject(image: NDArray[np.uint8], *, straighten: bool = True) -> _Subject:
+    """Find the one face and its person in a working copy, straightened when asked."""
+    factor = min(1.0, WORK_SIDE / max(image.shape[:2]))
+    work = (
+        image
+        if factor == 1.0
+        else cv2.resize(
+            image,
+            (round(image.shape[1] * factor), round(image.shape[0] * factor)),
+            interpolation=cv2.INTER_AREA,
+        )
+    )
+    faces = detect_faces(work, max_faces=4)
+    if not faces:
+        raise IdMakeError("no_face")
+    if len(faces) > 1 and faces[1].box[2] >= SECOND_FACE_SHARE * faces[0].box[2]:
+        raise IdMakeError("many_faces", count=len(faces))
+    face = faces[0]
+    g0 = geo.face_geometry(face.mesh)
+    if g0.eye_distance < MIN_EYE_DISTANCE:
+        raise IdMakeError("face_too_small", eye_distance=round(g0.eye_distance / factor, 1))
+    (ex0, ey0), (ex1, ey1) = g0.eyes
+    roll = math.degrees(math.atan2(ey1 - ey0, ex1 - ex0)) if straighten else 0.0
+    mask = segment_person(work)
+    height, width = mask.shape
+    if abs(roll) > LEVEL_DEGREES:
+        centre = ((ex0 + ex1) / 2, (ey0 + ey1) / 2)
+        rotation = cv2.getRotationMatrix2D(centre, roll, 1.0)
+        mask = cv2.warpAffine(
+            mask, rotation, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        valid = cv2.warpAffine(
+            np.ones((height, width), np.float32),
+            rotation,
+            (width, height),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0.0,
+        )
+        mesh = face.mesh.copy()
+        mesh[:, :2] = mesh[:, :2] @ rotation[:, :2].T.astype(np.float32) + rotation[:, 2].astype(
+            np.float32
+        )
+    else:
+        roll = 0.0 if abs(roll) <= LEVEL_DEGREES else roll
+        rotation = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+        valid = np.ones((height, width), np.float32)
+        mesh = face.mesh
+    g = geo.face_geometry(mesh)
+    head = geo.head_extent(mask, g)
+    if head is None:
+        raise IdMakeError("no_head")
+    top_row = int(math.floor(head.top))
+    cx = int(round(np.clip(g.centre_x, 0, width - 1)))
+    above = max(0, top_row - HEAD_EDGE_PX)
+    if top_row < HEAD_EDGE_PX or valid[above, cx] < 0.5:
+        raise IdMakeError("not_enough_photo", side="top", retake="head_cut_off")
+    return _Subject(work, factor, rotation, roll, face, mesh, g, mask, valid, head)
+
+
+def _band_rows(
+    spec: IdPhotoSpec, *, top: float, chin: float, eye: float, face_width: float
+) -> list[tuple[NDArray[np.float64], float, float]]:
+    """The fit's rows: (coefficients of (u, v), target, weight), one per band.
+
+    A figure in the made photo is linear in u (made pixels per working pixel)
+    and v = u * y0 (y0 the frame's top in working pixels): the head height is
+    (chin - top) u / H, the top margin (top u - v) / H, the eye line
+    (eye u - v) / H, the face width face_width u / W.
+    """
+    width, height = spec.size_px
+    rows: list[tuple[NDArray[np.float64], float, float]] = []
+
+    def add(coeffs: tuple[float, float], band: tuple[float, float], weight: float = 1.0) -> None:
+        low, high = band
+        rows.append((np.array(coeffs, np.float64), (low + high) / 2, weight / ((high - low) / 2)))
+
+    if spec.head_height is not None:
+        add(((chin - top) / height, 0.0), spec.head_height)
+    if spec.face_width is not None:
+        add((face_width / width, 0.0), spec.face_width)
+    if spec.head_top is not None:
+        add((top / height, -1.0 / height), spec.head_top)
+    if spec.eye_line is not None:
+        add((eye / height, -1.0 / height), spec.eye_line)
+    if spec.head_top is None and spec.eye_line is None:
+        # No vertical band: the crown goes a little below the top (never touching it).
+        size = spec.head_height or (0.6, 0.7)
+        margin = min(HEAD_TOP_MAX, HEAD_TOP_SHARE * (1 - sum(size) / 2))
+        add((top / height, -1.0 / height), (margin - 0.02, margin + 0.02), DEFAULT_WEIGHT)
+    return rows
+
+
+def _plan(
+    spec: IdPhotoSpec, *, top: float, chin: float, eye: float, face_width: float
+) -> tuple[float, float]:
+    """Solve for (u, v): each band's figure near its middle, the worst band evened out.
+
+    A weighted least-squares fit, re-weighted towards the band that is
+    furthest off (an approximation of the fit that minimises the largest
+    deviation, in half-bands).
+    """
+    rows = _band_rows(spec, top=top, chin=chin, eye=eye, face_width=face_width)
+    a = np.stack([r[0] for r in rows])
+    b = np.array([r[1] for r in rows])
+    w = np.array([r[2] for r in rows])
+    boost = np.ones_like(w)
+    solution = np.zeros(2)
+    for _ in range(12):
+        weights = w * boost
+        solution, *_ = np.linalg.lstsq(a * weights[:, None], b * weights, rcond=None)
+        off = np.abs(a @ solution - b) * w
+        if off.max() < 1e-9:
+            break
+        boost = boost * (1.0 + off / off.max())
+    u, v = float(solution[0]), float(solution[1])
+    if a.shape[0] == 1 or np.linalg.matrix_rank(a) < 2:
+        # Only the scale is set: place the crown by the default margin.
+        v = u * top - HEAD_TOP_MAX * spec.size_px[1]
+    return u, v
+
+
+def _hd_factor(scale: float, size_px: tuple[int, int]) -> float:
+    """How many times the specification's size the high-resolution copy is (>= 1)."""
+    native = 1.0 / max(scale, 1e-6)
+    return float(np.clip(min(native, HD_MAX_FACTOR, HD_MAX_SIDE / max(size_px)), 1.0, None))
+
+
+def _warp(
+    image: NDArray[np.uint8],
+    subject: _Subject,
+    to_out: NDArray[np.float64],
+    size: tuple[int, int],
+) -> tuple[NDArray[np.uint8], NDArray[np.float32], NDArray[np.float32]]:
+    """Cut the frame out of the input: the photo, where it has pixels, the person mask."""
+    # Input -> working copy -> straightened -> frame.
+    straighten = _compose(
+        subject.rotation, np.array([[subject.factor, 0, 0], [0, subject.factor, 0]])
+    )
+    from_input = _compose(to_out, straighten)
+    scale = math.sqrt(abs(np.linalg.det(from_input[:, :2])))
+    source = image
+    if scale < 0.7:
+        # A large reduction: shrink with area averaging first (warpAffine would alias).
+        pre = min(1.0, scale * 1.25)
+        source = cv2.resize(
+            image,
+            (max(1, round(image.shape[1] * pre)), max(1, round(image.shape[0] * pre))),
+            interpolation=cv2.INTER_AREA,
+        )
+        from_input = from_input.copy()
+        from_input[:, :2] /= pre
+    out = cv2.warpAffine(
+        source, from_input, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    valid = cv2.warpAffine(subject.valid, to_out, size, flags=cv2.INTER_LINEAR, borderValue=0.0)
+    person = cv2.warpAffine(
+        subject.mask, to_out, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return out, valid, person
+
+
+def _compose(second: NDArray[np.float64], first: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The 2x3 affine map ``second`` after ``first``."""
+    a = np.vstack([first, [0.0, 0.0, 1.0]])
+    b = np.vstack([second, [0.0, 0.0, 1.0]])
+    return (b @ a)[:2]
+
+
+def _check_reach(
+    valid: NDArray[np.float32],
+    person: NDArray[np.float32],
+    to_out: NDArray[np.float64],
+    subject: _Subject,
+) -> tuple[str, ...]:
+    """Refuse a frame whose person reaches past the photo, or note a small shortfall."""
+    short = (valid < 0.5) & (person >= 0.5)
+    if not short.any():
+        return ()
+    height = valid.shape[0]
+    chin_row = to_out[1, 1] * subject.geometry.chin[1] + to_out[1, 2]
+    rows = np.nonzero(short.any(axis=1))[0]
+    if rows.min() < chin_row:
+        raise IdMakeError("not_enough_photo", side="top", retake="head_cut_off")
+    share = rows.size / height
+    if share > BODY_SHORTFALL_MAX:
+        raise IdMakeError(
+            "not_enough_photo", side="bottom", retake="shoulders_missing", share=round(share, 3)
+        )
+    return ("shoulders_missing",)
+
+
+def _face_box(subject: _Subject, to_out: NDArray[np.float64]) -> tuple[float, float, float, float]:
+    g = subject.geometry
+    corners = np.array([[g.left, g.forehead[1], 1.0], [g.right, g.chin[1], 1.0]])
+    (x0, y0), (x1, y1) = corners @ to_out.T
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def _input_retakes(subject: _Subject, spec: IdPhotoSpec | None) -> list[str]:
+    """The checker's rules a new photo would have to fix, read on the input's face."""
+    mesh = subject.face.mesh
+    yaw, _, pitch = geo.head_pose(mesh)
+    figures: dict[str, Any] = {
+        "yaw_angle": yaw,
+        "pitch_angle": pitch,
+        "eyes_close": int(round(geo.eye_openness(mesh)[0])),
+        "mouth_close": int(round(geo.mouth_closedness(mesh)[0])),
+        "eyes_sight": int(round(geo.gaze_score(mesh))),
+    }
+    crop = idface.normalise_face(subject.work, geo.face_geometry(mesh), mesh)
+    figures["glasses"] = idface.glasses_kind(crop, idface.skin_model(crop))[0]
+    return [code for code in evaluate(figures, spec=spec) if code in RETAKE_RULES]
