@@ -245,10 +245,8 @@ def run_cli(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         if args.kb:
             params["kb"] = list(wire.parse_kb(args.kb))
         spec = spec_from_params({"spec": args.spec})
-    except ValueError as exc:
+    except ValueError as exc:  # UnknownSpecError included: its words list the known ones
         problem = str(exc)
-    except UnknownSpecError:
-        problem = f"unknown specification {args.spec!r}; known: {', '.join(SPECS)}"
     if problem:
         sys.stderr.write(f"idmake: {problem}\n")
         return 2
