@@ -267,3 +267,56 @@ def test_credentials_are_needed_until_the_admin_opens_the_endpoints(settings):
         "/set_kb", {"input_image": upload(photo, "a.png")}
     )
     assert other.status_code == 200, "the limit is per address"
+
+
+def test_the_answers_match_the_served_description(credential, with_worker):
+    """Each answer's body against webapp/api/openapi.json's schema for its path and status."""
+    import jsonschema
+
+    description = json.loads(Client().get("/api/openapi.json").content)
+
+    def check(path: str, response) -> None:
+        answer = description["paths"][path]["post"]["responses"][str(response.status_code)]
+        schema = answer["content"]["application/json"]["schema"]
+        jsonschema.validate(response.json(), {**schema, "components": description["components"]})
+
+    photo = png(np.full((413, 295, 3), 120, np.uint8))
+    check(
+        "/set_kb",
+        Client().post("/set_kb", {"input_image": upload(photo, "a.png")}, headers=keys(credential)),
+    )
+    check("/set_kb", Client().post("/set_kb", {"kb": "x"}, headers=keys(credential)))
+    check("/watermark", Client().post("/watermark", {"input_image": upload(photo, "a.png")}))
+    check(
+        "/generate_layout_photos",
+        Client().post(
+            "/generate_layout_photos",
+            {"input_image": upload(photo, "a.png")},
+            headers=keys(credential),
+        ),
+    )
+    blank = upload(image_bytes((300, 400), "white", "JPEG"))
+    check(
+        "/human_matting",
+        with_worker(
+            lambda: Client().post("/idphoto", {"input_image": blank}, headers=keys(credential))
+        ),
+    )
+    made = with_worker(
+        lambda: Client().post(
+            "/idphoto/make",
+            json.dumps({"base64": base64.b64encode(PERSON).decode(), "layout": "5inch"}),
+            content_type="application/json",
+            headers=keys(credential),
+        )
+    )
+    check("/idphoto/make", made)
+    check(
+        "/idphoto/make",
+        Client().post(
+            "/idphoto/make",
+            json.dumps({"base64": "x", "kb": "?"}),
+            content_type="application/json",
+            headers=keys(credential),
+        ),
+    )
