@@ -40,8 +40,6 @@ from .idphoto import authenticate_caller, photo_bytes
 
 #: The custom specification's range fields (fractions of the photo).
 BAND_FIELDS = ("head_height", "eye_line", "head_top", "face_width")
-#: Bytes in the API's KB.
-KB = 1024
 #: The specification made to when the request names none.
 DEFAULT_SPEC = "cn_id_card"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[x×*,]\s*(\d+(?:\.\d+)?)\s*$")
@@ -153,8 +151,7 @@ def _custom(
     if background:
         custom["background"] = list(background)
     if kb:
-        # The API's KB is 1024 bytes (as the encoder's); a specification's is 1000.
-        custom["kb"] = [None if v is None else v * KB / 1000 for v in kb]
+        custom["kb"] = kb
     try:
         custom_spec(**custom)
     except ValueError as exc:
