@@ -569,3 +569,126 @@ def check_made(made: MadePhoto, spec: IdPhotoSpec | str, encoded: Any) -> IdPhot
     if isinstance(spec, str):
         spec = get_spec(spec)
     return check_id_photo(encoded.data, spec=spec)
+
+
+def crop_hivision(
+    image: NDArray[np.uint8],
+    *,
+    height: int = 413,
+    width: int = 295,
+    head_measure_ratio: float = 0.2,
+    head_height_ratio: float = 0.45,
+    top_distance_max: float = 0.12,
+    top_distance_min: float = 0.10,
+    background: tuple[int, int, int] = (255, 255, 255),
+) -> MadePhoto:
+    """Frame a photo the way HivisionIDPhotos' ``/idphoto`` does, with its parameters.
+
+    - ``head_measure_ratio``: the face's box area over the photo's area (the
+      frame is as large as the face box's area divided by it);
+    - ``head_height_ratio``: where the face box's centre sits, as a share of
+      the frame's height from its top;
+    - ``top_distance_max``, ``top_distance_min``: the band for the margin
+      above the head (share of the frame's height); the frame moves up or
+      down into it;
+    - when the person does not reach the frame's sides, the frame shrinks
+      to the person's width (its height with it); when the person does not
+      reach its bottom, the frame moves up so the body ends at the bottom.
+
+    The face box is the face mesh's extent (HivisionIDPhotos uses its
+    detector's box); the head is not straightened (its default). ``hd`` is the
+    frame at the photo's own resolution with its shorter side at least
+    max(600, width), as HivisionIDPhotos' high-definition photo.
+    ``background`` fills in behind the person (``alpha`` gives the
+    transparent version).
+
+    Raises
+    ------
+    IdMakeError
+        As :func:`make_id_photo` (``not_enough_photo`` when the head is cut by
+        the photo's top).
+    ValueError
+        If a size or ratio is out of range.
+    """
+    check_image(image)
+    if not (16 <= width <= 4000 and 16 <= height <= 4000):
+        raise ValueError(f"the size must be 16-4000 px a side, not {width}x{height}")
+    if not (0.01 <= head_measure_ratio <= 1.0 and 0.0 <= head_height_ratio <= 1.0):
+        raise ValueError("head_measure_ratio must be 0.01-1 and head_height_ratio 0-1")
+    if not 0.0 <= top_distance_min <= top_distance_max <= 1.0:
+        raise ValueError("top_distance_min must be 0-1 and not above top_distance_max")
+    subject = _find_subject(image, straighten=False)
+    bx, by, bw, bh = subject.face.box
+    face_centre = (bx + bw / 2, by + bh / 2)
+    r = math.sqrt(bw * bh / head_measure_ratio / (width * height))
+    crop_w, crop_h = width * r, height * r
+    x1 = face_centre[0] - crop_w / 2
+    y1 = face_centre[1] - crop_h * head_height_ratio
+    person = subject.mask >= 0.5
+    left_gap, right_gap, top_gap, _ = _person_gaps(person, x1, y1, crop_w, crop_h)
+    cut = 0.0
+    if left_gap > 0 or right_gap > 0:
+        cut = (left_gap + right_gap) * height / width / 2
+    margin = (top_gap - cut) / crop_h
+    move = 0.0
+    if margin > top_distance_max:
+        move = (margin - top_distance_max) * crop_h
+    elif margin < top_distance_min:
+        move = -(top_distance_min - margin) * crop_h
+    x1, x2 = x1 + left_gap, x1 + crop_w - right_gap
+    y1, y2 = y1 + cut + move, y1 + crop_h - cut + move
+    _, _, _, bottom_gap = _person_gaps(person, x1, y1, x2 - x1, y2 - y1)
+    y1, y2 = y1 - bottom_gap, y2 - bottom_gap
+    u = width / (x2 - x1)
+    to_made = np.array([[u, 0.0, -u * x1], [0.0, height / (y2 - y1), -height / (y2 - y1) * y1]])
+    native = 1.0 / (u * subject.factor)
+    k = max(1.0, min(native, HD_MAX_SIDE / max(width, height)))
+    k = max(k, max(600, width) / min(width, height))
+    hd_size = (round(width * k), round(height * k))
+    to_hd = to_made * np.array([[hd_size[0] / width], [hd_size[1] / height]])
+    hd_image, valid, mask = _warp(image, subject, to_hd, hd_size)
+    alpha = refine_edge(hd_image, mask)
+    alpha[valid < 0.5] = 0.0
+    hd_made = compose(hd_image, alpha, background)
+    made = cv2.resize(hd_made, (width, height), interpolation=cv2.INTER_AREA)
+    made_alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_AREA)
+    g, head = subject.geometry, subject.head
+    sy = to_made[1, 1]
+    return MadePhoto(
+        image=np.ascontiguousarray(made),
+        hd=np.ascontiguousarray(hd_made),
+        alpha=np.clip(made_alpha, 0.0, 1.0).astype(np.float32),
+        fixed=("cropped", "background"),
+        retake=tuple(_input_retakes(subject, None)),
+        framing=Framing(
+            head_height=(g.chin[1] - head.top) * sy / height,
+            head_top=(head.top - y1) * sy / height,
+            eye_line=(g.eye_y - y1) * sy / height,
+            face_width=g.width * u / width,
+            face_centre=(g.centre_x - x1) * u / width,
+            roll=0.0,
+            scale=u * subject.factor,
+        ),
+    )
+
+
+def _person_gaps(
+    person: NDArray[np.bool_], x: float, y: float, w: float, h: float
+) -> tuple[float, float, float, float]:
+    """Empty (left, right, top, bottom) margins around the person inside a frame (working px).
+
+    Like HivisionIDPhotos, the frame's part outside the photo counts as empty.
+    """
+    rows, cols = person.shape
+    x0, y0 = int(math.floor(max(0, x))), int(math.floor(max(0, y)))
+    x1, y1 = int(math.ceil(min(cols, x + w))), int(math.ceil(min(rows, y + h)))
+    inside = person[y0:y1, x0:x1]
+    if inside.size == 0 or not inside.any():
+        return 0.0, 0.0, 0.0, 0.0
+    ys = np.nonzero(inside.any(axis=1))[0]
+    xs = np.nonzero(inside.any(axis=0))[0]
+    left = x0 + xs[0] - x
+    right = (x + w) - (x0 + xs[-1] + 1)
+    top = y0 + ys[0] - y
+    bottom = (y + h) - (y0 + ys[-1] + 1)
+    return max(0.0, left), max(0.0, right), max(0.0, top), max(0.0, bottom)
