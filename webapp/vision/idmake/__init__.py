@@ -17,7 +17,15 @@ from __future__ import annotations
 from .background import RENDERS, compose, estimate_foreground, rgba
 from .colour import NAMED_COLOURS, parse_colour
 from .corrections import Corrections, apply_corrections
-from .make import MESSAGES, Framing, IdMakeError, MadePhoto, make_id_photo
+from .make import (
+    MESSAGES,
+    Framing,
+    IdMakeError,
+    MadePhoto,
+    check_made,
+    crop_hivision,
+    make_id_photo,
+)
 from .matting import matte_person
 from .measure import background_delta_e, delta_e2000, halo_delta_e
 from .output import EncodedPhoto, encode_photo, resize_to_kb
@@ -37,7 +45,9 @@ __all__ = [
     "Sheet",
     "apply_corrections",
     "background_delta_e",
+    "check_made",
     "compose",
+    "crop_hivision",
     "delta_e2000",
     "encode_photo",
     "estimate_foreground",

@@ -39,13 +39,13 @@ from ..errors import check_image
 from ..faces import Face, detect_faces
 from ..idphoto import face as idface
 from ..idphoto import geometry as geo
-from ..idphoto.check import WORK_SIDE
+from ..idphoto.check import WORK_SIDE, IdPhotoReport, check_id_photo
 from ..idphoto.rules import evaluate
 from ..idphoto.specs import IdPhotoSpec, get_spec
 from ..person import segment_person
 from .background import compose
 from .corrections import Corrections, apply_corrections
-from .matting import matte_person
+from .matting import refine_edge
 
 #: The made photo is at most this many output pixels per input pixel (more is inventing detail).
 MAX_UPSCALE = 2.0
@@ -60,6 +60,8 @@ HEAD_EDGE_PX = 2
 #: Beyond the photo, the body may be carried on (edge rows repeated) over at most this
 #: share of the made photo's height; more is ``not_enough_photo``.
 BODY_SHORTFALL_MAX = 0.04
+#: ... and over at most this share of its width at the sides (the shoulders' ends).
+SIDE_SHORTFALL_MAX = 0.25
 #: The high-resolution copy is at most this many times the specification's size ...
 HD_MAX_FACTOR = 3.0
 #: ... and its longer side at most this long.
@@ -70,6 +72,10 @@ HEAD_TOP_SHARE = 0.4
 HEAD_TOP_MAX = 0.12
 #: The weight of such a default against the specification's own bands.
 DEFAULT_WEIGHT = 0.25
+#: The weight that pins the frame's bottom to the photo's when the photo is short below.
+PIN_WEIGHT = 1000.0
+#: A figure must stay this share of its half-band inside the band ("none on the edge").
+EDGE_MARGIN = 0.2
 #: Retake codes read from the input photo (the checker's rule codes for what a new photo fixes).
 RETAKE_RULES = (
     "head_turned",
@@ -227,7 +233,14 @@ def make_id_photo(
     subject = _find_subject(image)
     width, height = spec.size_px
     g, head = subject.geometry, subject.head
-    u, v = _plan(spec, top=head.top, chin=g.chin[1], eye=g.eye_y, face_width=g.width)
+    u, v = _plan(
+        spec,
+        top=head.top,
+        chin=g.chin[1],
+        eye=g.eye_y,
+        face_width=g.width,
+        bottom=_photo_bottom(subject),
+    )
     scale = u * subject.factor  # made pixels per input pixel
     if scale > MAX_UPSCALE:
         raise IdMakeError("face_too_small", scale=round(scale, 2), max_scale=MAX_UPSCALE)
@@ -239,11 +252,12 @@ def make_id_photo(
     hd_size = (round(width * k), round(height * k))
     to_hd = to_made * np.array([[hd_size[0] / width], [hd_size[1] / height]])
     hd_image, valid, person = _warp(image, subject, to_hd, hd_size)
-    retake = list(_check_reach(valid, person, to_hd, subject))
-    alpha = matte_person(hd_image)
+    carried, retake_reach = _check_reach(valid, person, to_hd, subject)
+    # The person mask is already there (the working copy's, carried into the frame): the
+    # matte is its edge refined on the frame, as matte_person does with its own mask.
+    alpha = refine_edge(hd_image, person)
     # Past the photo's edge only the carried-on body is person; the rest is background.
-    outside = valid < 0.5
-    alpha[outside] = np.where(person[outside] >= 0.5, alpha[outside], 0.0)
+    alpha[(valid < 0.5) & ~carried] = 0.0
     fixed = ["cropped"]
     if abs(subject.roll) > LEVEL_DEGREES:
         fixed.insert(0, "straightened")
@@ -258,7 +272,7 @@ def make_id_photo(
         made_alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_AREA)
     else:
         made, made_alpha = hd_made, alpha
-    retake = _input_retakes(subject, spec) + retake
+    retake = _input_retakes(subject, spec) + list(retake_reach)
     framing = Framing(
         head_height=(g.chin[1] - head.top) * u / height,
         head_top=(head.top - y0) * u / height,
@@ -338,22 +352,32 @@ def _find_subject(image: NDArray[np.uint8], *, straighten: bool = True) -> _Subj
     return _Subject(work, factor, rotation, roll, face, mesh, g, mask, valid, head)
 
 
+@dataclass(frozen=True)
+class _Row:
+    """One row of the framing fit: a figure linear in (u, v), its target and weight.
+
+    u is made pixels per working pixel and v = u * y0 (y0 the frame's top in
+    working pixels): the head height is (chin - top) u / H, the top margin
+    (top u - v) / H, the eye line (eye u - v) / H, the face width
+    face_width u / W. ``band`` is the specification's band (None for a default).
+    """
+
+    coeffs: tuple[float, float]
+    target: float
+    weight: float
+    band: tuple[float, float] | None
+
+
 def _band_rows(
     spec: IdPhotoSpec, *, top: float, chin: float, eye: float, face_width: float
-) -> list[tuple[NDArray[np.float64], float, float]]:
-    """The fit's rows: (coefficients of (u, v), target, weight), one per band.
-
-    A figure in the made photo is linear in u (made pixels per working pixel)
-    and v = u * y0 (y0 the frame's top in working pixels): the head height is
-    (chin - top) u / H, the top margin (top u - v) / H, the eye line
-    (eye u - v) / H, the face width face_width u / W.
-    """
+) -> list[_Row]:
+    """The fit's rows, one per band the specification sets (and a default when needed)."""
     width, height = spec.size_px
-    rows: list[tuple[NDArray[np.float64], float, float]] = []
+    rows: list[_Row] = []
 
     def add(coeffs: tuple[float, float], band: tuple[float, float], weight: float = 1.0) -> None:
         low, high = band
-        rows.append((np.array(coeffs, np.float64), (low + high) / 2, weight / ((high - low) / 2)))
+        rows.append(_Row(coeffs, (low + high) / 2, weight / ((high - low) / 2), band))
 
     if spec.head_height is not None:
         add(((chin - top) / height, 0.0), spec.head_height)
@@ -367,23 +391,15 @@ def _band_rows(
         # No vertical band: the crown goes a little below the top (never touching it).
         size = spec.head_height or (0.6, 0.7)
         margin = min(HEAD_TOP_MAX, HEAD_TOP_SHARE * (1 - sum(size) / 2))
-        add((top / height, -1.0 / height), (margin - 0.02, margin + 0.02), DEFAULT_WEIGHT)
+        rows.append(_Row((top / height, -1.0 / height), margin, DEFAULT_WEIGHT / 0.02, None))
     return rows
 
 
-def _plan(
-    spec: IdPhotoSpec, *, top: float, chin: float, eye: float, face_width: float
-) -> tuple[float, float]:
-    """Solve for (u, v): each band's figure near its middle, the worst band evened out.
-
-    A weighted least-squares fit, re-weighted towards the band that is
-    furthest off (an approximation of the fit that minimises the largest
-    deviation, in half-bands).
-    """
-    rows = _band_rows(spec, top=top, chin=chin, eye=eye, face_width=face_width)
-    a = np.stack([r[0] for r in rows])
-    b = np.array([r[1] for r in rows])
-    w = np.array([r[2] for r in rows])
+def _solve(rows: list[_Row]) -> NDArray[np.float64]:
+    """Weighted least squares re-weighted towards the furthest-off row (about a minimax fit)."""
+    a = np.array([r.coeffs for r in rows], np.float64)
+    b = np.array([r.target for r in rows], np.float64)
+    w = np.array([r.weight for r in rows], np.float64)
     boost = np.ones_like(w)
     solution = np.zeros(2)
     for _ in range(12):
@@ -393,11 +409,50 @@ def _plan(
         if off.max() < 1e-9:
             break
         boost = boost * (1.0 + off / off.max())
-    u, v = float(solution[0]), float(solution[1])
-    if a.shape[0] == 1 or np.linalg.matrix_rank(a) < 2:
-        # Only the scale is set: place the crown by the default margin.
-        v = u * top - HEAD_TOP_MAX * spec.size_px[1]
+    return solution
+
+
+def _plan(
+    spec: IdPhotoSpec,
+    *,
+    top: float,
+    chin: float,
+    eye: float,
+    face_width: float,
+    bottom: float | None = None,
+) -> tuple[float, float]:
+    """Solve for (u, v): each band's figure near its middle, the worst band evened out.
+
+    When the frame would end below ``bottom`` (the last row of the working
+    copy with photo under the face), the frame's bottom is pinned to it and
+    the bands use their room instead; if a band's figure then comes within
+    EDGE_MARGIN of its edge (or past it), the photo does not reach far enough
+    below the chin: ``not_enough_photo``.
+    """
+    rows = _band_rows(spec, top=top, chin=chin, eye=eye, face_width=face_width)
+    u, v = (float(x) for x in _solve(rows))
+    height = spec.size_px[1]
+    if bottom is not None and (v + height) / u > bottom + 0.5:
+        pinned = _Row((bottom / height, -1.0 / height), 1.0, PIN_WEIGHT, None)
+        u, v = (float(x) for x in _solve([*rows, pinned]))
+        for row in rows:
+            if row.band is None:
+                continue
+            low, high = row.band
+            margin = EDGE_MARGIN * (high - low) / 2
+            figure = row.coeffs[0] * u + row.coeffs[1] * v
+            if not low + margin <= figure <= high - margin:
+                raise IdMakeError("not_enough_photo", side="bottom", retake="shoulders_missing")
     return u, v
+
+
+def _photo_bottom(subject: _Subject) -> float:
+    """The last row (straightened working copy) with photo under the face's middle."""
+    column = subject.valid[
+        :, int(np.clip(round(subject.geometry.centre_x), 0, subject.valid.shape[1] - 1))
+    ]
+    rows = np.nonzero(column >= 0.5)[0]
+    return float(rows[-1] + 1) if rows.size else float(column.size)
 
 
 def _hd_factor(scale: float, size_px: tuple[int, int]) -> float:
@@ -452,22 +507,33 @@ def _check_reach(
     person: NDArray[np.float32],
     to_out: NDArray[np.float64],
     subject: _Subject,
-) -> tuple[str, ...]:
-    """Refuse a frame whose person reaches past the photo, or note a small shortfall."""
+) -> tuple[NDArray[np.bool_], tuple[str, ...]]:
+    """Where the frame carries the body on past the photo, and whether that is too much.
+
+    Past the photo's edge above the chin there is only background (the head
+    itself was found inside the photo). Below the chin the person (the
+    mask's edge rows and columns carried on) may cover at most
+    BODY_SHORTFALL_MAX of the made photo's rows under the face and
+    SIDE_SHORTFALL_MAX of its columns; more is ``not_enough_photo``. Returns the carried-on
+    pixels and ``("shoulders_missing",)`` when there are any.
+    """
+    height, width = valid.shape
+    chin_row = int(np.clip(to_out[1, 1] * subject.geometry.chin[1] + to_out[1, 2], 0, height))
     short = (valid < 0.5) & (person >= 0.5)
+    short[:chin_row] = False
     if not short.any():
-        return ()
-    height = valid.shape[0]
-    chin_row = to_out[1, 1] * subject.geometry.chin[1] + to_out[1, 2]
-    rows = np.nonzero(short.any(axis=1))[0]
-    if rows.min() < chin_row:
-        raise IdMakeError("not_enough_photo", side="top", retake="head_cut_off")
-    share = rows.size / height
-    if share > BODY_SHORTFALL_MAX:
+        return short, ()
+    centre = slice(width // 3, width - width // 3)
+    below = float(short[:, centre].any(axis=1).mean())
+    sides = float(short.any(axis=0).mean())
+    if below > BODY_SHORTFALL_MAX or sides > SIDE_SHORTFALL_MAX:
         raise IdMakeError(
-            "not_enough_photo", side="bottom", retake="shoulders_missing", share=round(share, 3)
+            "not_enough_photo",
+            side="bottom" if below > BODY_SHORTFALL_MAX else "sides",
+            retake="shoulders_missing",
+            share=round(max(below, sides), 3),
         )
-    return ("shoulders_missing",)
+    return short, ("shoulders_missing",)
 
 
 def _face_box(subject: _Subject, to_out: NDArray[np.float64]) -> tuple[float, float, float, float]:
@@ -491,3 +557,138 @@ def _input_retakes(subject: _Subject, spec: IdPhotoSpec | None) -> list[str]:
     crop = idface.normalise_face(subject.work, geo.face_geometry(mesh), mesh)
     figures["glasses"] = idface.glasses_kind(crop, idface.skin_model(crop))[0]
     return [code for code in evaluate(figures, spec=spec) if code in RETAKE_RULES]
+
+
+def check_made(made: MadePhoto, spec: IdPhotoSpec | str, encoded: Any) -> IdPhotoReport:
+    """Re-check a made photo's file with the ID-photo check, for the same specification.
+
+    ``encoded`` is the :class:`~webapp.vision.idmake.output.EncodedPhoto` of
+    ``made.image`` (the file is what is judged: its size, DPI and JPEG
+    artefacts count). Custom specifications are checked too.
+    """
+    if isinstance(spec, str):
+        spec = get_spec(spec)
+    return check_id_photo(encoded.data, spec=spec)
+
+
+def crop_hivision(
+    image: NDArray[np.uint8],
+    *,
+    height: int = 413,
+    width: int = 295,
+    head_measure_ratio: float = 0.2,
+    head_height_ratio: float = 0.45,
+    top_distance_max: float = 0.12,
+    top_distance_min: float = 0.10,
+    background: tuple[int, int, int] = (255, 255, 255),
+) -> MadePhoto:
+    """Frame a photo the way HivisionIDPhotos' ``/idphoto`` does, with its parameters.
+
+    - ``head_measure_ratio``: the face's box area over the photo's area (the
+      frame is as large as the face box's area divided by it);
+    - ``head_height_ratio``: where the face box's centre sits, as a share of
+      the frame's height from its top;
+    - ``top_distance_max``, ``top_distance_min``: the band for the margin
+      above the head (share of the frame's height); the frame moves up or
+      down into it;
+    - when the person does not reach the frame's sides, the frame shrinks
+      to the person's width (its height with it); when the person does not
+      reach its bottom, the frame moves up so the body ends at the bottom.
+
+    The face box is the face mesh's extent (HivisionIDPhotos uses its
+    detector's box); the head is not straightened (its default). ``hd`` is the
+    frame at the photo's own resolution with its shorter side at least
+    max(600, width), as HivisionIDPhotos' high-definition photo.
+    ``background`` fills in behind the person (``alpha`` gives the
+    transparent version).
+
+    Raises
+    ------
+    IdMakeError
+        As :func:`make_id_photo` (``not_enough_photo`` when the head is cut by
+        the photo's top).
+    ValueError
+        If a size or ratio is out of range.
+    """
+    check_image(image)
+    if not (16 <= width <= 4000 and 16 <= height <= 4000):
+        raise ValueError(f"the size must be 16-4000 px a side, not {width}x{height}")
+    if not (0.01 <= head_measure_ratio <= 1.0 and 0.0 <= head_height_ratio <= 1.0):
+        raise ValueError("head_measure_ratio must be 0.01-1 and head_height_ratio 0-1")
+    if not 0.0 <= top_distance_min <= top_distance_max <= 1.0:
+        raise ValueError("top_distance_min must be 0-1 and not above top_distance_max")
+    subject = _find_subject(image, straighten=False)
+    bx, by, bw, bh = subject.face.box
+    face_centre = (bx + bw / 2, by + bh / 2)
+    r = math.sqrt(bw * bh / head_measure_ratio / (width * height))
+    crop_w, crop_h = width * r, height * r
+    x1 = face_centre[0] - crop_w / 2
+    y1 = face_centre[1] - crop_h * head_height_ratio
+    person = subject.mask >= 0.5
+    left_gap, right_gap, top_gap, _ = _person_gaps(person, x1, y1, crop_w, crop_h)
+    cut = 0.0
+    if left_gap > 0 or right_gap > 0:
+        cut = (left_gap + right_gap) * height / width / 2
+    margin = (top_gap - cut) / crop_h
+    move = 0.0
+    if margin > top_distance_max:
+        move = (margin - top_distance_max) * crop_h
+    elif margin < top_distance_min:
+        move = -(top_distance_min - margin) * crop_h
+    x1, x2 = x1 + left_gap, x1 + crop_w - right_gap
+    y1, y2 = y1 + cut + move, y1 + crop_h - cut + move
+    _, _, _, bottom_gap = _person_gaps(person, x1, y1, x2 - x1, y2 - y1)
+    y1, y2 = y1 - bottom_gap, y2 - bottom_gap
+    u = width / (x2 - x1)
+    to_made = np.array([[u, 0.0, -u * x1], [0.0, height / (y2 - y1), -height / (y2 - y1) * y1]])
+    native = 1.0 / (u * subject.factor)
+    k = max(1.0, min(native, HD_MAX_SIDE / max(width, height)))
+    k = max(k, max(600, width) / min(width, height))
+    hd_size = (round(width * k), round(height * k))
+    to_hd = to_made * np.array([[hd_size[0] / width], [hd_size[1] / height]])
+    hd_image, valid, mask = _warp(image, subject, to_hd, hd_size)
+    alpha = refine_edge(hd_image, mask)
+    alpha[valid < 0.5] = 0.0
+    hd_made = compose(hd_image, alpha, background)
+    made = cv2.resize(hd_made, (width, height), interpolation=cv2.INTER_AREA)
+    made_alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_AREA)
+    g, head = subject.geometry, subject.head
+    sy = to_made[1, 1]
+    return MadePhoto(
+        image=np.ascontiguousarray(made),
+        hd=np.ascontiguousarray(hd_made),
+        alpha=np.clip(made_alpha, 0.0, 1.0).astype(np.float32),
+        fixed=("cropped", "background"),
+        retake=tuple(_input_retakes(subject, None)),
+        framing=Framing(
+            head_height=(g.chin[1] - head.top) * sy / height,
+            head_top=(head.top - y1) * sy / height,
+            eye_line=(g.eye_y - y1) * sy / height,
+            face_width=g.width * u / width,
+            face_centre=(g.centre_x - x1) * u / width,
+            roll=0.0,
+            scale=u * subject.factor,
+        ),
+    )
+
+
+def _person_gaps(
+    person: NDArray[np.bool_], x: float, y: float, w: float, h: float
+) -> tuple[float, float, float, float]:
+    """Empty (left, right, top, bottom) margins around the person inside a frame (working px).
+
+    Like HivisionIDPhotos, the frame's part outside the photo counts as empty.
+    """
+    rows, cols = person.shape
+    x0, y0 = int(math.floor(max(0, x))), int(math.floor(max(0, y)))
+    x1, y1 = int(math.ceil(min(cols, x + w))), int(math.ceil(min(rows, y + h)))
+    inside = person[y0:y1, x0:x1]
+    if inside.size == 0 or not inside.any():
+        return 0.0, 0.0, 0.0, 0.0
+    ys = np.nonzero(inside.any(axis=1))[0]
+    xs = np.nonzero(inside.any(axis=0))[0]
+    left = x0 + xs[0] - x
+    right = (x + w) - (x0 + xs[-1] + 1)
+    top = y0 + ys[0] - y
+    bottom = (y + h) - (y0 + ys[-1] + 1)
+    return max(0.0, left), max(0.0, right), max(0.0, top), max(0.0, bottom)

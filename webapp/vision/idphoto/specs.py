@@ -517,8 +517,8 @@ def custom_spec(
     docstring); at least one of ``head_height`` and ``face_width`` sets the
     head's size. The pixel size is ``size_mm`` at ``dpi`` exactly, and the file
     must carry that resolution. ``kb`` is the accepted file size in KB (1 KB =
-    1024 bytes, as the file makers count), either end None. The background is accepted within the same
-    tolerance as the catalogue's white.
+    1024 bytes, as the file makers count), either end None. The background is
+    accepted within the same tolerance as the catalogue's white.
 
     Raises
     ------
