@@ -151,3 +151,17 @@ def test_it_takes_the_check_apis_credentials(credential):
     wrong = {"X-Api-Key": credential["secret_id"], "X-Api-Secret": "nope"}
     assert post({"base64": b64(photo())}, wrong).status_code == 401
     assert Client().get(URL).status_code == 405
+
+
+def test_a_custom_size_larger_than_the_paper_is_a_bad_layout(credential, with_worker):
+    fields = {
+        "base64": b64(photo("half-body-3.jpg")),
+        "size_mm": "100x120",
+        "dpi": "100",
+        "head_height": "0.6-0.8",
+        "layout": "5inch",
+    }
+    response = with_worker(lambda: post(fields, keys(credential)))
+    body = response.json()
+    assert response.status_code == 400 and body["code"] == 400
+    assert body["msg"].startswith("参数错误: 'layout': A 100x120 mm photo does not fit")

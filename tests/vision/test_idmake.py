@@ -33,7 +33,10 @@ def _encode(made, spec):
     low, high = spec.file_size
     kb = None
     if low is not None or high is not None:
-        kb = (None if low is None else low / 1024 * 1.05, None if high is None else high / 1024 * 0.95)
+        kb = (
+            None if low is None else low / 1024 * 1.05,
+            None if high is None else high / 1024 * 0.95,
+        )
     return encode_photo(made.image, format="jpg", dpi=spec.dpi, kb=kb)
 
 

@@ -60,7 +60,7 @@ from .remote import RemoteError
 KB = 1024
 #: The dpi of a made photo whose specification names none, and of every print sheet.
 DEFAULT_DPI = 300
-#: HivisionIDPhotos' operations that run here, and the function for each.
+#: HivisionIDPhotos' operations that need the face graphs (the others run in the web process).
 HIVISION_OPS = ("hivision_idphoto", "hivision_crop", "hivision_matting")
 
 
@@ -111,13 +111,21 @@ def make_photo(image: np.ndarray, spec: IdPhotoSpec, params: dict[str, Any]) -> 
     }
     sheet_info, sheet_data = None, None
     if params.get("paper"):
-        sheet = layout_sheet(
-            made.hd,
-            photo_mm=spec.size_mm,
-            paper=params["paper"],
-            dpi=DEFAULT_DPI,
-            cut_lines=bool(params.get("cut_lines")),
-        )
+        try:
+            sheet = layout_sheet(
+                made.hd,
+                photo_mm=spec.size_mm,
+                paper=params["paper"],
+                dpi=DEFAULT_DPI,
+                cut_lines=bool(params.get("cut_lines")),
+            )
+        except ValueError as exc:  # a custom size larger than the paper
+            detail = f"'layout': {str(exc).rstrip('.')}"
+            return Outcome(
+                check_wire.error_body(
+                    "bad_parameters", detail=detail, task_no=params.get("task_no")
+                )
+            )
         sheet_data = sheet_jpeg(sheet)
         sheet_info = {
             "format": "jpg",
