@@ -65,6 +65,7 @@ def test_a_made_photo_shows_the_photo_the_sheet_and_its_check(client, made):
     assert f'href="/r/{job.id}/sheet.pdf"' in html
     assert "What we fixed" in html and "What you need to retake" in html
     assert "The photo was cropped" in html
+    assert "copies on 6-inch (4R) photo paper (101.6 × 152.4 mm)" in html
     assert 'id="verdict"' in html, "the check's own part, of the made photo"
     photo = client.get(f"/r/{job.id}/result-image")
     assert photo["Content-Type"] == "image/jpeg"

@@ -209,6 +209,7 @@ def _context(job: Any) -> dict[str, Any]:
         "ready": bool(data.get("ready")),
         "photo_info": data.get("photo"),
         "sheet_info": data.get("sheet"),
+        "paper_name": wire.PAPER_NAMES.get((data.get("sheet") or {}).get("paper", "")),
         "fixed_items": [wire.wording(c, wire.FIXED) for c in data.get("fixed") or []],
         "retake_items": [wire.wording(c, wire.RETAKE) for c in data.get("retake") or []],
         "refusal": None if made else check_wire.code_info(body.get("code")),

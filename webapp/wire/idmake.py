@@ -31,6 +31,7 @@ __all__ = [
     "FIXED",
     "MAKE_ERRORS",
     "PAPERS",
+    "PAPER_NAMES",
     "RENDERS",
     "RETAKE",
     "IdMakeRenderer",
@@ -114,8 +115,14 @@ RENDERS: Mapping[str, str] = {
     "1": "updown",
     "2": "center",
 }
-#: The print sheet's papers (webapp.vision.idmake.PAPERS has their millimetres).
+#: The print sheet's papers (webapp.vision.idmake.PAPERS has their millimetres) and what
+#: people call them.
 PAPERS = ("6inch", "5inch", "a4")
+PAPER_NAMES: Mapping[str, Wording] = {
+    "6inch": Wording("6-inch (4R) photo", "6寸相"),
+    "5inch": Wording("5-inch (3R) photo", "5寸相"),
+    "a4": Wording("A4", "A4"),
+}
 
 _KB = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*(?:-\s*(\d+(?:\.\d+)?)?)?\s*$")
 
