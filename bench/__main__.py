@@ -8,7 +8,17 @@ import sys
 
 from .common import ROOT, machine_line
 
-BENCHES = ["engine", "accuracy", "pipeline", "dense", "idphoto", "idmake", "fusion", "load", "scale"]
+BENCHES = [
+    "engine",
+    "accuracy",
+    "pipeline",
+    "dense",
+    "idphoto",
+    "idmake",
+    "fusion",
+    "load",
+    "scale",
+]
 
 
 def main() -> int:

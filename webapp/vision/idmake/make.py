@@ -41,6 +41,7 @@ from ..idphoto import face as idface
 from ..idphoto import geometry as geo
 from ..idphoto.check import WORK_SIDE, IdPhotoReport, check_id_photo
 from ..idphoto.rules import evaluate
+from ..idphoto.scene import lab_colour
 from ..idphoto.specs import IdPhotoSpec, get_spec
 from ..person import segment_person
 from .background import compose
@@ -76,6 +77,9 @@ DEFAULT_WEIGHT = 0.25
 PIN_WEIGHT = 1000.0
 #: A figure must stay this share of its half-band inside the band ("none on the edge").
 EDGE_MARGIN = 0.2
+#: Above this share of the clothes close to the first background colour, another accepted
+#: colour is chosen (the check fails at 0.35: its bf_similarity of 30).
+CLOTHES_ALIKE_MAX = 0.15
 #: Retake codes read from the input photo (the checker's rule codes for what a new photo fixes).
 RETAKE_RULES = (
     "head_turned",
@@ -169,6 +173,8 @@ class MadePhoto:
         ``"eyes_closed"``, ``"glasses"``, ``"head_turned"``, and
         ``"shoulders_missing"`` when the body had to be carried on past the edge).
     framing : Framing
+    background : (r, g, b)
+        The background colour the person was put on.
     """
 
     image: NDArray[np.uint8]
@@ -177,6 +183,7 @@ class MadePhoto:
     fixed: tuple[str, ...]
     retake: tuple[str, ...]
     framing: Framing
+    background: tuple[int, int, int] = (255, 255, 255)
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,7 @@ def make_id_photo(
     background: tuple[int, int, int] | None = None,
     render: str = "plain",
     corrections: Corrections | None = None,
+    hd: bool = True,
 ) -> MadePhoto:
     """Make an ID photo for ``spec`` from an RGB photo.
 
@@ -212,11 +220,16 @@ def make_id_photo(
     spec : IdPhotoSpec or str
         The specification (or its catalogue key).
     background : (r, g, b), optional
-        The background colour; by default the specification's first.
+        The background colour; by default the specification's first, or
+        another it accepts when the clothes are too like the first.
     render : str
         ``"plain"``, ``"updown"`` or ``"center"`` (see ``background.compose``).
     corrections : Corrections, optional
         Gentle light and colour corrections.
+    hd : bool
+        Whether to make the high-resolution copy too (matting and composing
+        it costs about (its size / the specification's size) squared as much);
+        without it ``MadePhoto.hd`` is ``image``.
 
     Raises
     ------
@@ -229,8 +242,26 @@ def make_id_photo(
     check_image(image)
     if isinstance(spec, str):
         spec = get_spec(spec)
-    colour = tuple(background) if background is not None else spec.backgrounds[0].rgb
-    subject = _find_subject(image)
+    subject = _find_subject(image, spec=spec)
+    input_retakes = _input_retakes(subject, spec)
+    try:
+        return _make(subject, image, spec, background, render, corrections, hd, input_retakes)
+    except IdMakeError as error:
+        # Say at once what else a new photo must fix.
+        error.params.setdefault("retakes", tuple(input_retakes))
+        raise
+
+
+def _make(
+    subject: _Subject,
+    image: NDArray[np.uint8],
+    spec: IdPhotoSpec,
+    background: tuple[int, int, int] | None,
+    render: str,
+    corrections: Corrections | None,
+    hd: bool,
+    input_retakes: list[str],
+) -> MadePhoto:
     width, height = spec.size_px
     g, head = subject.geometry, subject.head
     u, v = _plan(
@@ -248,7 +279,7 @@ def make_id_photo(
     y0 = v / u
     # The working copy's straightened frame -> the made photo.
     to_made = np.array([[u, 0.0, -u * x0], [0.0, u, -u * y0]])
-    k = _hd_factor(scale, spec.size_px)
+    k = _hd_factor(scale, spec.size_px) if hd else 1.0
     hd_size = (round(width * k), round(height * k))
     to_hd = to_made * np.array([[hd_size[0] / width], [hd_size[1] / height]])
     hd_image, valid, person = _warp(image, subject, to_hd, hd_size)
@@ -265,6 +296,11 @@ def make_id_photo(
         box = _face_box(subject, to_hd)
         hd_image, done = apply_corrections(hd_image, alpha, box, corrections)
         fixed.extend(done)
+    colour = (
+        tuple(background)
+        if background is not None
+        else _unlike_clothes(spec, hd_image, alpha, subject, to_hd)
+    )
     hd_made = compose(hd_image, alpha, colour, render=render)
     fixed.append("background")
     if hd_size != (width, height):
@@ -272,7 +308,7 @@ def make_id_photo(
         made_alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_AREA)
     else:
         made, made_alpha = hd_made, alpha
-    retake = _input_retakes(subject, spec) + list(retake_reach)
+    retake = input_retakes + list(retake_reach)
     framing = Framing(
         head_height=(g.chin[1] - head.top) * u / height,
         head_top=(head.top - y0) * u / height,
@@ -289,10 +325,13 @@ def make_id_photo(
         fixed=tuple(fixed),
         retake=tuple(dict.fromkeys(retake)),
         framing=framing,
+        background=tuple(int(c) for c in colour),  # type: ignore[arg-type]
     )
 
 
-def _find_subject(image: NDArray[np.uint8], *, straighten: bool = True) -> _Subject:
+def _find_subject(
+    image: NDArray[np.uint8], *, straighten: bool = True, spec: IdPhotoSpec | None = None
+) -> _Subject:
     """Find the one face and its person in a working copy, straightened when asked."""
     factor = min(1.0, WORK_SIDE / max(image.shape[:2]))
     work = (
@@ -347,9 +386,15 @@ def _find_subject(image: NDArray[np.uint8], *, straighten: bool = True) -> _Subj
     top_row = int(math.floor(head.top))
     cx = int(round(np.clip(g.centre_x, 0, width - 1)))
     above = max(0, top_row - HEAD_EDGE_PX)
+    subject = _Subject(work, factor, rotation, roll, face, mesh, g, mask, valid, head)
     if top_row < HEAD_EDGE_PX or valid[above, cx] < 0.5:
-        raise IdMakeError("not_enough_photo", side="top", retake="head_cut_off")
-    return _Subject(work, factor, rotation, roll, face, mesh, g, mask, valid, head)
+        raise IdMakeError(
+            "not_enough_photo",
+            side="top",
+            retake="head_cut_off",
+            retakes=tuple(_input_retakes(subject, spec)),
+        )
+    return subject
 
 
 @dataclass(frozen=True)
@@ -444,6 +489,44 @@ def _plan(
             if not low + margin <= figure <= high - margin:
                 raise IdMakeError("not_enough_photo", side="bottom", retake="shoulders_missing")
     return u, v
+
+
+def _unlike_clothes(
+    spec: IdPhotoSpec,
+    image: NDArray[np.uint8],
+    alpha: NDArray[np.float32],
+    subject: _Subject,
+    to_out: NDArray[np.float64],
+) -> tuple[int, int, int]:
+    """The specification's first background, or the accepted one least like the clothes.
+
+    Clothes are read as the check reads them (the person below the neck);
+    when more than CLOTHES_ALIKE_MAX of them are within delta E 15 of the
+    first colour (a white shirt on white), the accepted colour with the
+    fewest such pixels is chosen.
+    """
+    first = spec.backgrounds[0].rgb
+    if len(spec.backgrounds) == 1:
+        return first
+    g = subject.geometry
+    chin = to_out[1, 1] * g.chin[1] + to_out[1, 2]
+    eye = to_out[1, 1] * g.eye_y + to_out[1, 2]
+    start = int(chin + 0.6 * (chin - eye))
+    if start >= image.shape[0]:
+        return first
+    step = max(1, int(max(image.shape[:2]) / 256))
+    worn = alpha[start::step, ::step] >= 0.9
+    if worn.sum() < 20:
+        return first
+    pixels = image[start::step, ::step][worn].astype(np.float32).reshape(-1, 1, 3) / 255.0
+    lab = cv2.cvtColor(pixels, cv2.COLOR_RGB2LAB).reshape(-1, 3)
+
+    def alike(rgb: tuple[int, int, int]) -> float:
+        return float((np.linalg.norm(lab - lab_colour(np.asarray(rgb)), axis=1) < 15.0).mean())
+
+    if alike(first) <= CLOTHES_ALIKE_MAX:
+        return first
+    return min((c.rgb for c in spec.backgrounds), key=alike)
 
 
 def _photo_bottom(subject: _Subject) -> float:
@@ -669,6 +752,7 @@ def crop_hivision(
             roll=0.0,
             scale=u * subject.factor,
         ),
+        background=tuple(int(c) for c in background),  # type: ignore[arg-type]
     )
 
 
