@@ -75,9 +75,10 @@ def _local(request: Request) -> Outcome:
     try:
         return make_photo(request.image, spec, request.params)
     except IdMakeError as exc:
-        return Outcome(
-            wire.make_error_body(exc.code, detail=exc.zh, task_no=request.params.get("task_no"))
-        )
+        body = wire.make_error_body(exc.code, detail=exc.zh, task_no=request.params.get("task_no"))
+        # What a new photo should do differently, for the result page.
+        retake = [*exc.params.get("retakes", ()), exc.params.get("retake")]
+        return Outcome(body, details={"retake": list(dict.fromkeys(filter(None, retake)))})
 
 
 def spec_from_params(params: dict[str, Any]) -> IdPhotoSpec:
@@ -93,7 +94,13 @@ def spec_from_params(params: dict[str, Any]) -> IdPhotoSpec:
 def make_photo(image: np.ndarray, spec: IdPhotoSpec, params: dict[str, Any]) -> Outcome:
     """Make, encode, check and lay out one photo; raise IdMakeError when it cannot be made."""
     background = parse_colour(params["background"]) if params.get("background") else None
-    made = make_id_photo(image, spec, background=background, render=params.get("render", "plain"))
+    made = make_id_photo(
+        image,
+        spec,
+        background=background,
+        render=params.get("render", "plain"),
+        hd=bool(params.get("paper")),  # the sheet is laid out from the HD copy
+    )
     kb = tuple(params["kb"]) if params.get("kb") else spec_kb(spec)
     dpi = spec.dpi or DEFAULT_DPI
     encoded = encode_photo(made.image, format="jpg", dpi=dpi, kb=kb)
@@ -211,7 +218,10 @@ def _context(job: Any) -> dict[str, Any]:
         "sheet_info": data.get("sheet"),
         "paper_name": wire.PAPER_NAMES.get((data.get("sheet") or {}).get("paper", "")),
         "fixed_items": [wire.wording(c, wire.FIXED) for c in data.get("fixed") or []],
-        "retake_items": [wire.wording(c, wire.RETAKE) for c in data.get("retake") or []],
+        "retake_items": [
+            wire.wording(c, wire.RETAKE)
+            for c in data.get("retake") or (job.details or {}).get("retake") or []
+        ],
         "refusal": None if made else check_wire.code_info(body.get("code")),
         "refusal_msg": body.get("msg", ""),
         "spec": SPECS.get(spec_name or ""),
