@@ -121,9 +121,11 @@ def test_a_colour_the_document_does_not_accept_is_refused(client):
     assert not Job.objects.exists()
 
 
-def test_a_chosen_colour_is_used(client, made):
+def test_a_chosen_colour_is_used_and_the_recent_list_names_the_document(client, made):
     job = made(spec="cn_id_card", background="white", paper="")
     assert job.params["background"] == "#ffffff"
+    html = client.get("/idphoto/").content.decode()
+    assert f'href="/r/{job.id}/">ID photo ({SPECS["cn_id_card"].title} · ' in html
 
 
 def test_a_photo_that_cannot_be_made_says_why(client, run_worker):

@@ -36,7 +36,9 @@ def maker(request: HttpRequest) -> HttpResponse:
 
 
 def _page(request: HttpRequest, form: IdMakeForm, status: int = 200) -> HttpResponse:
-    recent = Job.objects.owned_by(_owner_key(request)).filter(kind=Job.Kind.ID_MAKE)[:10]
+    jobs = Job.objects.owned_by(_owner_key(request)).filter(kind=Job.Kind.ID_MAKE)[:10]
+    titles = {spec.name: f"{spec.title} · {spec.title_en}" for spec in SPECS.values()}
+    recent = [(job, titles.get(job.params.get("spec") or "", "")) for job in jobs]
     documents = [
         {
             "spec": spec,
