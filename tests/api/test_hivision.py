@@ -320,3 +320,19 @@ def test_the_answers_match_the_served_description(credential, with_worker):
             headers=keys(credential),
         ),
     )
+
+
+def test_an_operator_opens_the_endpoints_in_the_admin(admin_client):
+    photo = png(np.full((100, 80, 3), 200, np.uint8))
+    assert Client().post("/set_kb", {"input_image": upload(photo, "a.png")}).status_code == 401
+    site = SiteSettings.load()
+    page = admin_client.get(f"/admin/core/sitesettings/{site.pk}/change/").content.decode()
+    assert "Open HivisionIDPhotos" in page and 'name="hivision_open"' in page
+    assert 'name="hivision_rate_per_minute"' in page
+    changed = admin_client.post(
+        f"/admin/core/sitesettings/{site.pk}/change/",
+        {"retention_hours": 24, "hivision_open": "on", "hivision_rate_per_minute": 5},
+    )
+    assert changed.status_code == 302
+    opened = Client().post("/set_kb", {"input_image": upload(photo, "a.png")})
+    assert opened.status_code == 200 and opened.json()["status"] is True
