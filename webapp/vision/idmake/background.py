@@ -16,9 +16,14 @@ from numpy.typing import NDArray
 
 from webapp.vision.errors import check_image
 
+from .matting import colour_line_alpha, fill_from
+
 RENDERS = ("plain", "updown", "center")
 #: Alpha below this is background, above ``1 - SURE`` person, for the estimate.
 SURE = 0.02
+#: Width of the band inside the person's edge whose colours are cleaned,
+#: as a share of the longer side.
+EDGE_ZONE = 0.006
 
 
 def compose(
@@ -95,55 +100,31 @@ def estimate_foreground(
 ) -> NDArray[np.float32]:
     """The person's own colour at each pixel, float32 (H, W, 3) in 0-255.
 
-    Where ``alpha`` is 1 it is the photo. On the edge the old background,
-    smoothed in from the surely-background pixels around, is taken out:
-    ``F = (I - (1 - alpha) B) / alpha``, then pulled towards the nearby sure
-    person colour where alpha is small and the division unreliable.
+    Away from the edge it is the photo. On the edge (where alpha is partial,
+    and a thin band inside the person where a sharp matte may still hold
+    some background seen through hair) the old background ``B``, filled in
+    from the surely-background pixels around, is taken out:
+    ``F = (I - (1 - a) B) / a``. There ``a`` is the pixel's own mix of the
+    nearby person and background colours where they differ (never above
+    ``alpha``, never below half of it), and ``F`` is pulled towards the
+    nearby sure person colour where ``a`` is too small to divide by.
     """
     photo = image.astype(np.float32)
-    edge = (alpha > SURE) & (alpha < 1 - SURE)
-    if not edge.any():
+    partial = (alpha > SURE) & (alpha < 1 - SURE)
+    person = (alpha >= 0.5).astype(np.uint8)
+    if not partial.any() and (person.all() or not person.any()):
         return photo
-    back = _fill(photo, alpha <= SURE)
-    fore = _fill(photo, alpha >= 1 - SURE)
-    a = alpha[..., None]
-    solved = (photo - (1 - a) * back) / np.maximum(a, 1e-3)
-    solved = np.clip(solved, 0, 255)
+    depth = cv2.distanceTransform(person, cv2.DIST_L2, 3)
+    zone_width = max(2.0, EDGE_ZONE * max(alpha.shape))
+    zone = partial | ((depth > 0) & (depth <= zone_width))
+    sure_person = fill_from(photo, (depth > zone_width) & (alpha >= 1 - SURE))
+    back = fill_from(photo, alpha <= SURE)
+    mix = colour_line_alpha(photo, sure_person, back, alpha)
+    a = np.clip(np.minimum(alpha, mix), 0.5 * alpha, 1.0)[..., None]
+    solved = np.clip((photo - (1 - a) * back) / np.maximum(a, 1e-3), 0, 255)
     trust = np.clip((a - 0.1) / 0.4, 0, 1)
-    blended = solved * trust + fore * (1 - trust)
-    return np.where(edge[..., None], blended, photo).astype(np.float32)
-
-
-def _fill(photo: NDArray[np.float32], known: NDArray[np.bool_]) -> NDArray[np.float32]:
-    """Every pixel's colour from the nearest ``known`` pixels (push-pull over a pyramid).
-
-    Each level halves the photo, averaging only the known pixels; going back
-    up, a pixel with no known pixel under it takes the coarser level's
-    colour. Known pixels keep their own colour.
-    """
-    weight = known.astype(np.float32)
-    levels = [(photo * weight[..., None], weight)]
-    while min(levels[-1][1].shape) > 4 and levels[-1][1].min() == 0:
-        total, count = levels[-1]
-        size = (max(1, count.shape[1] // 2), max(1, count.shape[0] // 2))
-        levels.append(
-            (
-                cv2.resize(total, size, interpolation=cv2.INTER_AREA),
-                cv2.resize(count, size, interpolation=cv2.INTER_AREA),
-            )
-        )
-    total, count = levels[-1]
-    estimate = total / np.maximum(count, 1e-6)[..., None]
-    if count.max() <= 0:
-        return np.zeros_like(photo)
-    estimate[count <= 0] = total.reshape(-1, 3).sum(0) / count.sum()
-    for total, count in reversed(levels[:-1]):
-        coarse = cv2.resize(
-            estimate, (count.shape[1], count.shape[0]), interpolation=cv2.INTER_LINEAR
-        )
-        share = np.clip(count, 0, 1)[..., None]
-        estimate = total / np.maximum(count, 1e-6)[..., None] * share + coarse * (1 - share)
-    return estimate.astype(np.float32)
+    blended = solved * trust + sure_person * (1 - trust)
+    return np.where(zone[..., None], blended, photo).astype(np.float32)
 
 
 def _check_alpha(alpha: NDArray[np.float32], image: NDArray[np.uint8]) -> NDArray[np.float32]:
