@@ -102,8 +102,11 @@ def test_the_background_is_the_asked_colour(made):
 
 def test_a_tilted_photo_is_straightened(good):
     height, width = good.shape[:2]
-    rotation = cv2.getRotationMatrix2D((width / 2, height / 2), 12.0, 0.8)
-    tilted = cv2.warpAffine(good, rotation, (width, height), borderMode=cv2.BORDER_REFLECT)
+    # Turned about the face and shrunk, on a plain grey: the whole head stays inside.
+    rotation = cv2.getRotationMatrix2D((width / 2, height / 3), 12.0, 0.75)
+    tilted = cv2.warpAffine(
+        good, rotation, (width, height), borderMode=cv2.BORDER_CONSTANT, borderValue=(200,) * 3
+    )
     photo = make_id_photo(tilted, "schengen_visa")
     assert "straightened" in photo.fixed
     assert abs(photo.framing.roll) == pytest.approx(12.0, abs=2.5)

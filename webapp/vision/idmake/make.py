@@ -39,7 +39,13 @@ from ..errors import check_image
 from ..faces import Face, detect_faces
 from ..idphoto import face as idface
 from ..idphoto import geometry as geo
-from ..idphoto.check import WORK_SIDE, IdPhotoReport, check_id_photo
+from ..idphoto.check import (
+    MAX_OUTLINE_OUTSIDE,
+    WORK_SIDE,
+    IdPhotoReport,
+    _outline_outside,
+    check_id_photo,
+)
 from ..idphoto.rules import evaluate
 from ..idphoto.scene import lab_colour
 from ..idphoto.specs import IdPhotoSpec, get_spec
@@ -56,8 +62,10 @@ MIN_EYE_DISTANCE = 24.0
 SECOND_FACE_SHARE = 0.5
 #: Rolls below this many degrees are left alone.
 LEVEL_DEGREES = 0.5
-#: A head whose top is within this many working pixels of the photo's edge is cut off.
+#: A head whose top is within this many working pixels of the photo's edge is cut off ...
 HEAD_EDGE_PX = 2
+#: ... and so is one whose person probability reaches this in those rows over the face.
+HEAD_EDGE_PROBABILITY = 0.3
 #: Beyond the photo, the body may be carried on (edge rows repeated) over at most this
 #: share of the made photo's height; more is ``not_enough_photo``.
 BODY_SHORTFALL_MAX = 0.04
@@ -352,10 +360,14 @@ def _find_subject(
     g0 = geo.face_geometry(face.mesh)
     if g0.eye_distance < MIN_EYE_DISTANCE:
         raise IdMakeError("face_too_small", eye_distance=round(g0.eye_distance / factor, 1))
+    side_cut = _outline_outside(face.mesh, work.shape) > MAX_OUTLINE_OUTSIDE
     (ex0, ey0), (ex1, ey1) = g0.eyes
     roll = math.degrees(math.atan2(ey1 - ey0, ex1 - ex0)) if straighten else 0.0
     mask = segment_person(work)
     height, width = mask.shape
+    # Hair the segmentation is unsure of (a crown running into the top edge) still touches it.
+    band = slice(max(0, int(g0.centre_x - 0.3 * g0.width)), int(g0.centre_x + 0.3 * g0.width) + 1)
+    top_touched = bool(mask[:HEAD_EDGE_PX, band].max(initial=0.0) >= HEAD_EDGE_PROBABILITY)
     if abs(roll) > LEVEL_DEGREES:
         centre = ((ex0 + ex1) / 2, (ey0 + ey1) / 2)
         rotation = cv2.getRotationMatrix2D(centre, roll, 1.0)
@@ -387,10 +399,10 @@ def _find_subject(
     cx = int(round(np.clip(g.centre_x, 0, width - 1)))
     above = max(0, top_row - HEAD_EDGE_PX)
     subject = _Subject(work, factor, rotation, roll, face, mesh, g, mask, valid, head)
-    if top_row < HEAD_EDGE_PX or valid[above, cx] < 0.5:
+    if side_cut or top_touched or top_row < HEAD_EDGE_PX or valid[above, cx] < 0.5:
         raise IdMakeError(
             "not_enough_photo",
-            side="top",
+            side="sides" if side_cut else "top",
             retake="head_cut_off",
             retakes=tuple(_input_retakes(subject, spec)),
         )
@@ -637,8 +649,11 @@ def _input_retakes(subject: _Subject, spec: IdPhotoSpec | None) -> list[str]:
         "mouth_close": int(round(geo.mouth_closedness(mesh)[0])),
         "eyes_sight": int(round(geo.gaze_score(mesh))),
     }
-    crop = idface.normalise_face(subject.work, geo.face_geometry(mesh), mesh)
-    figures["glasses"] = idface.glasses_kind(crop, idface.skin_model(crop))[0]
+    if spec is not None and not spec.glasses_allowed:
+        # Reading glasses costs a third of the making; tinted ones (refused everywhere) are
+        # left to the re-check of the made photo.
+        crop = idface.normalise_face(subject.work, geo.face_geometry(mesh), mesh)
+        figures["glasses"] = idface.glasses_kind(crop, idface.skin_model(crop))[0]
     return [code for code in evaluate(figures, spec=spec) if code in RETAKE_RULES]
 
 
