@@ -34,7 +34,6 @@ from webapp.core.models import SiteSettings
 from webapp.photos.jobs import create_job, wait_for_job
 from webapp.photos.models import Job
 from webapp.vision.idmake import (
-    IdMakeError,
     compose,
     encode_photo,
     layout_sheet,
@@ -107,8 +106,6 @@ def _endpoint(view: Callable[[Body, ApiClient | None], dict[str, Any]]) -> Calla
         fields = {**request.GET.dict(), **body.fields}
         try:
             return reply.answer(view(Body(fields, body.files), client))
-        except IdMakeError:
-            raise
         except ValueError as exc:  # the engine's refusal of a figure, in its own words
             raise ApiError("bad_request", reason=str(exc).rstrip(".")) from exc
 
@@ -137,7 +134,7 @@ def idphoto(body: Body, client: ApiClient | None) -> dict[str, Any]:
 
 @_endpoint
 def idphoto_crop(body: Body, client: ApiClient | None) -> dict[str, Any]:
-    """The ID photo's framing only: standard and HD PNGs of the photo as it is."""
+    """The ID photo's framing only, no transparency: standard and HD PNGs (on white)."""
     return _job(body, client, "hivision_crop", ("image_base64_standard", "image_base64_hd"))
 
 
