@@ -562,7 +562,12 @@ def _warp(
     to_out: NDArray[np.float64],
     size: tuple[int, int],
 ) -> tuple[NDArray[np.uint8], NDArray[np.float32], NDArray[np.float32]]:
-    """Cut the frame out of the input: the photo, where it has pixels, the person mask."""
+    """Cut the frame out of the input: the photo, where it has pixels, the person mask.
+
+    The photo is resampled bicubically: an enlargement by bilinear
+    interpolation alone is visibly soft (the check reads a 1.5x bilinear
+    enlargement of a sharp face as blurred, a bicubic one not).
+    """
     # Input -> working copy -> straightened -> frame.
     straighten = _compose(
         subject.rotation, np.array([[subject.factor, 0, 0], [0, subject.factor, 0]])
@@ -581,7 +586,7 @@ def _warp(
         from_input = from_input.copy()
         from_input[:, :2] /= pre
     out = cv2.warpAffine(
-        source, from_input, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        source, from_input, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
     )
     valid = cv2.warpAffine(subject.valid, to_out, size, flags=cv2.INTER_LINEAR, borderValue=0.0)
     person = cv2.warpAffine(
