@@ -7,7 +7,9 @@ mean halo (CIEDE2000 between the target and the band just outside the
 person, :func:`webapp.vision.idmake.measure.halo_delta_e`), the share of
 photos whose halo is at most 6, the mean background difference away from
 the person, and the median time per photo (matte + composition; the
-segmentation itself is timed apart)::
+segmentation itself is timed apart). Times are the process's CPU time pinned
+to one core: on a shared machine wall-clock times swing with other load,
+CPU time much less::
 
     python -m bench.idmake_matting [--folder DIR] [--repeat 3] [--crops DIR]
 
@@ -132,17 +134,17 @@ def run(folder: Path, pattern: str, repeat: int, crops: Path | None) -> int:
         image = _scaled(load_image(path))
         runs = []
         for _ in range(repeat):
-            start = time.perf_counter()
+            start = time.process_time()
             probability = segment_person(image)
-            runs.append(time.perf_counter() - start)
+            runs.append(time.process_time() - start)
         segment_times.append(statistics.median(runs))
         for name, method in methods.items():
             runs = []
             for _ in range(repeat if name != "closed-form+fg" else 1):
-                start = time.perf_counter()
+                start = time.process_time()
                 alpha, compose = method(image, probability)
                 composed = compose(TARGETS["blue"])
-                runs.append(time.perf_counter() - start)
+                runs.append(time.process_time() - start)
             times[name].append(statistics.median(runs))
             for colour in TARGETS.values():
                 composed = compose(colour)

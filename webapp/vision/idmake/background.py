@@ -56,11 +56,10 @@ def compose(
     rgb = _check_colour(colour)
     if render not in RENDERS:
         raise ValueError(f"Unknown background render {render!r}: use plain, updown or center.")
-    backdrop = background(image.shape[:2], rgb, render)
+    backdrop = np.ascontiguousarray(background(image.shape[:2], rgb, render))
     foreground = estimate_foreground(image, alpha)
-    weight = alpha[..., None]
-    out = foreground * weight + backdrop * (1.0 - weight)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    mixed = cv2.blendLinear(foreground, backdrop, alpha, 1.0 - alpha)
+    return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
 
 
 def rgba(image: NDArray[np.uint8], alpha: NDArray[np.float32]) -> NDArray[np.uint8]:
@@ -117,14 +116,17 @@ def estimate_foreground(
     depth = cv2.distanceTransform(person, cv2.DIST_L2, 3)
     zone_width = max(2.0, EDGE_ZONE * max(alpha.shape))
     zone = partial | ((depth > 0) & (depth <= zone_width))
-    sure_person = fill_from(photo, (depth > zone_width) & (alpha >= 1 - SURE))
-    back = fill_from(photo, alpha <= SURE)
-    mix = colour_line_alpha(photo, sure_person, back, alpha)
-    a = np.clip(np.minimum(alpha, mix), 0.5 * alpha, 1.0)[..., None]
-    solved = np.clip((photo - (1 - a) * back) / np.maximum(a, 1e-3), 0, 255)
+    sure_person = fill_from(image, (depth > zone_width) & (alpha >= 1 - SURE), zone)
+    back = fill_from(image, alpha <= SURE, zone)
+    # Only the zone's pixels, as (N, 3) rows.
+    colours = photo[zone]
+    given = alpha[zone]
+    mix = colour_line_alpha(colours, sure_person, back, given)
+    a = np.clip(np.minimum(given, mix), 0.5 * given, 1.0)[:, None]
+    solved = np.clip((colours - (1 - a) * back) / np.maximum(a, 1e-3), 0, 255)
     trust = np.clip((a - 0.1) / 0.4, 0, 1)
-    blended = solved * trust + sure_person * (1 - trust)
-    return np.where(zone[..., None], blended, photo).astype(np.float32)
+    photo[zone] = solved * trust + sure_person * (1 - trust)
+    return photo
 
 
 def _check_alpha(alpha: NDArray[np.float32], image: NDArray[np.uint8]) -> NDArray[np.float32]:
