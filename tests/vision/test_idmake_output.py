@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import re
 from pathlib import Path
@@ -361,3 +362,20 @@ def test_rgba_is_transparent_outside_the_person(portrait, matte):
     out = rgba(portrait, matte)
     assert out.shape == (*portrait.shape[:2], 4) and out.dtype == np.uint8
     assert out[0, 0, 3] == 0 and out[matte >= 1.0][:, 3].min() == 255
+
+
+def test_watermark_draws_chinese_with_a_cjk_font_of_the_machine(portrait):
+    module = importlib.import_module("webapp.vision.idmake.watermark")
+
+    if not any(Path(p).is_file() for p in module.CJK_FONTS):
+        pytest.skip("no CJK font installed on this machine")
+    marked = module.watermark(portrait, "仅供办理签证使用", size=30, opacity=0.5)
+    assert np.any(marked != portrait, axis=2).mean() > 0.05
+
+
+def test_watermark_refuses_text_no_font_can_draw(portrait, monkeypatch):
+    module = importlib.import_module("webapp.vision.idmake.watermark")
+
+    monkeypatch.setattr(module, "CJK_FONTS", ())
+    with pytest.raises(module.MissingFontError, match="No font on this server can draw"):
+        module.watermark(portrait, "仅供办理签证使用")
