@@ -43,6 +43,9 @@ FINE_PASSES = ((0.004, 2.0), (0.002, 2.0))
 #: The guided filter's regularisation (on 0-1 colours): smaller follows
 #: the photo's edges more closely.
 GUIDE_EPS = 1e-3
+#: Separate pieces of the matte smaller than this share of the largest are
+#: specks of background, cleared.
+ISLAND_SHARE = 0.02
 #: The fast guided filter solves its coefficients at 1/FAST_STEP of the size.
 FAST_STEP = 4
 #: The colour fills (sure person, sure background) are computed on a copy
@@ -111,7 +114,26 @@ def refine_edge(image: NDArray[np.uint8], probability: NDArray[np.float32]) -> N
         alpha = np.clip((alpha - 0.5) * stretch + 0.5, 0.0, 1.0)
     alpha[inside] = 1.0
     alpha[outside] = 0.0
-    return alpha.astype(np.float32)
+    return _without_islands(alpha)
+
+
+def _without_islands(alpha: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Clear the small patches of background the segmentation took for the person.
+
+    A speck of a busy background (a leaf, a light) comes out as a separate
+    island of the matte; the person is one large piece (two or three when an
+    arm or the hair is cut off by a gap). Islands smaller than
+    ``ISLAND_SHARE`` of the largest piece are cleared.
+    """
+    support = (alpha > 0.02).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(support, connectivity=8)
+    if count <= 2:
+        return alpha
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    small = np.flatnonzero(areas < ISLAND_SHARE * areas.max()) + 1
+    if small.size:
+        alpha[np.isin(labels, small)] = 0.0
+    return alpha
 
 
 def fast_guided_filter(
