@@ -382,3 +382,12 @@ def test_watermark_refuses_text_no_font_can_draw(portrait, monkeypatch):
     monkeypatch.setattr(module, "CJK_FONTS", ())
     with pytest.raises(module.MissingFontError, match="No font on this server can draw"):
         module.watermark(portrait, "仅供办理签证使用")
+
+
+def test_compose_on_a_large_photo(portrait):
+    """A long outline: tens of thousands of edge pixels (more than one OpenCV map row holds)."""
+    large = np.ascontiguousarray(np.repeat(np.repeat(portrait, 3, axis=0), 3, axis=1))
+    alpha = matte_person(large)
+    composed = compose(large, alpha, BLUE)
+    assert composed.shape == large.shape
+    assert halo_delta_e(large, alpha, BLUE) <= 6.0

@@ -260,12 +260,21 @@ def fill_from(
     estimate = estimate.astype(np.float32)
     if where is not None:
         ys, xs = np.nonzero(where)
-        map_x = ((xs + 0.5) * (estimate.shape[1] / width) - 0.5).astype(np.float32)[:, None]
-        map_y = ((ys + 0.5) * (estimate.shape[0] / height) - 0.5).astype(np.float32)[:, None]
+        count = len(xs)
+        # remap wants maps under 32767 a side: the points as rows of 1024.
+        rows = -(-count // 1024)
+        map_x = np.zeros(rows * 1024, np.float32)
+        map_y = np.zeros(rows * 1024, np.float32)
+        map_x[:count] = (xs + 0.5) * (estimate.shape[1] / width) - 0.5
+        map_y[:count] = (ys + 0.5) * (estimate.shape[0] / height) - 0.5
         picked = cv2.remap(
-            estimate, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            estimate,
+            map_x.reshape(rows, 1024),
+            map_y.reshape(rows, 1024),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
         )
-        return picked.reshape(-1, 3)
+        return picked.reshape(-1, 3)[:count]
     if estimate.shape[:2] != (height, width):
         estimate = cv2.resize(estimate, (width, height), interpolation=cv2.INTER_LINEAR)
     return estimate
