@@ -391,3 +391,14 @@ def test_compose_on_a_large_photo(portrait):
     composed = compose(large, alpha, BLUE)
     assert composed.shape == large.shape
     assert halo_delta_e(large, alpha, BLUE) <= 6.0
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0, 0.5, float("nan")])
+def test_compose_takes_a_uniform_or_broken_matte(portrait, value):
+    """No sure background or no sure person to estimate from: still a photo, no crash."""
+    alpha = np.full(portrait.shape[:2], value, np.float32)
+    composed = compose(portrait, alpha, BLUE)
+    if value == 1.0:
+        assert np.array_equal(composed, portrait)
+    elif value != 0.5:  # 0 and NaN: all background
+        assert np.all(composed == BLUE)
