@@ -3,9 +3,10 @@
 Composing with the matte alone, ``alpha * photo + (1 - alpha) * colour``,
 carries the old background into the new one wherever alpha is between 0
 and 1: hair keeps a fringe of the old wall. So the person's own colour is
-estimated first along the edge (:func:`estimate_foreground`): the old
-background near each edge pixel is estimated from the pixels that are
-surely background, and removed in proportion to ``1 - alpha``.
+estimated first along the edge and in a thin band inside it
+(:func:`estimate_foreground`): the old background near each edge pixel is
+estimated from the pixels that are surely background, and removed in
+proportion to how much of the pixel it makes up.
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ from numpy.typing import NDArray
 
 from webapp.vision.errors import check_image
 
+from .matting import colour_line_alpha, fill_from
+
 RENDERS = ("plain", "updown", "center")
 #: Alpha below this is background, above ``1 - SURE`` person, for the estimate.
 SURE = 0.02
+#: Width of the band inside the person's edge whose colours are cleaned,
+#: as a share of the longer side.
+EDGE_ZONE = 0.006
 
 
 def compose(
@@ -51,11 +57,10 @@ def compose(
     rgb = _check_colour(colour)
     if render not in RENDERS:
         raise ValueError(f"Unknown background render {render!r}: use plain, updown or center.")
-    backdrop = background(image.shape[:2], rgb, render)
+    backdrop = np.ascontiguousarray(background(image.shape[:2], rgb, render))
     foreground = estimate_foreground(image, alpha)
-    weight = alpha[..., None]
-    out = foreground * weight + backdrop * (1.0 - weight)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    mixed = cv2.blendLinear(foreground, backdrop, alpha, 1.0 - alpha)
+    return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
 
 
 def rgba(image: NDArray[np.uint8], alpha: NDArray[np.float32]) -> NDArray[np.uint8]:
@@ -95,55 +100,38 @@ def estimate_foreground(
 ) -> NDArray[np.float32]:
     """The person's own colour at each pixel, float32 (H, W, 3) in 0-255.
 
-    Where ``alpha`` is 1 it is the photo. On the edge the old background,
-    smoothed in from the surely-background pixels around, is taken out:
-    ``F = (I - (1 - alpha) B) / alpha``, then pulled towards the nearby sure
-    person colour where alpha is small and the division unreliable.
+    Away from the edge it is the photo. On the edge (where alpha is partial,
+    and a thin band inside the person where a sharp matte may still hold
+    some background seen through hair) the old background ``B``, filled in
+    from the surely-background pixels around, is taken out:
+    ``F = (I - (1 - a) B) / a``. There ``a`` is the pixel's own mix of the
+    nearby person and background colours where they differ (never above
+    ``alpha``, never below half of it), and ``F`` is pulled towards the
+    nearby sure person colour where ``a`` is too small to divide by.
     """
     photo = image.astype(np.float32)
-    edge = (alpha > SURE) & (alpha < 1 - SURE)
-    if not edge.any():
+    partial = (alpha > SURE) & (alpha < 1 - SURE)
+    person = (alpha >= 0.5).astype(np.uint8)
+    if not partial.any() and (person.all() or not person.any()):
         return photo
-    back = _fill(photo, alpha <= SURE)
-    fore = _fill(photo, alpha >= 1 - SURE)
-    a = alpha[..., None]
-    solved = (photo - (1 - a) * back) / np.maximum(a, 1e-3)
-    solved = np.clip(solved, 0, 255)
+    sure_background = alpha <= SURE
+    if not sure_background.any():
+        return photo  # no old background to take out
+    depth = cv2.distanceTransform(person, cv2.DIST_L2, 3)
+    zone_width = max(2.0, EDGE_ZONE * max(alpha.shape))
+    zone = partial | ((depth > 0) & (depth <= zone_width))
+    # Only the zone's pixels, as (N, 3) rows.
+    colours = photo[zone]
+    known_person = (depth > zone_width) & (alpha >= 1 - SURE)
+    sure_person = fill_from(image, known_person, zone) if known_person.any() else colours
+    back = fill_from(image, sure_background, zone)
+    given = alpha[zone]
+    mix = colour_line_alpha(colours, sure_person, back, given)
+    a = np.clip(np.minimum(given, mix), 0.5 * given, 1.0)[:, None]
+    solved = np.clip((colours - (1 - a) * back) / np.maximum(a, 1e-3), 0, 255)
     trust = np.clip((a - 0.1) / 0.4, 0, 1)
-    blended = solved * trust + fore * (1 - trust)
-    return np.where(edge[..., None], blended, photo).astype(np.float32)
-
-
-def _fill(photo: NDArray[np.float32], known: NDArray[np.bool_]) -> NDArray[np.float32]:
-    """Every pixel's colour from the nearest ``known`` pixels (push-pull over a pyramid).
-
-    Each level halves the photo, averaging only the known pixels; going back
-    up, a pixel with no known pixel under it takes the coarser level's
-    colour. Known pixels keep their own colour.
-    """
-    weight = known.astype(np.float32)
-    levels = [(photo * weight[..., None], weight)]
-    while min(levels[-1][1].shape) > 4 and levels[-1][1].min() == 0:
-        total, count = levels[-1]
-        size = (max(1, count.shape[1] // 2), max(1, count.shape[0] // 2))
-        levels.append(
-            (
-                cv2.resize(total, size, interpolation=cv2.INTER_AREA),
-                cv2.resize(count, size, interpolation=cv2.INTER_AREA),
-            )
-        )
-    total, count = levels[-1]
-    estimate = total / np.maximum(count, 1e-6)[..., None]
-    if count.max() <= 0:
-        return np.zeros_like(photo)
-    estimate[count <= 0] = total.reshape(-1, 3).sum(0) / count.sum()
-    for total, count in reversed(levels[:-1]):
-        coarse = cv2.resize(
-            estimate, (count.shape[1], count.shape[0]), interpolation=cv2.INTER_LINEAR
-        )
-        share = np.clip(count, 0, 1)[..., None]
-        estimate = total / np.maximum(count, 1e-6)[..., None] * share + coarse * (1 - share)
-    return estimate.astype(np.float32)
+    photo[zone] = solved * trust + sure_person * (1 - trust)
+    return photo
 
 
 def _check_alpha(alpha: NDArray[np.float32], image: NDArray[np.uint8]) -> NDArray[np.float32]:
@@ -152,7 +140,8 @@ def _check_alpha(alpha: NDArray[np.float32], image: NDArray[np.uint8]) -> NDArra
         raise ValueError(
             f"The matte is {alpha.shape}, the photo {image.shape[:2]}: they must match."
         )
-    return np.clip(alpha.astype(np.float32, copy=False), 0.0, 1.0)
+    alpha = np.nan_to_num(alpha.astype(np.float32, copy=False), nan=0.0)
+    return np.clip(alpha, 0.0, 1.0)
 
 
 def _check_colour(colour: tuple[int, int, int]) -> tuple[int, int, int]:
