@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import re
 from pathlib import Path
@@ -148,8 +149,11 @@ def test_encode_meets_a_kb_range_by_quality(portrait):
     assert encoded.kb_met
     assert 20 * 1024 <= len(encoded.data) <= 40 * 1024
     # The highest quality inside the range: one step up is too large.
-    one_up = encode_photo(portrait, dpi=300, kb=None)
-    assert encoded.quality < 95 and one_up.size_kb > 40
+    buffer = io.BytesIO()
+    Image.fromarray(portrait).save(
+        buffer, "JPEG", quality=encoded.quality + 1, optimize=True, dpi=(300, 300)
+    )
+    assert len(buffer.getvalue()) > 40 * 1024
     assert _open(encoded.data).size == (portrait.shape[1], portrait.shape[0])
 
 
@@ -157,7 +161,7 @@ def test_encode_reports_a_range_it_cannot_meet_without_padding(portrait):
     small = portrait[:120, :100]
     too_small = encode_photo(small, kb=(500, 800))
     assert not too_small.kb_met
-    assert too_small.quality == 95  # the closest: the largest honest file
+    assert too_small.quality == 100  # the closest: the largest honest file
     assert too_small.data.endswith(b"\xff\xd9")  # nothing after the JPEG's end
     too_large = encode_photo(portrait, kb=(None, 1))
     assert not too_large.kb_met
@@ -361,3 +365,40 @@ def test_rgba_is_transparent_outside_the_person(portrait, matte):
     out = rgba(portrait, matte)
     assert out.shape == (*portrait.shape[:2], 4) and out.dtype == np.uint8
     assert out[0, 0, 3] == 0 and out[matte >= 1.0][:, 3].min() == 255
+
+
+def test_watermark_draws_chinese_with_a_cjk_font_of_the_machine(portrait):
+    module = importlib.import_module("webapp.vision.idmake.watermark")
+
+    if not any(Path(p).is_file() for p in module.CJK_FONTS):
+        pytest.skip("no CJK font installed on this machine")
+    marked = module.watermark(portrait, "仅供办理签证使用", size=30, opacity=0.5)
+    assert np.any(marked != portrait, axis=2).mean() > 0.05
+
+
+def test_watermark_refuses_text_no_font_can_draw(portrait, monkeypatch):
+    module = importlib.import_module("webapp.vision.idmake.watermark")
+
+    monkeypatch.setattr(module, "CJK_FONTS", ())
+    with pytest.raises(module.MissingFontError, match="No font on this server can draw"):
+        module.watermark(portrait, "仅供办理签证使用")
+
+
+def test_compose_on_a_large_photo(portrait):
+    """A long outline: tens of thousands of edge pixels (more than one OpenCV map row holds)."""
+    large = np.ascontiguousarray(np.repeat(np.repeat(portrait, 3, axis=0), 3, axis=1))
+    alpha = matte_person(large)
+    composed = compose(large, alpha, BLUE)
+    assert composed.shape == large.shape
+    assert halo_delta_e(large, alpha, BLUE) <= 6.0
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0, 0.5, float("nan")])
+def test_compose_takes_a_uniform_or_broken_matte(portrait, value):
+    """No sure background or no sure person to estimate from: still a photo, no crash."""
+    alpha = np.full(portrait.shape[:2], value, np.float32)
+    composed = compose(portrait, alpha, BLUE)
+    if value == 1.0:
+        assert np.array_equal(composed, portrait)
+    elif value != 0.5:  # 0 and NaN: all background
+        assert np.all(composed == BLUE)

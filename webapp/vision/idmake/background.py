@@ -3,9 +3,10 @@
 Composing with the matte alone, ``alpha * photo + (1 - alpha) * colour``,
 carries the old background into the new one wherever alpha is between 0
 and 1: hair keeps a fringe of the old wall. So the person's own colour is
-estimated first along the edge (:func:`estimate_foreground`): the old
-background near each edge pixel is estimated from the pixels that are
-surely background, and removed in proportion to ``1 - alpha``.
+estimated first along the edge and in a thin band inside it
+(:func:`estimate_foreground`): the old background near each edge pixel is
+estimated from the pixels that are surely background, and removed in
+proportion to how much of the pixel it makes up.
 """
 
 from __future__ import annotations
@@ -56,11 +57,10 @@ def compose(
     rgb = _check_colour(colour)
     if render not in RENDERS:
         raise ValueError(f"Unknown background render {render!r}: use plain, updown or center.")
-    backdrop = background(image.shape[:2], rgb, render)
+    backdrop = np.ascontiguousarray(background(image.shape[:2], rgb, render))
     foreground = estimate_foreground(image, alpha)
-    weight = alpha[..., None]
-    out = foreground * weight + backdrop * (1.0 - weight)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    mixed = cv2.blendLinear(foreground, backdrop, alpha, 1.0 - alpha)
+    return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
 
 
 def rgba(image: NDArray[np.uint8], alpha: NDArray[np.float32]) -> NDArray[np.uint8]:
@@ -114,17 +114,24 @@ def estimate_foreground(
     person = (alpha >= 0.5).astype(np.uint8)
     if not partial.any() and (person.all() or not person.any()):
         return photo
+    sure_background = alpha <= SURE
+    if not sure_background.any():
+        return photo  # no old background to take out
     depth = cv2.distanceTransform(person, cv2.DIST_L2, 3)
     zone_width = max(2.0, EDGE_ZONE * max(alpha.shape))
     zone = partial | ((depth > 0) & (depth <= zone_width))
-    sure_person = fill_from(photo, (depth > zone_width) & (alpha >= 1 - SURE))
-    back = fill_from(photo, alpha <= SURE)
-    mix = colour_line_alpha(photo, sure_person, back, alpha)
-    a = np.clip(np.minimum(alpha, mix), 0.5 * alpha, 1.0)[..., None]
-    solved = np.clip((photo - (1 - a) * back) / np.maximum(a, 1e-3), 0, 255)
+    # Only the zone's pixels, as (N, 3) rows.
+    colours = photo[zone]
+    known_person = (depth > zone_width) & (alpha >= 1 - SURE)
+    sure_person = fill_from(image, known_person, zone) if known_person.any() else colours
+    back = fill_from(image, sure_background, zone)
+    given = alpha[zone]
+    mix = colour_line_alpha(colours, sure_person, back, given)
+    a = np.clip(np.minimum(given, mix), 0.5 * given, 1.0)[:, None]
+    solved = np.clip((colours - (1 - a) * back) / np.maximum(a, 1e-3), 0, 255)
     trust = np.clip((a - 0.1) / 0.4, 0, 1)
-    blended = solved * trust + sure_person * (1 - trust)
-    return np.where(zone[..., None], blended, photo).astype(np.float32)
+    photo[zone] = solved * trust + sure_person * (1 - trust)
+    return photo
 
 
 def _check_alpha(alpha: NDArray[np.float32], image: NDArray[np.uint8]) -> NDArray[np.float32]:
@@ -133,7 +140,8 @@ def _check_alpha(alpha: NDArray[np.float32], image: NDArray[np.uint8]) -> NDArra
         raise ValueError(
             f"The matte is {alpha.shape}, the photo {image.shape[:2]}: they must match."
         )
-    return np.clip(alpha.astype(np.float32, copy=False), 0.0, 1.0)
+    alpha = np.nan_to_num(alpha.astype(np.float32, copy=False), nan=0.0)
+    return np.clip(alpha, 0.0, 1.0)
 
 
 def _check_colour(colour: tuple[int, int, int]) -> tuple[int, int, int]:

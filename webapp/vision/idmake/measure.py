@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from .background import compose
+
 #: Width of the band outside the person that :func:`halo_delta_e` measures,
 #: as a share of the photo's longer side (at least 2 pixels).
 HALO_BAND = 0.004
@@ -135,8 +137,6 @@ def halo_delta_e(
     old background left in the band, or the person's hard outline, raises it.
     Returns 0.0 when the matte has no person.
     """
-    from .background import compose  # here: background imports nothing from this module's users
-
     composed = compose(image, alpha, colour)
     band = halo_band(alpha)
     if not band.any():

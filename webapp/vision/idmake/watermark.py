@@ -8,6 +8,8 @@ The text is repeated in staggered rows over the whole photo, turned by
 from __future__ import annotations
 
 import math
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,6 +20,21 @@ from webapp.vision.errors import check_image
 from .colour import parse_colour
 
 MAX_TEXT = 100
+#: Fonts that draw Chinese, Japanese and Korean, where Linux distributions
+#: put them (Debian's fonts-noto-cjk, fonts-wqy-*, Android's fallback); the
+#: first one found is used for text Pillow's built-in font cannot draw.
+CJK_FONTS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+
+
+class MissingFontError(ValueError):
+    """The watermark's text has characters no available font can draw."""
 
 
 def watermark(
@@ -53,6 +70,10 @@ def watermark(
     ------
     ValueError
         On empty or too long text, or a field outside its range.
+    MissingFontError
+        When the text has characters (Chinese, say) that neither Pillow's
+        built-in font nor a CJK font installed on the machine can draw:
+        drawn anyway they would be empty boxes.
     """
     check_image(image)
     text = str(text).strip()
@@ -90,8 +111,49 @@ def watermark(
 
 def _stamp(text: str, size: int) -> Image.Image:
     """The text once, white on black, cropped to its ink."""
-    font = ImageFont.load_default(size=size)
+    font = _font_for(text, size)
     left, top, right, bottom = font.getbbox(text)
     stamp = Image.new("L", (max(right - left, 1), max(bottom - top, 1)), 0)
     ImageDraw.Draw(stamp).text((-left, -top), text, fill=255, font=font)
     return stamp
+
+
+def _font_for(text: str, size: int) -> ImageFont.FreeTypeFont:
+    """Pillow's built-in font when it draws every character, else a CJK font of the machine."""
+    default = ImageFont.load_default(size=size)
+    if _draws(default, text):
+        return default
+    for path in CJK_FONTS:
+        if Path(path).is_file():
+            font = ImageFont.truetype(path, size=size)
+            if _draws(font, text):
+                return font
+    missing = "".join(sorted({c for c in text if not _draws(default, c)}))[:10]
+    raise MissingFontError(
+        f"No font on this server can draw {missing!r}; use Latin letters or install a CJK font "
+        "(Debian: fonts-noto-cjk)."
+    )
+
+
+def _draws(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, text: str) -> bool:
+    """Whether ``font`` has a glyph for every non-space character of ``text``."""
+    missing = _missing_glyph(font)
+    return all(c.isspace() or _glyph(font, c) != missing for c in set(text))
+
+
+def _glyph(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, char: str) -> tuple[int, int, bytes]:
+    mask = font.getmask(char)
+    return (*mask.size, bytes(mask))
+
+
+@cache
+def _missing_glyph_of(path: str, size: int) -> tuple[int, int, bytes]:
+    return _glyph(ImageFont.truetype(path, size=size), "\ue000")
+
+
+def _missing_glyph(font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> tuple[int, int, bytes]:
+    """What the font draws for a character it lacks (a private-use code point)."""
+    path = getattr(font, "path", None)
+    if isinstance(path, str):
+        return _missing_glyph_of(path, int(font.size))
+    return _glyph(font, "\ue000")
