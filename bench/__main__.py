@@ -8,7 +8,7 @@ import sys
 
 from .common import ROOT, machine_line
 
-BENCHES = ["engine", "accuracy", "pipeline", "dense", "idphoto", "fusion", "load", "scale"]
+BENCHES = ["engine", "accuracy", "pipeline", "dense", "idphoto", "fusion", "load", "scale", "idmake_matting"]
 
 
 def main() -> int:
