@@ -8,7 +8,17 @@ import sys
 
 from .common import ROOT, machine_line
 
-BENCHES = ["engine", "accuracy", "pipeline", "dense", "idphoto", "fusion", "load", "scale", "idmake_matting"]
+BENCHES = [
+    "engine",
+    "accuracy",
+    "pipeline",
+    "dense",
+    "idphoto",
+    "fusion",
+    "load",
+    "scale",
+    "idmake_matting",
+]
 
 
 def main() -> int:
