@@ -270,6 +270,7 @@ def test_sheet_pdf_page_is_the_papers_size_in_points(portrait, paper):
     sheet = layout_sheet(portrait[:450, :350], photo_mm=(35, 45), paper=paper, dpi=300)
     data = sheet_pdf(sheet)
     assert data.startswith(b"%PDF")
+    assert b"/CreationDate" not in data and b"/ModDate" not in data and b"/Title" not in data
     box = re.search(rb"/MediaBox \[ *([\d.]+) +([\d.]+) +([\d.]+) +([\d.]+) *\]", data)
     width_pt, height_pt = float(box.group(3)), float(box.group(4))
     assert width_pt == pytest.approx(sheet.paper_mm[0] / 25.4 * 72, abs=0.01)

@@ -172,7 +172,10 @@ def sheet_pdf(sheet: Sheet) -> bytes:
     height, width = sheet.image.shape[:2]
     resolution = (width * MM_PER_INCH / sheet.paper_mm[0], height * MM_PER_INCH / sheet.paper_mm[1])
     buffer = io.BytesIO()
-    Image.fromarray(sheet.image, "RGB").save(buffer, "PDF", dpi=resolution, quality=95)
+    # No creation or modification date: the file says nothing but the page.
+    Image.fromarray(sheet.image, "RGB").save(
+        buffer, "PDF", dpi=resolution, quality=95, creationDate=None, modDate=None
+    )
     return buffer.getvalue()
 
 
