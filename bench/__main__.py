@@ -18,6 +18,7 @@ BENCHES = [
     "fusion",
     "load",
     "scale",
+    "idmake_matting",
 ]
 
 

@@ -223,7 +223,7 @@ def test_sheet_keeps_the_page_upright_when_turning_fits_no_more(portrait):
 
 
 def test_sheet_copies_are_exact_millimetres_on_white_paper(portrait):
-    photo = np.full((100, 80, 3), (200, 30, 30), np.uint8)
+    photo = np.full((90, 70, 3), (200, 30, 30), np.uint8)
     sheet = layout_sheet(photo, photo_mm=(35, 45), paper="a4", dpi=254)
     assert sheet.image.shape[:2] == (2970, 2100)  # 254 dpi = 10 px per mm
     red = np.all(sheet.image == (200, 30, 30), axis=2)
@@ -249,11 +249,13 @@ def test_sheet_custom_paper_and_refusals(portrait):
     sheet = layout_sheet(portrait[:100, :100], photo_mm=(50, 50), paper=(60, 60), dpi=300)
     assert sheet.copies == 1 and sheet.image.shape[:2] == (709, 709)
     with pytest.raises(ValueError, match="does not fit"):
-        layout_sheet(portrait, photo_mm=(100, 100), paper="5inch")
+        layout_sheet(portrait[:100, :100], photo_mm=(100, 100), paper="5inch")
     with pytest.raises(ValueError, match="Unknown paper"):
-        layout_sheet(portrait, photo_mm=(35, 45), paper="letter-ish")
+        layout_sheet(portrait[:450, :350], photo_mm=(35, 45), paper="letter-ish")
     with pytest.raises(ValueError, match="72 to 1200 dpi"):
-        layout_sheet(portrait, photo_mm=(35, 45), dpi=5)
+        layout_sheet(portrait[:450, :350], photo_mm=(35, 45), dpi=5)
+    with pytest.raises(ValueError, match="would be stretched"):
+        layout_sheet(portrait[:450, :450], photo_mm=(35, 45))
 
 
 def test_sheet_jpeg_carries_the_dpi(portrait):
@@ -268,6 +270,7 @@ def test_sheet_pdf_page_is_the_papers_size_in_points(portrait, paper):
     sheet = layout_sheet(portrait[:450, :350], photo_mm=(35, 45), paper=paper, dpi=300)
     data = sheet_pdf(sheet)
     assert data.startswith(b"%PDF")
+    assert b"/CreationDate" not in data and b"/ModDate" not in data and b"/Title" not in data
     box = re.search(rb"/MediaBox \[ *([\d.]+) +([\d.]+) +([\d.]+) +([\d.]+) *\]", data)
     width_pt, height_pt = float(box.group(3)), float(box.group(4))
     assert width_pt == pytest.approx(sheet.paper_mm[0] / 25.4 * 72, abs=0.01)

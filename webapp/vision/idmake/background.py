@@ -57,18 +57,17 @@ def compose(
     rgb = _check_colour(colour)
     if render not in RENDERS:
         raise ValueError(f"Unknown background render {render!r}: use plain, updown or center.")
-    backdrop = np.ascontiguousarray(background(image.shape[:2], rgb, render))
+    backdrop = cv2.convertScaleAbs(background(image.shape[:2], rgb, render))
     foreground = estimate_foreground(image, alpha)
-    mixed = cv2.blendLinear(foreground, backdrop, alpha, 1.0 - alpha)
-    return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+    return cv2.blendLinear(foreground, backdrop, alpha, 1.0 - alpha)
 
 
 def rgba(image: NDArray[np.uint8], alpha: NDArray[np.float32]) -> NDArray[np.uint8]:
     """The person on a transparent background: (H, W, 4) uint8, the colours decontaminated."""
     check_image(image)
     alpha = _check_alpha(alpha, image)
-    foreground = np.clip(estimate_foreground(image, alpha) + 0.5, 0, 255).astype(np.uint8)
-    return np.dstack([foreground, np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)])
+    foreground = estimate_foreground(image, alpha)
+    return np.dstack([foreground, cv2.convertScaleAbs(alpha, alpha=255.0)])
 
 
 def background(
@@ -84,21 +83,22 @@ def background(
     height, width = shape
     base = np.asarray(colour, np.float32)
     white = np.full(3, 255.0, np.float32)
+    out = np.empty((height, width, 3), np.float32)
     if render == "plain":
-        return np.broadcast_to(base, (height, width, 3)).astype(np.float32)
+        out[:] = base
+        return out
     if render == "updown":
         t = (np.arange(height, dtype=np.float32) / height)[:, None, None]
-        return np.broadcast_to(base * (1 - t) + white * t, (height, width, 3)).astype(np.float32)
+        out[:] = base * (1 - t) + white * t
+        return out
     ys, xs = np.ogrid[0:height, 0:width]
     distance = np.hypot(ys - height // 2, xs - width // 2) / max(height, width)
     t = np.clip(distance, 0, 1).astype(np.float32)[..., None]
     return (white * (1 - t) + base * t).astype(np.float32)
 
 
-def estimate_foreground(
-    image: NDArray[np.uint8], alpha: NDArray[np.float32]
-) -> NDArray[np.float32]:
-    """The person's own colour at each pixel, float32 (H, W, 3) in 0-255.
+def estimate_foreground(image: NDArray[np.uint8], alpha: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """The person's own colour at each pixel, uint8 (H, W, 3).
 
     Away from the edge it is the photo. On the edge (where alpha is partial,
     and a thin band inside the person where a sharp matte may still hold
@@ -109,7 +109,7 @@ def estimate_foreground(
     ``alpha``, never below half of it), and ``F`` is pulled towards the
     nearby sure person colour where ``a`` is too small to divide by.
     """
-    photo = image.astype(np.float32)
+    photo = image.copy()
     partial = (alpha > SURE) & (alpha < 1 - SURE)
     person = (alpha >= 0.5).astype(np.uint8)
     if not partial.any() and (person.all() or not person.any()):
@@ -121,7 +121,7 @@ def estimate_foreground(
     zone_width = max(2.0, EDGE_ZONE * max(alpha.shape))
     zone = partial | ((depth > 0) & (depth <= zone_width))
     # Only the zone's pixels, as (N, 3) rows.
-    colours = photo[zone]
+    colours = image[zone].astype(np.float32)
     known_person = (depth > zone_width) & (alpha >= 1 - SURE)
     sure_person = fill_from(image, known_person, zone) if known_person.any() else colours
     back = fill_from(image, sure_background, zone)
@@ -130,7 +130,8 @@ def estimate_foreground(
     a = np.clip(np.minimum(given, mix), 0.5 * given, 1.0)[:, None]
     solved = np.clip((colours - (1 - a) * back) / np.maximum(a, 1e-3), 0, 255)
     trust = np.clip((a - 0.1) / 0.4, 0, 1)
-    photo[zone] = solved * trust + sure_person * (1 - trust)
+    cleaned = solved * trust + sure_person * (1 - trust)
+    photo[zone] = np.clip(cleaned + 0.5, 0, 255).astype(np.uint8)
     return photo
 
 
@@ -140,8 +141,9 @@ def _check_alpha(alpha: NDArray[np.float32], image: NDArray[np.uint8]) -> NDArra
         raise ValueError(
             f"The matte is {alpha.shape}, the photo {image.shape[:2]}: they must match."
         )
-    alpha = np.nan_to_num(alpha.astype(np.float32, copy=False), nan=0.0)
-    return np.clip(alpha, 0.0, 1.0)
+    alpha = alpha.astype(np.float32, copy=True)
+    np.nan_to_num(alpha, copy=False, nan=0.0)
+    return np.clip(alpha, 0.0, 1.0, out=alpha)
 
 
 def _check_colour(colour: tuple[int, int, int]) -> tuple[int, int, int]:

@@ -7,6 +7,10 @@ outside the person, once composed on a new background, is from that
 background: the old background carried along ("a halo") or a hard cut both
 raise it. :func:`background_delta_e` does the same for the background away
 from the person.
+
+The halo measure looks only outside the matte's edge: it rewards a sharp
+edge, and cannot see old background the matte wrongly holds inside the
+person (judge that on crops, as ``bench/idmake_matting.py --crops`` saves).
 """
 
 from __future__ import annotations

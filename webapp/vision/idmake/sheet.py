@@ -33,6 +33,9 @@ GAP_MM = 2.0
 #: The print resolutions offered; any 72-1200 is accepted.
 DPI_CHOICES = (300, 254)
 CUT_LINE_GREY = 190
+#: How far the photo's pixel shape may differ from its millimetre shape (the
+#: rounding of a pixel size) before it would print visibly stretched.
+ASPECT_TOLERANCE = 0.02
 PAPER_WHITE = (255, 255, 255)
 
 
@@ -91,7 +94,7 @@ def layout_sheet(
     ----------
     photo : ndarray of shape (H, W, 3), uint8
         The finished ID photo. It is resized to exactly ``photo_mm`` at
-        ``dpi`` (its aspect ratio should already be the photo's).
+        ``dpi``; its shape must be the photo's (within 2%).
     photo_mm : (width, height)
         The photo's print size in millimetres.
     paper : str or (width, height)
@@ -106,13 +109,21 @@ def layout_sheet(
     ------
     ValueError
         On an unknown paper, a size that is not positive, a DPI outside
-        72-1200 or a photo that does not fit on the paper even once.
+        72-1200, a photo whose shape is not ``photo_mm``'s, or one that does
+        not fit on the paper even once.
     """
     check_image(photo, "photo")
     paper_mm = _paper(paper)
     photo_mm = _size(photo_mm, "photo size")
     if not (isinstance(dpi, int | np.integer) and 72 <= dpi <= 1200):
         raise ValueError(f"The print resolution must be 72 to 1200 dpi, not {dpi!r}.")
+    photo_ratio = photo.shape[1] / photo.shape[0]
+    size_ratio = photo_mm[0] / photo_mm[1]
+    if abs(photo_ratio / size_ratio - 1) > ASPECT_TOLERANCE:
+        raise ValueError(
+            f"The photo is {photo.shape[1]}x{photo.shape[0]} pixels, not the shape of "
+            f"{photo_mm[0]:g}x{photo_mm[1]:g} mm: printed at that size it would be stretched."
+        )
     upright = fit_count(photo_mm, paper_mm)
     turned_paper = (paper_mm[1], paper_mm[0])
     turned = fit_count(photo_mm, turned_paper)
@@ -161,7 +172,10 @@ def sheet_pdf(sheet: Sheet) -> bytes:
     height, width = sheet.image.shape[:2]
     resolution = (width * MM_PER_INCH / sheet.paper_mm[0], height * MM_PER_INCH / sheet.paper_mm[1])
     buffer = io.BytesIO()
-    Image.fromarray(sheet.image, "RGB").save(buffer, "PDF", dpi=resolution, quality=95)
+    # No creation or modification date: the file says nothing but the page.
+    Image.fromarray(sheet.image, "RGB").save(
+        buffer, "PDF", dpi=resolution, quality=95, creationDate=None, modDate=None
+    )
     return buffer.getvalue()
 
 
