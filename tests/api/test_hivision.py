@@ -336,3 +336,15 @@ def test_an_operator_opens_the_endpoints_in_the_admin(admin_client):
     assert changed.status_code == 302
     opened = Client().post("/set_kb", {"input_image": upload(photo, "a.png")})
     assert opened.status_code == 200 and opened.json()["status"] is True
+
+
+def test_generate_layout_photos_refuses_a_photo_it_would_stretch(credential):
+    square = png(np.full((300, 300, 3), 120, np.uint8))
+    response = Client().post(
+        "/generate_layout_photos",
+        {"input_image": upload(square, "s.png"), "height": 413, "width": 295},
+        headers=keys(credential),
+    )
+    body = response.json()
+    assert response.status_code == 400 and body["status"] is False
+    assert "stretched" in body["error"]
