@@ -14,9 +14,11 @@ BENCHES = [
     "pipeline",
     "dense",
     "idphoto",
+    "idmake",
     "fusion",
     "load",
     "scale",
+    "idmake_matting",
     "result_page",
 ]
 

@@ -478,3 +478,10 @@ def test_a_short_fuzz_run_finds_no_server_error_and_no_answer_off_the_descriptio
     report = fuzz.fuzz(app, examples=30, derandomize=True)
     assert all(t.requests >= 30 for t in report.tallies.values()), report.table()
     assert report.ok, report.table() + "\n\n" + report.details()
+
+
+def test_a_short_fuzz_run_of_the_maker_and_hivisions_endpoints(app):
+    report = fuzz.fuzz(app, examples=12, derandomize=True, endpoints=fuzz.MAKER_OPERATIONS)
+    assert set(report.tallies) == set(fuzz.MAKER_OPERATIONS), report.table()
+    assert all(t.requests >= 12 for t in report.tallies.values()), report.table()
+    assert report.ok, report.table() + "\n\n" + report.details()

@@ -63,14 +63,14 @@ CHINESE = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9,en;q=0.5"}
 
 
 def test_it_works(client):
-    page = client.get("/idphoto/")
+    page = client.get("/idphoto/check/")
     assert page.status_code == 200
     html = page.content.decode()
     assert 'action="/idphoto/upload"' in html
     assert '<option value="" selected>The ID-photo check service rules' in html
     for spec in SPECS.values():
         assert f'<option value="{spec.name}">{spec.title_en} · {spec.title}</option>' in html
-    assert 'href="/idphoto/"' in html  # the nav link
+    assert 'href="/idphoto/"' in html  # the nav link (the maker, a click from the check)
 
 
 def test_it_shows_a_compliant_photo_as_passed(client, checked):

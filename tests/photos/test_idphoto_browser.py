@@ -85,7 +85,7 @@ def test_a_person_reads_the_verdict_on_a_desktop_and_a_phone_in_both_languages(
         page = context.new_page()
         urls, seen = {}, {}
         for name, path in photos.items():
-            page.goto(live_server.url + "/idphoto/")
+            page.goto(live_server.url + "/idphoto/check/")
             page.set_input_files("input[type=file]", str(path))
             page.select_option("select[name=spec]", "")
             page.click("button[type=submit]")

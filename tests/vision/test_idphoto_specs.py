@@ -25,6 +25,13 @@ EXPECTED_SPECS = {
     "uk_passport",
     "canada_passport",
     "cn_xuexin",
+    "japan_visa",
+    "india_passport",
+    "india_visa",
+    "korea_passport",
+    "australia_passport",
+    "germany_passport",
+    "france_passport",
 }
 BANDS = ("head_height", "head_top", "eye_line", "face_width")
 
@@ -147,3 +154,46 @@ def test_a_spec_replaces_the_service_bands_and_adds_its_rules():
         "face_too_low",
         "wrong_dpi",
     )
+
+
+def test_the_new_35x45_entries_bound_the_head_like_icao():
+    for name in ("japan_visa", "korea_passport", "australia_passport", "germany_passport"):
+        spec = get_spec(name)
+        assert spec.size_mm == (35, 45) and spec.size_px == (413, 531)
+        assert spec.head_height == pytest.approx((32 / 45, 36 / 45))
+    assert get_spec("japan_visa").head_top == pytest.approx((2 / 45, 6 / 45))
+    assert get_spec("india_passport").size_mm == (51, 51)
+    assert get_spec("india_visa").accepts_size(350, 350)
+    assert get_spec("india_visa").file_size == (10_000, 1_000_000)
+    assert all(c.name != "white" for c in get_spec("france_passport").backgrounds)
+
+
+def test_custom_spec_builds_an_exact_size_with_its_bands():
+    from webapp.vision.idphoto import custom_spec
+
+    spec = custom_spec(
+        (25, 35), dpi=300, head_height=(0.6, 0.7), eye_line=(0.35, 0.45), kb=(20, 50)
+    )
+    assert spec.size_px == (295, 413)  # 1-inch photo at 300 dpi
+    assert spec.accepts_size(295, 413) and not spec.accepts_size(296, 413)
+    assert spec.dpi == 300 and spec.file_size == (20 * 1024, 50 * 1024)
+    assert spec.head_height == (0.6, 0.7) and spec.face_width is None
+    assert evaluate({"head_height": 0.75, "eyes_y_center": 0.4}, spec=spec) == ("head_too_large",)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"size_mm": (2, 35), "head_height": (0.6, 0.7)}, "mm"),
+        ({"size_mm": (25, 35), "dpi": 20, "head_height": (0.6, 0.7)}, "dpi"),
+        ({"size_mm": (25, 35), "head_height": (0.7, 0.6)}, "head_height"),
+        ({"size_mm": (25, 35)}, "head_height or face_width"),
+        ({"size_mm": (25, 35), "head_height": (0.6, 0.7), "kb": (50, 20)}, "KB"),
+        ({"size_mm": (25, 35), "head_height": (0.6, 0.7), "background": (0, 0, 300)}, "0-255"),
+    ],
+)
+def test_custom_spec_refuses_bad_figures_with_a_message(kwargs, words):
+    from webapp.vision.idphoto import custom_spec
+
+    with pytest.raises(ValueError, match=words):
+        custom_spec(**kwargs)

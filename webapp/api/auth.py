@@ -102,3 +102,21 @@ def count_request(client: ApiClient) -> None:
     if client.last_used_at is None or now - client.last_used_at > LAST_USED_PRECISION:
         # A write per request would serialise requests on SQLite: a minute is precise enough.
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+
+
+def count_anonymous(address_key: str, limit: int) -> None:
+    """Count an anonymous request from an address (its keyed hash) in this minute's window.
+
+    Raise ApiError "rate_limited" above `limit`, "busy" when Redis is down.
+    """
+    window = int(time.time() // 60)
+    key = f"likeness:anon-rate:{address_key}:{window}"
+    try:
+        with queue.connection().pipeline() as pipe:
+            pipe.incr(key)
+            pipe.expire(key, 120)
+            count, _ = pipe.execute()
+    except RedisError as exc:
+        raise ApiError("busy") from exc
+    if count > limit:
+        raise ApiError("rate_limited", limit=limit)

@@ -28,10 +28,10 @@ from .models import ApiClient
 
 @api_view(IdPhotoRenderer)
 def check_photo(request: HttpRequest, reply: IdPhotoRenderer) -> Answer:
-    client = _authenticate(request)
+    client = authenticate_caller(request)
     fields = read_body(request, limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE, empty_ok=True).fields
     spec = _spec(fields.get("spec"))
-    upload = _photo(fields)
+    upload = photo_bytes(fields)
     info = probe(upload)
     if max(info.width, info.height) > MAX_SIDE:
         raise ApiError("too_large", detail=f"{info.width}x{info.height}")
@@ -46,7 +46,7 @@ def check_photo(request: HttpRequest, reply: IdPhotoRenderer) -> Answer:
     return reply.answer(job_result(wait_for_job(job, settings.API_WAIT_SECONDS)))
 
 
-def _authenticate(request: HttpRequest) -> ApiClient:
+def authenticate_caller(request: HttpRequest) -> ApiClient:
     """Return the credential of the request's headers, counted against its rate limit."""
     key, secret = request.headers.get("X-Api-Key", ""), request.headers.get("X-Api-Secret", "")
     if key or secret:
@@ -67,10 +67,10 @@ def _spec(value: object) -> str | None:
     return value
 
 
-def _photo(fields: dict[str, Any]) -> bytes:
+def photo_bytes(fields: dict[str, Any]) -> bytes:
     """Return the photo's bytes from `base64`, else from `url` (the service's order)."""
     if fields.get("base64"):
-        return _decode_base64(fields["base64"])
+        return decode_base64(fields["base64"], "base64")
     url = fields.get("url")
     if not url:
         raise ApiError("missing_image", message="send the photo as 'base64' or 'url'")
@@ -79,10 +79,10 @@ def _photo(fields: dict[str, Any]) -> bytes:
     return fetch(url)
 
 
-def _decode_base64(value: object) -> bytes:
+def decode_base64(value: object, name: str = "base64") -> bytes:
     """Decode standard or URL-safe base64, with or without a data: prefix, line breaks, padding."""
     if not isinstance(value, str):
-        raise ApiError("bad_parameters", detail="'base64' must be a string")
+        raise ApiError("bad_parameters", detail=f"'{name}' must be a string")
     text = value.strip()
     if text.startswith("data:"):
         text = text.partition(",")[2]
@@ -95,7 +95,7 @@ def _decode_base64(value: object) -> bytes:
     try:
         data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ApiError("bad_parameters", detail="'base64' is not valid base64") from exc
+        raise ApiError("bad_parameters", detail=f"'{name}' is not valid base64") from exc
     if not data:
-        raise ApiError("bad_parameters", detail="'base64' is empty")
+        raise ApiError("bad_parameters", detail=f"'{name}' is empty")
     return data

@@ -8,7 +8,7 @@ from .models import SiteSettings
 
 @admin.register(SiteSettings)
 class SiteSettingsAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "retention_hours"]
+    list_display = ["__str__", "retention_hours", "hivision_open", "hivision_rate_per_minute"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not SiteSettings.objects.exists()

@@ -1,8 +1,12 @@
-"""The site's limits on uploaded photos, in one place."""
+"""The site's limits on uploaded photos, and whose address a limit counts, in one place."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from django.conf import settings
+from django.http import HttpRequest
 
 
 def max_upload_bytes() -> int:
@@ -38,3 +42,18 @@ def content_length(value: str | None) -> int | None:
         raise ValueError(f"Content-Length is not a number: {value[:20]!r}")
     # int() refuses more than 4,300 digits; any such length is too large anyway.
     return int(value) if len(value) <= 18 else 10**18
+
+
+def address_key(request: HttpRequest) -> str:
+    """A keyed hash of the caller's address (the address itself is not stored).
+
+    Behind the HTTPS proxy (BEHIND_HTTPS_PROXY), the address is the one the
+    proxy adds last to X-Forwarded-For. What the pages' upload limit and the
+    anonymous API rate limit count.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if settings.SECURE_PROXY_SSL_HEADER and forwarded:
+        address = forwarded.split(",")[-1].strip()
+    key = hashlib.sha256(b"likeness-address:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()

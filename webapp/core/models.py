@@ -19,6 +19,21 @@ class SiteSettings(models.Model):
         default=default_retention_hours,
         help_text=_("Uploaded photos, results and share links are deleted this long after upload."),
     )
+    hivision_open = models.BooleanField(
+        "open HivisionIDPhotos' endpoints to anyone",
+        default=False,
+        help_text=(
+            "HivisionIDPhotos' own endpoints (/idphoto, /idphoto_crop, /human_matting, "
+            "/add_background, /generate_layout_photos, /watermark, /set_kb) take no credentials, "
+            "each address limited to the rate below. Off: they take an API credential, as "
+            "/idphoto/check does."
+        ),
+    )
+    hivision_rate_per_minute = models.PositiveIntegerField(
+        "anonymous Hivision requests per address a minute",
+        default=20,
+        help_text="How many requests one address may send a minute while the endpoints are open.",
+    )
 
     class Meta:
         verbose_name = _("site settings")

@@ -131,3 +131,87 @@ class FusionUploadForm(forms.Form):
         return self.template.job_params(
             shape=self.cleaned_data["shape"], features=self.cleaned_data["features"]
         )
+
+
+#: The background colours' names on the page: English and Chinese.
+COLOUR_NAMES = {
+    "white": ("White", "白色"),
+    "blue": ("Blue", "蓝色"),
+    "red": ("Red", "红色"),
+    "light grey": ("Light grey", "浅灰色"),
+    "off-white": ("Off-white", "米白色"),
+    "cream": ("Cream", "奶油色"),
+    "light blue": ("Light blue", "浅蓝色"),
+}
+#: The print sheet's papers on the page.
+PAPER_CHOICES = [
+    ("", _("No print sheet")),
+    ("6inch", _("6-inch photo paper (4R, 102 × 152 mm) · 6寸")),
+    ("5inch", _("5-inch photo paper (3R, 89 × 127 mm) · 5寸")),
+    ("a4", _("A4 paper (210 × 297 mm)")),
+]
+
+
+def colour_label(name: str) -> str:
+    en, zh = COLOUR_NAMES.get(name, (name, name))
+    return f"{en} · {zh}"
+
+
+def _document_choices() -> list[tuple[str, str]]:
+    from webapp.vision.idphoto import SPECS
+
+    return [(spec.name, f"{spec.title} · {spec.title_en}") for spec in SPECS.values()]
+
+
+def _colour_choices() -> list[tuple[str, str]]:
+    from webapp.vision.idphoto import SPECS
+
+    names = dict.fromkeys(c.name for spec in SPECS.values() for c in spec.backgrounds)
+    return [("", _("The document's colour"))] + [(n, colour_label(n)) for n in names]
+
+
+class IdMakeForm(forms.Form):
+    """A photo to make an ID photo of: the document, its background, the print sheet."""
+
+    photo = PhotoField(label=_("Your photo"))
+    spec = forms.ChoiceField(label=_("Document"), choices=_document_choices, initial="cn_id_card")
+    background = forms.ChoiceField(
+        label=_("Background"), choices=_colour_choices, required=False, initial=""
+    )
+    paper = forms.ChoiceField(
+        label=_("Print sheet"), choices=PAPER_CHOICES, required=False, initial="6inch"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # On a phone, offer the front camera straight away.
+        self.fields["photo"].widget.attrs["capture"] = "user"
+        self.fields["background"].widget = forms.RadioSelect(
+            choices=self.fields["background"].choices
+        )
+
+    def clean(self) -> dict[str, Any]:
+        from webapp.vision.idphoto import SPECS
+
+        data = super().clean()
+        spec = SPECS.get(data.get("spec") or "")
+        colour = data.get("background")
+        if spec and colour and colour not in {c.name for c in spec.backgrounds}:
+            allowed = ", ".join(colour_label(c.name) for c in spec.backgrounds)
+            self.add_error(
+                "background",
+                _("This document accepts only: %(allowed)s.") % {"allowed": allowed},
+            )
+        return data
+
+    def job_params(self) -> dict[str, object]:
+        from webapp.vision.idphoto import SPECS
+
+        spec = SPECS[self.cleaned_data["spec"]]
+        params: dict[str, object] = {"op": "make", "spec": spec.name, "render": "plain"}
+        if name := self.cleaned_data.get("background"):
+            rgb = next(c.rgb for c in spec.backgrounds if c.name == name)
+            params["background"] = "#{:02x}{:02x}{:02x}".format(*rgb)
+        if paper := self.cleaned_data.get("paper"):
+            params["paper"] = paper
+        return params

@@ -2,14 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import idphoto, views
+from . import idmake, idphoto, views
 
 app_name = "photos"
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("upload", views.upload_photo, name="upload"),
-    path("idphoto/", idphoto.idphoto, name="idphoto"),
+    path("idphoto/", idmake.maker, name="idphoto"),
+    path("idphoto/new", idmake.make_photo, name="make_photo"),
+    path("idphoto/check/", idphoto.idphoto, name="idphoto_check"),
     path("idphoto/upload", idphoto.check_photo, name="check_photo"),
     path("r/<uuid:job_id>/", views.result, name="result"),
     path("r/<uuid:job_id>/status", views.job_status, name="status"),
@@ -17,6 +19,8 @@ urlpatterns = [
     path("r/<uuid:job_id>/overlay.png", views.overlay_file, name="overlay"),
     path("r/<uuid:job_id>/result.json", views.result_json, name="json"),
     path("r/<uuid:job_id>/result-image", views.result_image, name="result_image"),
+    path("r/<uuid:job_id>/sheet.jpg", idmake.sheet_file, name="sheet"),
+    path("r/<uuid:job_id>/sheet.pdf", idmake.sheet_pdf_file, name="sheet_pdf"),
     path("r/<uuid:job_id>/delete", views.delete_result, name="delete"),
     path("r/<uuid:job_id>/revoke", views.revoke_share, name="revoke"),
     path("r/<uuid:job_id>/share", views.start_sharing, name="share"),
@@ -28,4 +32,6 @@ urlpatterns = [
     path("s/<str:share_key>/result.json", views.result_json, name="shared_json"),
     path("s/<str:share_key>/result-image", views.result_image, name="shared_result_image"),
     path("s/<str:share_key>/preview.jpg", views.preview_image, name="shared_preview"),
+    path("s/<str:share_key>/sheet.jpg", idmake.sheet_file, name="shared_sheet"),
+    path("s/<str:share_key>/sheet.pdf", idmake.sheet_pdf_file, name="shared_sheet_pdf"),
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 
@@ -17,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.core.forms import format_suffix
+from webapp.core.limits import address_key
 from webapp.core.messages import job_failure, photo_error
 from webapp.core.middleware import upload_refused_page
 from webapp.core.storage import DISK_FULL
@@ -94,27 +93,13 @@ def refuse_upload(request: HttpRequest, form: Form) -> int:
     )
     limits = (
         ("session", {"owner_key": _owner_key(request)}, settings.PAGE_JOBS_PER_SESSION),
-        ("address", {"address_key": _address_key(request)}, settings.PAGE_JOBS_PER_ADDRESS),
+        ("address", {"address_key": address_key(request)}, settings.PAGE_JOBS_PER_ADDRESS),
     )
     for name, whose, limit in limits:
         if all(whose.values()) and waiting.filter(**whose).count() >= limit:
             form.add_error(None, str(TOO_MANY_WAITING[name]).format(limit=limit))
             return 429
     return 0
-
-
-def _address_key(request: HttpRequest) -> str:
-    """A keyed hash of the visitor's address (the address itself is not stored).
-
-    Behind the HTTPS proxy (BEHIND_HTTPS_PROXY), the address is the one the
-    proxy adds last to X-Forwarded-For.
-    """
-    address = request.META.get("REMOTE_ADDR", "")
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if settings.SECURE_PROXY_SSL_HEADER and forwarded:
-        address = forwarded.split(",")[-1].strip()
-    key = hashlib.sha256(b"likeness-address:" + settings.SECRET_KEY.encode()).digest()
-    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
 
 
 def start_job(request: HttpRequest, form: Form, *, kind: str) -> HttpResponse:
@@ -128,7 +113,7 @@ def start_job(request: HttpRequest, form: Form, *, kind: str) -> HttpResponse:
             params=form.job_params(),
             source=Job.Source.WEB,
             owner_key=_owner_key(request, create=True),
-            address_key=_address_key(request),
+            address_key=address_key(request),
         )
     except OSError as exc:
         if exc.errno not in DISK_FULL:

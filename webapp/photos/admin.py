@@ -68,6 +68,7 @@ class JobAdmin(admin.ModelAdmin):
         "photo",
         "overlay",
         "result_image",
+        "second_image",
         "sharing",
         "share_key",
         "expires_at",

@@ -148,10 +148,14 @@ def _run(job: Job) -> None:
     request = Request(str(job.id), picture, raw, job.params)
     with timer("engine"):
         outcome = service.run(job.backend, request)
-    if outcome.image is not None:
-        with timer("store"):
-            suffix = ".png" if outcome.image.startswith(b"\x89PNG") else ".jpg"
-            job.result_image.save(f"result{suffix}", ContentFile(outcome.image), save=False)
+    with timer("store"):
+        for field, data in (
+            (job.result_image, outcome.image),
+            (job.second_image, outcome.second_image),
+        ):
+            if data is not None:
+                suffix = ".png" if data.startswith(b"\x89PNG") else ".jpg"
+                field.save(f"result{suffix}", ContentFile(data), save=False)
     if job.source == Job.Source.WEB:
         with timer("clean"):
             _clean_photo(job.photo, picture)

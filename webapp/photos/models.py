@@ -134,6 +134,13 @@ class Job(models.Model):
             "The service's result as an image (the fused photo); served only through views."
         ),
     )
+    second_image = models.FileField(
+        _("second image"),
+        upload_to=random_result_name,
+        blank=True,
+        max_length=200,
+        help_text=_("A second result image (the made ID photo's print sheet, or its HD version)."),
+    )
     owner_key = models.CharField(_("owner key"), max_length=64, blank=True, db_index=True)
     address_key = models.CharField(
         _("address key"),
@@ -220,6 +227,7 @@ class Job(models.Model):
                 "finished_at",
                 "overlay",
                 "result_image",
+                "second_image",
                 "timings",
             ]
         )
@@ -286,7 +294,7 @@ class Job(models.Model):
     def delete_with_files(self) -> None:
         """Delete the job, its result files and, when no other job uses it, its photo."""
         photo = self.photo
-        for field in (self.overlay, self.result_image):
+        for field in (self.overlay, self.result_image, self.second_image):
             if field:
                 field.delete(save=False)
         self.delete()
@@ -294,12 +302,16 @@ class Job(models.Model):
             photo.delete_files()
             photo.delete()
 
-    def take_result_image(self) -> bytes:
-        """Return the result image and delete its file: for answers that carry it, keep no copy."""
-        with self.result_image.open("rb") as f:
+    def take_result_image(self, name: str = "result_image") -> bytes:
+        """Return a result image and delete its file: for answers that carry it, keep no copy.
+
+        `name` is the field: ``result_image`` or ``second_image``.
+        """
+        field = getattr(self, name)
+        with field.open("rb") as f:
             data = f.read()
-        self.result_image.delete(save=False)
-        self.save(update_fields=["result_image"])
+        field.delete(save=False)
+        self.save(update_fields=[name])
         return data
 
     def new_share_key(self) -> None:

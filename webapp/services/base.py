@@ -42,13 +42,16 @@ class Outcome:
 
     ``body`` is the wire body exactly as the service's API answers it. A
     service that makes an image returns its bytes in ``image`` (kept as the
-    job's result file), never inside the body. ``details`` is what only the
-    result page needs (what to draw, the failed rules' codes): stored beside
-    the body, never sent by the API.
+    job's result file), never inside the body; one that makes two (the made
+    ID photo and its print sheet, or a standard and an HD photo) returns the
+    second in ``second_image`` (the job's second result file). ``details`` is
+    what only the result page needs (what to draw, the failed rules' codes):
+    stored beside the body, never sent by the API.
     """
 
     body: dict[str, Any]
     image: bytes | None = None
+    second_image: bytes | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
 

@@ -280,20 +280,39 @@ def page_language() -> str:
 
 
 def _context(job: Any) -> dict[str, Any]:
-    lang = page_language()
-    text = TEXT[lang]
     body = job.result or {}
     data = body.get("data") or {}
     page = job.details or {}
-    spec = SPECS.get(job.params.get("spec") or "")
+    drawing = page.get("drawing") or _drawing_from_figures(data.get("detect_result") or {}, job)
+    return report_context(
+        body, page.get("reasons"), job.params.get("spec"), drawing=drawing, job=job
+    )
+
+
+def report_context(
+    body: dict[str, Any],
+    reasons: list[str] | None,
+    spec_name: str | None,
+    *,
+    drawing: dict[str, Any] | None = None,
+    job: Any = None,
+) -> dict[str, Any]:
+    """The check's part of a page, from a check body (and its reasons' codes when kept).
+
+    The ID-photo maker's result page shows the check of the made photo with it
+    (``photos/results/id_check.html``), without a drawing.
+    """
+    lang = page_language()
+    text = TEXT[lang]
+    data = body.get("data") or {}
+    spec = SPECS.get(spec_name or "")
     detect_result = data.get("detect_result") or {}
-    reasons = page.get("reasons") or wire.reason_codes(data.get("reasons") or [])
+    reasons = reasons or wire.reason_codes(data.get("reasons") or [])
     shown, hidden = leading(reasons)
     rows = figure_rows(detect_result, spec, reasons, lang=lang, hidden=hidden)
     items = _reason_items(shown, detect_result, spec, lang)
     info = wire.code_info(body.get("code"))
-    drawing = page.get("drawing") or _drawing_from_figures(detect_result, job)
-    svg = _svg(drawing, reasons, job) if drawing else None
+    svg = _svg(drawing, reasons, job) if drawing and job is not None else None
     first_layer = next(
         (layer for item in items for layer, codes in LAYER_RULES.items() if item["code"] in codes),
         "face",
@@ -326,6 +345,7 @@ def _context(job: Any) -> dict[str, Any]:
         "error_advice": (error[1] if lang == "zh" else error[0]) if error else "",
         "error_code": text["error_code"].format(code=body.get("code")),
         "spec": spec,
+        "reason_codes": reasons,
         "fixes": items[:MAX_FIXES],
         "more": items[MAX_FIXES:],
         "also": text["also"].format(n=len(items) - MAX_FIXES),

@@ -506,6 +506,33 @@ def _jpeg_first_scan(data: bytes) -> int:
     return -1
 
 
+def load_image_with_alpha(
+    source: Source,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_side: int = DEFAULT_MIN_SIDE,
+) -> tuple[NDArray[np.uint8], NDArray[np.float32] | None]:
+    """Decode an image file into its RGB colours and its alpha, upright.
+
+    As :func:`load_image` (same checks and failures), except that
+    transparency is not flattened: the colours are the file's own and the
+    alpha is returned as float32 in [0, 1], or None when the image has none.
+    """
+    data = _read(source, max_bytes)
+    info, im = _probe(data, max_pixels=max_pixels, min_side=min_side)
+    if not _is_complete(data, info.format):
+        raise ImageError("damaged")
+    try:
+        im.load()
+    except _DECODE_ERRORS as exc:
+        raise ImageError("damaged") from exc
+    if not (im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info):
+        return _orient(_to_rgb(im), info.orientation), None
+    rgba = _orient(np.array(im.convert("RGBA"), dtype=np.uint8), info.orientation)
+    return np.ascontiguousarray(rgba[:, :, :3]), rgba[:, :, 3].astype(np.float32) / 255.0
+
+
 def _to_rgb(im: Image.Image) -> NDArray[np.uint8]:
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):

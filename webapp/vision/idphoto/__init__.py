@@ -22,7 +22,7 @@ from .check import (
     warm_up_idphoto,
 )
 from .rules import RULES, RULES_BY_CODE, Rule, evaluate, rule_limits
-from .specs import SPECS, IdPhotoSpec, UnknownSpecError, get_spec
+from .specs import SPECS, IdPhotoSpec, UnknownSpecError, custom_spec, get_spec
 
 __all__ = [
     "MAX_SIDE",
@@ -36,6 +36,7 @@ __all__ = [
     "Rule",
     "UnknownSpecError",
     "check_id_photo",
+    "custom_spec",
     "evaluate",
     "get_spec",
     "read_file_facts",

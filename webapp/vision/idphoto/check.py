@@ -149,7 +149,10 @@ def warm_up_idphoto() -> None:
 
 
 def check_id_photo(
-    data: bytes, *, spec: str | None = None, image: NDArray[np.uint8] | None = None
+    data: bytes,
+    *,
+    spec: str | IdPhotoSpec | None = None,
+    image: NDArray[np.uint8] | None = None,
 ) -> IdPhotoReport:
     """Check an ID photo against the check service's rules or a specification's.
 
@@ -157,9 +160,10 @@ def check_id_photo(
     ----------
     data : bytes
         The photo file (JPEG, PNG, WebP or BMP).
-    spec : str, optional
-        A key of :data:`webapp.vision.idphoto.specs.SPECS`; without one the
-        check service's thresholds apply.
+    spec : str or IdPhotoSpec, optional
+        A key of :data:`webapp.vision.idphoto.specs.SPECS`, or a specification
+        itself (one made by :func:`~webapp.vision.idphoto.specs.custom_spec`);
+        without one the check service's thresholds apply.
     image : ndarray of shape (H, W, 3) and dtype uint8, optional
         The photo already decoded by :func:`~webapp.vision.images.load_image`
         from ``data``, when the caller has it; otherwise it is decoded here.
@@ -186,7 +190,10 @@ def check_id_photo(
     >>> report.passed, report.error, report.detect_result["face_num"]
     (False, 'no_face', 0)
     """
-    chosen = get_spec(spec) if spec is not None else None
+    chosen = (
+        spec if isinstance(spec, IdPhotoSpec) else (get_spec(spec) if spec is not None else None)
+    )
+    spec = chosen.name if chosen is not None else None
     facts = read_file_facts(data)
     result = _file_figures(facts)
     if max(facts.width, facts.height) > MAX_SIDE:

@@ -308,6 +308,170 @@ SPECS: Mapping[str, IdPhotoSpec] = {
                 "480x640 px at 300 dpi."
             ),
         ),
+        IdPhotoSpec(
+            name="japan_visa",
+            title="日本签证",
+            title_en="Japan visa",
+            size_mm=(35, 45),
+            size_px=(_px(35, 300), _px(45, 300)),
+            size_px_max=(_px(35, 600), _px(45, 600)),
+            dpi=None,
+            head_height=(32 / 45, 36 / 45),
+            head_top=(2 / 45, 6 / 45),
+            eye_line=None,
+            face_width=None,
+            backgrounds=(WHITE, OFF_WHITE, LIGHT_GREY),
+            file_size=(None, None),
+            formats=("jpg",),
+            glasses_allowed=True,
+            source=(
+                "Ministry of Foreign Affairs of Japan, visa application form: photo "
+                "45x35 mm, plain light background, taken within 6 months; the face bands "
+                "are MOFA's photo standard for Japanese travel documents (パスポート申請用"
+                "写真の規格): chin to crown 34 ± 2 mm, 4 ± 2 mm from the crown to the top "
+                "edge. Pixel sizes are the print size at 300-600 dpi."
+            ),
+        ),
+        IdPhotoSpec(
+            name="india_passport",
+            title="印度护照",
+            title_en="India passport",
+            size_mm=(51, 51),
+            size_px=(600, 600),
+            size_px_max=(1200, 1200),
+            dpi=None,
+            head_height=(25 / 51, 35 / 51),
+            head_top=None,
+            eye_line=(1 - 35 / 51, 1 - 28 / 51),
+            face_width=None,
+            backgrounds=(WHITE, OFF_WHITE),
+            file_size=(None, None),
+            formats=("jpg",),
+            glasses_allowed=True,
+            source=(
+                "Ministry of External Affairs, Passport Seva photo specifications and "
+                "Indian missions' passport photo notes: 2x2 in (51x51 mm); head 25-35 mm "
+                "from chin to crown (1 to 1 3/8 in); eyes 28-35 mm (1 1/8 to 1 3/8 in) "
+                "above the bottom edge; plain white or off-white background. Pixel sizes "
+                "are the print size at 300-600 dpi."
+            ),
+        ),
+        IdPhotoSpec(
+            name="india_visa",
+            title="印度签证",
+            title_en="India visa (e-Visa and regular visa)",
+            size_mm=(51, 51),
+            size_px=(350, 350),
+            size_px_max=(1000, 1000),
+            dpi=None,
+            head_height=(0.5, 0.69),
+            head_top=None,
+            eye_line=(1 - 0.69, 1 - 0.56),
+            face_width=None,
+            backgrounds=(WHITE, OFF_WHITE),
+            file_size=(10_000, 1_000_000),
+            formats=("jpg",),
+            glasses_allowed=True,
+            source=(
+                "Government of India, Bureau of Immigration, Indian e-Visa photo "
+                "requirements: square 2x2 in (51x51 mm); digital 350x350 to 1000x1000 px, "
+                "JPEG of 10 KB to 1 MB; head (chin to crown) 50-69 % of the height; eyes "
+                "56-69 % of the height above the bottom edge; plain white or light "
+                "background."
+            ),
+        ),
+        IdPhotoSpec(
+            name="korea_passport",
+            title="韩国护照",
+            title_en="Republic of Korea passport",
+            size_mm=(35, 45),
+            size_px=(_px(35, 300), _px(45, 300)),
+            size_px_max=(_px(35, 600), _px(45, 600)),
+            dpi=None,
+            head_height=(32 / 45, 36 / 45),
+            head_top=None,
+            eye_line=None,
+            face_width=None,
+            backgrounds=(WHITE,),
+            file_size=(None, None),
+            formats=("jpg",),
+            glasses_allowed=True,
+            source=(
+                "Ministry of Foreign Affairs of Korea, 여권 사진 규정 (passport photo "
+                "rules): 35x45 mm; head from chin to crown 32-36 mm; plain white "
+                "background; glasses without tint or glare. Pixel sizes are the print "
+                "size at 300-600 dpi."
+            ),
+        ),
+        IdPhotoSpec(
+            name="australia_passport",
+            title="澳大利亚护照",
+            title_en="Australia passport",
+            size_mm=(35, 45),
+            size_px=(_px(35, 300), _px(45, 300)),
+            size_px_max=(_px(35, 600), _px(45, 600)),
+            dpi=None,
+            head_height=(32 / 45, 36 / 45),
+            head_top=None,
+            eye_line=None,
+            face_width=None,
+            backgrounds=(WHITE, OFF_WHITE, LIGHT_GREY),
+            file_size=(None, None),
+            formats=("jpg",),
+            glasses_allowed=True,
+            source=(
+                "Australian Passport Office, 'Photo guidelines': 35-40 mm wide and "
+                "45-50 mm high; face from chin to crown 32-36 mm; plain white or light "
+                "grey background. The catalogue uses 35x45 mm; pixel sizes are that "
+                "print size at 300-600 dpi."
+            ),
+        ),
+        IdPhotoSpec(
+            name="germany_passport",
+            title="德国护照/身份证",
+            title_en="Germany passport and identity card (biometric)",
+            size_mm=(35, 45),
+            size_px=(_px(35, 300), _px(45, 300)),
+            size_px_max=(_px(35, 600), _px(45, 600)),
+            dpi=None,
+            head_height=(32 / 45, 36 / 45),
+            head_top=None,
+            eye_line=None,
+            face_width=None,
+            backgrounds=(LIGHT_GREY, OFF_WHITE, WHITE),
+            file_size=(None, None),
+            formats=("jpg",),
+            glasses_allowed=True,
+            source=(
+                "Bundesdruckerei / Federal Ministry of the Interior, "
+                "Fotomustertafel for biometric passport photos: 35x45 mm; face from "
+                "chin to crown 32-36 mm (70-80 % of the height); plain light background, "
+                "neutral grey preferred. Pixel sizes are the print size at 300-600 dpi."
+            ),
+        ),
+        IdPhotoSpec(
+            name="france_passport",
+            title="法国护照/身份证",
+            title_en="France passport and identity card",
+            size_mm=(35, 45),
+            size_px=(_px(35, 300), _px(45, 300)),
+            size_px_max=(_px(35, 600), _px(45, 600)),
+            dpi=None,
+            head_height=(32 / 45, 36 / 45),
+            head_top=None,
+            eye_line=None,
+            face_width=None,
+            backgrounds=(LIGHT_GREY, LIGHT_BLUE),
+            file_size=(None, None),
+            formats=("jpg",),
+            glasses_allowed=True,
+            source=(
+                "ANTS / service-public.fr, 'Photo d'identité': 35x45 mm; face from the "
+                "chin to the top of the head 32-36 mm; plain light background, light "
+                "grey or light blue, white refused. Pixel sizes are the print size at "
+                "300-600 dpi."
+            ),
+        ),
     ]
 }
 
@@ -324,3 +488,98 @@ def get_spec(name: str) -> IdPhotoSpec:
         return SPECS[name]
     except KeyError:
         raise UnknownSpecError(name) from None
+
+
+#: A custom specification's resolution must lie in this range (dots per inch).
+CUSTOM_DPI = (72, 1200)
+#: A custom specification's printed sides must lie in this range (millimetres).
+CUSTOM_MM = (10.0, 120.0)
+
+
+def custom_spec(
+    size_mm: tuple[float, float],
+    *,
+    dpi: int = 300,
+    head_height: tuple[float, float] | None = None,
+    head_top: tuple[float, float] | None = None,
+    eye_line: tuple[float, float] | None = None,
+    face_width: tuple[float, float] | None = None,
+    background: tuple[int, int, int] = WHITE.rgb,
+    kb: tuple[float | None, float | None] = (None, None),
+    glasses_allowed: bool = True,
+    name: str = "custom",
+    title: str = "自定义尺寸",
+    title_en: str = "Custom size",
+) -> IdPhotoSpec:
+    """Build a specification from a printed size, a resolution and the bands.
+
+    Bands are fractions of the photo as in the catalogue (see the module's
+    docstring); at least one of ``head_height`` and ``face_width`` sets the
+    head's size. The pixel size is ``size_mm`` at ``dpi`` exactly, and the file
+    must carry that resolution. ``kb`` is the accepted file size in KB (1 KB =
+    1024 bytes, as the file makers count), either end None. The background is
+    accepted within the same tolerance as the catalogue's white.
+
+    Raises
+    ------
+    ValueError
+        With a readable message when a figure is out of range.
+    """
+    width_mm, height_mm = (float(v) for v in size_mm)
+    low_mm, high_mm = CUSTOM_MM
+    if not (low_mm <= width_mm <= high_mm and low_mm <= height_mm <= high_mm):
+        raise ValueError(
+            f"the photo's size must be {low_mm:g}-{high_mm:g} mm on each side, "
+            f"not {width_mm:g}x{height_mm:g} mm"
+        )
+    if not CUSTOM_DPI[0] <= int(dpi) <= CUSTOM_DPI[1]:
+        raise ValueError(f"dpi must be {CUSTOM_DPI[0]}-{CUSTOM_DPI[1]}, not {dpi}")
+    bands = {
+        "head_height": head_height,
+        "head_top": head_top,
+        "eye_line": eye_line,
+        "face_width": face_width,
+    }
+    for band, value in bands.items():
+        if value is None:
+            continue
+        low, high = (float(v) for v in value)
+        if not 0.0 <= low < high <= 1.0:
+            raise ValueError(
+                f"{band} must be two fractions of the photo, low below high, not {value}"
+            )
+        bands[band] = (low, high)
+    if head_height is None and face_width is None:
+        raise ValueError("a custom size needs head_height or face_width (the head's size)")
+    if len(background) != 3 or not all(0 <= int(v) <= 255 for v in background):
+        raise ValueError(f"background must be three values 0-255, not {background}")
+    kb_low, kb_high = kb
+    if (kb_low is not None and kb_low < 0) or (
+        kb_low is not None and kb_high is not None and kb_low >= kb_high
+    ):
+        raise ValueError(f"the KB range must be two sizes, low below high, not {kb}")
+    rgb = tuple(int(v) for v in background)
+    return IdPhotoSpec(
+        name=name,
+        title=title,
+        title_en=title_en,
+        size_mm=(width_mm, height_mm),
+        size_px=(_px(width_mm, int(dpi)), _px(height_mm, int(dpi))),
+        size_px_max=None,
+        dpi=int(dpi),
+        head_height=bands["head_height"],
+        head_top=bands["head_top"],
+        eye_line=bands["eye_line"],
+        face_width=bands["face_width"],
+        backgrounds=(BackgroundColour("custom", rgb, WHITE.tolerance),),  # type: ignore[arg-type]
+        file_size=(
+            None if kb_low is None else round(kb_low * 1024),
+            None if kb_high is None else round(kb_high * 1024),
+        ),
+        formats=("jpg",),
+        glasses_allowed=glasses_allowed,
+        source=(
+            f"Custom: {width_mm:g}x{height_mm:g} mm at {int(dpi)} dpi, bands and "
+            "background as given by the user."
+        ),
+    )

@@ -1,0 +1,64 @@
+"""The ID-photo maker: from a photo to a compliant ID photo, its files and print sheets.
+
+- :mod:`.make`: framing for a specification, straightened, on a plain
+  background, and HivisionIDPhotos' own framing (``crop_hivision``);
+- :mod:`.corrections`: gentle light and colour corrections;
+- :mod:`.colour`: background colours by name or hex;
+- :mod:`.matting`: the person's matte, hair included;
+- :mod:`.background`: the person on a plain or studio-gradient background;
+- :mod:`.output`: photo files with their DPI and a size range in KB;
+- :mod:`.sheet`: print sheets of copies (6-inch, 5-inch, A4);
+- :mod:`.watermark`: a repeated text watermark;
+- :mod:`.measure`: colour differences to judge a matte by.
+"""
+
+from __future__ import annotations
+
+from .background import RENDERS, compose, estimate_foreground, rgba
+from .colour import NAMED_COLOURS, parse_colour
+from .corrections import Corrections, apply_corrections
+from .make import (
+    MESSAGES,
+    Framing,
+    IdMakeError,
+    MadePhoto,
+    check_made,
+    crop_hivision,
+    make_id_photo,
+)
+from .matting import matte_person
+from .measure import background_delta_e, delta_e2000, halo_delta_e
+from .output import EncodedPhoto, encode_photo, resize_to_kb
+from .sheet import PAPERS, Sheet, layout_sheet, sheet_jpeg, sheet_pdf
+from .watermark import watermark
+
+__all__ = [
+    "MESSAGES",
+    "NAMED_COLOURS",
+    "PAPERS",
+    "RENDERS",
+    "Corrections",
+    "EncodedPhoto",
+    "Framing",
+    "IdMakeError",
+    "MadePhoto",
+    "Sheet",
+    "apply_corrections",
+    "background_delta_e",
+    "check_made",
+    "compose",
+    "crop_hivision",
+    "delta_e2000",
+    "encode_photo",
+    "estimate_foreground",
+    "halo_delta_e",
+    "layout_sheet",
+    "make_id_photo",
+    "matte_person",
+    "parse_colour",
+    "resize_to_kb",
+    "rgba",
+    "sheet_jpeg",
+    "sheet_pdf",
+    "watermark",
+]
