@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ..conftest import DATA
-from .test_browser import browser_session  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
