@@ -145,7 +145,7 @@ def reference_shape(meshes: NDArray[np.float64]) -> NDArray[np.complex128]:
 def design(meshes, truths, reference, *, augment: bool):
     """Features and targets (68 x then 68 y, reference frame) of every face (and its mirror)."""
     features, targets = [], []
-    for mesh, truth in zip(meshes, truths):
+    for mesh, truth in zip(meshes, truths, strict=True):
         pairs = [(mesh, truth), mirrored(mesh, truth)] if augment else [(mesh, truth)]
         for m, t in pairs:
             centre, w = align(m, reference)

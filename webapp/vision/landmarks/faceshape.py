@@ -38,7 +38,6 @@ from numpy.typing import NDArray
 
 from ..errors import check_image
 from ..faces import detect_faces
-from ..refine import Refined, refine_landmarks
 from ..mesh import (
     CHIN,
     LEFT_BROW_LOWER,
@@ -62,6 +61,7 @@ from ..mesh import (
     RIGHT_NOSE_WING,
     face_frame,
 )
+from ..refine import Refined, refine_landmarks
 
 #: The seven groups of the 88-point layout, in the order of the wire format.
 FACE_SHAPE_GROUPS: Mapping[str, int] = MappingProxyType(
@@ -193,7 +193,7 @@ def face_shape(image: NDArray[np.uint8], *, mode: int = 0, refine: bool = True) 
     refined = [refine_landmarks(face.mesh) if refine else None for face in faces]
     shapes = tuple(
         _shape_points(face.mesh, width=width, height=height, refined=r)
-        for face, r in zip(faces, refined)
+        for face, r in zip(faces, refined, strict=True)
     )
     return FaceShape(
         width=width,
