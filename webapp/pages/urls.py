@@ -17,6 +17,7 @@ urlpatterns = [
     path("r/<uuid:job_id>/overlay.png", views.overlay_file, name="overlay"),
     path("r/<uuid:job_id>/result.json", views.result_json, name="json"),
     path("r/<uuid:job_id>/result-image", views.result_image, name="result_image"),
+    path("r/<uuid:job_id>/face-<int:face>.pts", views.points_file, name="points"),
     path("r/<uuid:job_id>/delete", views.delete_result, name="delete"),
     path("r/<uuid:job_id>/revoke", views.revoke_share, name="revoke"),
     path("s/<str:share_key>/", views.shared, name="shared"),
@@ -24,4 +25,5 @@ urlpatterns = [
     path("s/<str:share_key>/overlay.png", views.overlay_file, name="shared_overlay"),
     path("s/<str:share_key>/result.json", views.result_json, name="shared_json"),
     path("s/<str:share_key>/result-image", views.result_image, name="shared_result_image"),
+    path("s/<str:share_key>/face-<int:face>.pts", views.points_file, name="shared_points"),
 ]

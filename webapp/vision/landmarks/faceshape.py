@@ -44,6 +44,7 @@ from ..mesh import (
     LEFT_BROW_UPPER,
     LEFT_EYE_LOWER,
     LEFT_EYE_UPPER,
+    LEFT_IRIS_CENTRE,
     LEFT_NOSE_BASE,
     LEFT_NOSE_FLANK,
     LEFT_NOSE_WING,
@@ -56,12 +57,13 @@ from ..mesh import (
     RIGHT_BROW_UPPER,
     RIGHT_EYE_LOWER,
     RIGHT_EYE_UPPER,
+    RIGHT_IRIS_CENTRE,
     RIGHT_NOSE_BASE,
     RIGHT_NOSE_FLANK,
     RIGHT_NOSE_WING,
     face_frame,
 )
-from ..refine import Refined, refine_landmarks
+from ..refine import Refined, ibug68, refine_landmarks
 
 #: The seven groups of the 88-point layout, in the order of the wire format.
 FACE_SHAPE_GROUPS: Mapping[str, int] = MappingProxyType(
@@ -139,15 +141,20 @@ class FaceShape:
         Size of the photo, in pixels.
     faces : tuple of FaceShapePoints
         Largest face first; empty when no face was found.
-    ibug68 : tuple of ndarray of shape (68, 2), or None
-        Per face (same order), the refined iBUG 300-W points in float pixels
-        (0-based); ``None`` when the refinement was off.
+    ibug68 : tuple of ndarray of shape (68, 2)
+        Per face (same order), the iBUG 300-W points of the refinement
+        (:mod:`webapp.vision.refine`) in float pixels, 0-based; computed
+        whether or not the 88 points use them.
+    pupils : tuple of two (x, y)
+        Per face, the iris centres (image-left first), integer pixels: the
+        89th and 90th points of Tencent's 90-point layout.
     """
 
     width: int
     height: int
     faces: tuple[FaceShapePoints, ...]
-    ibug68: tuple[NDArray[np.float64], ...] | None = field(default=None, repr=False, compare=False)
+    ibug68: tuple[NDArray[np.float64], ...] = field(default=(), repr=False, compare=False)
+    pupils: tuple[tuple[Point, Point], ...] = field(default=(), repr=False)
 
 
 def face_shape(image: NDArray[np.uint8], *, mode: int = 0, refine: bool = True) -> FaceShape:
@@ -166,8 +173,8 @@ def face_shape(image: NDArray[np.uint8], *, mode: int = 0, refine: bool = True) 
     Returns
     -------
     FaceShape
-        The photo's size, per face the refined 68 iBUG points (``ibug68``,
-        ``None`` when ``refine`` is off) and the seven groups of points
+        The photo's size, per face the 68 iBUG points (``ibug68``), the
+        pupils and the seven groups of points
         (see ``FACE_SHAPE_GROUPS``), largest face first. Coordinates are
         integer pixels, origin at the top-left corner, ``x`` = column,
         ``y`` = row, clipped to the photo. No face gives an empty ``faces``.
@@ -195,12 +202,24 @@ def face_shape(image: NDArray[np.uint8], *, mode: int = 0, refine: bool = True) 
         _shape_points(face.mesh, width=width, height=height, refined=r)
         for face, r in zip(faces, refined, strict=True)
     )
+    meshes = [face.mesh if r is None else r.mesh for face, r in zip(faces, refined, strict=True)]
     return FaceShape(
         width=width,
         height=height,
         faces=shapes,
-        ibug68=tuple(r.points for r in refined) if refine else None,  # type: ignore[union-attr]
+        ibug68=tuple(
+            ibug68(face.mesh) if r is None else r.points
+            for face, r in zip(faces, refined, strict=True)
+        ),
+        pupils=tuple(_pupils(mesh, width=width, height=height) for mesh in meshes),
     )
+
+
+def _pupils(mesh: NDArray[np.float32], *, width: int, height: int) -> tuple[Point, Point]:
+    """The iris centres (image-left first), integer pixels clipped to the photo."""
+    limit = np.array([width - 1, height - 1])
+    xy = np.clip(np.rint(mesh[[LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE], :2]), 0, limit).astype(int)
+    return (int(xy[0, 0]), int(xy[0, 1])), (int(xy[1, 0]), int(xy[1, 1]))
 
 
 def _shape_points(
