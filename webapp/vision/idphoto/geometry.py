@@ -120,7 +120,9 @@ def face_geometry(
 
     ``refined``, the mesh moved onto the refined 68 points
     (:func:`webapp.vision.refine.refine_landmarks`), gives the eye line and
-    the chin when it is passed; the rest is the mesh's own.
+    the chin when it is passed; the rest is the mesh's own. The refinement
+    leaves the irises where the iris model puts them, so the eye line (the
+    iris centres) only changes if that ever changes; the chin is iBUG point 8.
     """
     oval = mesh[list(FACE_OVAL), :2].astype(np.float64)
     left, right = float(oval[:, 0].min()), float(oval[:, 0].max())
