@@ -36,7 +36,7 @@ outer), 27-30 nose bridge to tip, 31-35 nose base, 36-41 / 42-47 eyes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -71,6 +71,10 @@ class RefinementModel:
     warp_sigma : float
         Width of the Gaussian that spreads the anchors' displacements, in the
         reference frame's units.
+    spread : ndarray of shape (468, 68)
+        The move of each face vertex per unit move of each anchor: Gaussian
+        radial-basis interpolation on the reference mesh (exact at the
+        anchors), made once from ``anchors`` and ``warp_sigma``.
     """
 
     reference: NDArray[np.complex128]
@@ -79,6 +83,16 @@ class RefinementModel:
     target_mean: NDArray[np.float64]
     anchors: NDArray[np.intp]
     warp_sigma: float
+    spread: NDArray[np.float64] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        vertices = self.reference[:N_MESH]  # the 468 face points come first
+        anchors = vertices[self.anchors]
+        two_sigma2 = 2.0 * self.warp_sigma**2 or 1.0
+        kernel = np.exp(-(np.abs(anchors[:, None] - anchors[None, :]) ** 2) / two_sigma2)
+        kernel[np.diag_indices_from(kernel)] += 1e-3
+        reach = np.exp(-(np.abs(vertices[:, None] - anchors[None, :]) ** 2) / two_sigma2)
+        object.__setattr__(self, "spread", np.linalg.solve(kernel.T, reach.T).T)
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,7 +173,7 @@ def refine_landmarks(mesh: NDArray[np.floating], model: RefinementModel | None =
     points = _predict(mesh, model, centre, w)
     moved = np.array(mesh, dtype=np.float32, copy=True)
     # The irises (the pupils) are the iris model's: no annotation of the 68 says otherwise.
-    moved[:N_MESH, :2] = _move(mesh, points, model, centre, w)[:N_MESH]
+    moved[:N_MESH, :2] = _move(mesh, points, model, centre, w)
     moved.setflags(write=False)
     points.setflags(write=False)
     return Refined(points=points, mesh=moved)
@@ -182,16 +196,10 @@ def _move(
     centre: complex,
     w: complex,
 ) -> NDArray[np.float64]:
-    """Every mesh vertex moved by the anchors' displacements, spread by Gaussians."""
-    xy = np.asarray(mesh, np.float64)[:, :2]
-    # In the reference frame, where warp_sigma is measured.
+    """The 468 face vertices moved by the anchors' displacements, spread by Gaussians."""
+    xy = np.asarray(mesh, np.float64)[:N_MESH, :2]
+    # In the reference frame, where the spread was made.
     vertices = (xy @ _COMPLEX - centre) * w
-    anchors = vertices[model.anchors]
-    shift = (points @ _COMPLEX - centre) * w - anchors
-    two_sigma2 = 2.0 * model.warp_sigma**2
-    kernel = np.exp(-(np.abs(anchors[:, None] - anchors[None, :]) ** 2) / two_sigma2)
-    kernel[np.diag_indices_from(kernel)] += 1e-3
-    weights = np.linalg.solve(kernel, shift)
-    spread = np.exp(-(np.abs(vertices[:, None] - anchors[None, :]) ** 2) / two_sigma2) @ weights
-    moved = (vertices + spread) / w + centre
+    shift = (points @ _COMPLEX - centre) * w - vertices[model.anchors]
+    moved = (vertices + model.spread @ shift) / w + centre
     return np.column_stack([moved.real, moved.imag])
