@@ -99,8 +99,13 @@ MIRROR478 = np.concatenate([MIRROR, np.arange(473, 478), np.arange(468, 473)])
 LAMBDAS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 #: Approach B: each point from this many nearest mesh points.
 LOCAL_POINTS = 64
-#: Warp width: this fraction of the reference's outer eye-corner distance.
+#: The mesh's move (webapp.vision.refine.RefinementModel), chosen on 120 training crops
+#: (random.seed(14), not helen-test) by the dense contours' error and order
+#: (``python -m bench.fit_refinement warp``): Gaussian width as a fraction of the
+#: reference's outer eye-corner distance, smoothing, and the points that move it.
 WARP_SIGMA = 0.15
+WARP_SMOOTHING = 0.1
+WARP_POINTS = tuple(range(60))  # not the inner lips (60-67)
 
 
 def mirrored(mesh: NDArray[np.float64], truth: NDArray[np.float64]):
@@ -281,8 +286,65 @@ def fit(cache: Path, out: Path = PARAMS_PATH) -> None:
         target_mean=model.target_mean.astype(np.float32),
         anchors=anchors.astype(np.int16),
         warp_sigma=np.float32(WARP_SIGMA * eye),
+        warp_smoothing=np.float32(WARP_SMOOTHING),
+        warp_points=np.array(WARP_POINTS, np.int16),
     )
     print(f"chosen: {best}; wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+
+
+def compare_warps(train_dir: Path) -> None:
+    """The dense contours' error and order on 120 training crops, per way of moving the mesh."""
+    import dataclasses
+    import random
+
+    from bench.dense import image_accuracy, order_problems
+    from webapp.vision.refine import load_model
+
+    files = sorted(p for p in train_dir.glob("*.pts") if not p.name.startswith(HELD_OUT))
+    random.seed(14)
+    data = [(read_photo(p.with_suffix(".jpg")), read_pts(p)) for p in random.sample(files, 120)]
+    shipped = load_model()
+    eye = abs(shipped.reference[RIGHT_EYE_OUTER] - shipped.reference[LEFT_EYE_OUTER])
+    every, outer = tuple(range(N_IBUG)), tuple(range(60))
+    configs = [("off", None, 0.0, 0.0)] + [
+        (label, points, sigma, smoothing)
+        for label, points in (("all 68", every), ("no inner lips", outer))
+        for sigma, smoothing in ((0.15, 1e-3), (0.3, 1e-3), (0.15, 0.1), (0.3, 0.1), (0.3, 1.0))
+    ]
+    for label, points, sigma, smoothing in configs:
+        model = None
+        if points is not None:
+            model = dataclasses.replace(
+                shipped, warp_sigma=sigma * eye, warp_smoothing=smoothing, warp_points=points
+            )
+        errors, groups, disordered = [], {}, 0
+        for image, truth in data:
+            result = _dense_with(image, model)
+            disordered += bool(order_problems(result))
+            accuracy = image_accuracy(result, truth)
+            if accuracy.get("found"):
+                errors.append(accuracy["mean"])
+                for group, value in accuracy["groups"].items():
+                    groups.setdefault(group, []).append(value)
+        by_group = " ".join(f"{g} {100 * np.mean(v):.2f}%" for g, v in groups.items())
+        mean = 100 * np.mean(errors)
+        print(f"{label:14s} sigma {sigma:<5g} smoothing {smoothing:<6g} mean {mean:.2f}%"
+              f"  {by_group}  out of order {disordered}", flush=True)  # fmt: skip
+
+
+def _dense_with(image, model):
+    """Dense landmarks with the refinement off (model None) or moved by ``model``."""
+    import webapp.vision.refine as refine_module
+    from webapp.vision.landmarks import dense_landmarks
+
+    if model is None:
+        return dense_landmarks(image, refine=False)
+    shipped = refine_module.load_model
+    refine_module.load_model = lambda path=None: model  # type: ignore[assignment]
+    try:
+        return dense_landmarks(image)
+    finally:
+        refine_module.load_model = shipped
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -292,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if len(args) == 2 and args[0] == "fit":
         fit(Path(args[1]))
+        return 0
+    if len(args) == 2 and args[0] == "warp":
+        compare_warps(Path(args[1]))
         return 0
     print(__doc__)
     return 2

@@ -71,10 +71,17 @@ class RefinementModel:
     warp_sigma : float
         Width of the Gaussian that spreads the anchors' displacements, in the
         reference frame's units.
+    warp_smoothing : float
+        Added to the Gaussian kernel's diagonal: 0 would pass exactly through
+        the anchors; more keeps the mesh's own shape between close anchors
+        that move apart (lids, lips), which otherwise fold.
+    warp_points : tuple of int
+        The iBUG points whose anchors move the mesh (the inner lips' do not:
+        on a closed mouth they sit on top of each other).
     spread : ndarray of shape (468, 68)
         The move of each face vertex per unit move of each anchor: Gaussian
-        radial-basis interpolation on the reference mesh (exact at the
-        anchors), made once from ``anchors`` and ``warp_sigma``.
+        radial-basis smoothing on the reference mesh, made once from the
+        fields above.
     """
 
     reference: NDArray[np.complex128]
@@ -83,16 +90,20 @@ class RefinementModel:
     target_mean: NDArray[np.float64]
     anchors: NDArray[np.intp]
     warp_sigma: float
+    warp_smoothing: float = 1e-3
+    warp_points: tuple[int, ...] = tuple(range(N_IBUG))
     spread: NDArray[np.float64] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         vertices = self.reference[:N_MESH]  # the 468 face points come first
-        anchors = vertices[self.anchors]
+        anchors = vertices[self.anchors[list(self.warp_points)]]
         two_sigma2 = 2.0 * self.warp_sigma**2 or 1.0
         kernel = np.exp(-(np.abs(anchors[:, None] - anchors[None, :]) ** 2) / two_sigma2)
-        kernel[np.diag_indices_from(kernel)] += 1e-3
+        kernel[np.diag_indices_from(kernel)] += self.warp_smoothing
         reach = np.exp(-(np.abs(vertices[:, None] - anchors[None, :]) ** 2) / two_sigma2)
-        object.__setattr__(self, "spread", np.linalg.solve(kernel.T, reach.T).T)
+        spread = np.zeros((N_MESH, N_IBUG))
+        spread[:, list(self.warp_points)] = np.linalg.solve(kernel.T, reach.T).T
+        object.__setattr__(self, "spread", spread)
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,6 +133,8 @@ def load_model(path: Path = PARAMS_PATH) -> RefinementModel:
             target_mean=params["target_mean"].astype(np.float64),
             anchors=params["anchors"].astype(np.intp),
             warp_sigma=float(params["warp_sigma"]),
+            warp_smoothing=float(params["warp_smoothing"]),
+            warp_points=tuple(int(i) for i in params["warp_points"]),
         )
 
 
