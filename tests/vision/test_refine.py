@@ -76,9 +76,13 @@ def test_the_refined_mesh_passes_through_the_refined_points(photo):
     refined = refine_landmarks(mesh)
     model = load_model()
     assert refined.mesh.shape == mesh.shape and not refined.mesh.flags.writeable
-    anchors = refined.mesh[model.anchors, :2]
+    moving = list(model.warp_points)
+    target = refined.points[moving]
+    before = np.hypot(*(mesh[model.anchors[moving], :2] - target).T)
+    after = np.hypot(*(refined.mesh[model.anchors[moving], :2] - target).T)
     eyes = np.hypot(*(refined.points[36] - refined.points[45]))
-    assert np.hypot(*(anchors - refined.points).T).max() < 0.02 * eyes
+    # Smoothed, not exact (so that lids and lips do not fold), but most of the way there.
+    assert after.mean() < 0.4 * before.mean() and after.max() < 0.05 * eyes
     np.testing.assert_array_equal(refined.mesh[:, 2], mesh[:, 2])  # depth untouched
 
 
@@ -90,6 +94,8 @@ def test_the_parameters_ship_with_their_terms():
 
 def test_dense_contours_follow_the_refinement(photo):
     image = photo("faces/astronaut.png")
+    eyes = dense_landmarks(image, parts=("left_eye",), refine=True).landmark
+    assert eyes == dense_landmarks(image, parts=("left_eye",), refine=False).landmark
     parts = ("left_eyebrow", "mouth")
     on = dense_landmarks(image, parts=parts, refine=True).landmark
     off = dense_landmarks(image, parts=parts, refine=False).landmark
