@@ -18,7 +18,8 @@ from webapp.vision.refine import PARAMS_PATH, ibug68, load_model, refine_landmar
 from webapp.wire.faceshape import ibug68_pts, tencent90_body
 
 HERE = Path(__file__).resolve().parent
-#: The 88 points of these photos as the engine placed them before the refinement existed.
+#: The 88 points of these photos as the engine placed them before the refinement existed
+#: (written by commit 4f665ea's ``face_shape``, MediaPipe 0.10.21).
 UNREFINED = json.loads((HERE / "faceshape_unrefined.json").read_text())
 
 
