@@ -1,16 +1,26 @@
 """Accuracy of the 88-point face shape against iBUG 68-point ground truth.
 
 ``python -m bench.accuracy [DATA_DIR]`` prints, per image, the mean error of
-the 14 points that both layouts name (tests/data/README.md and
-/work/shared/testdata/README.md give the mapping), normalised by the outer
-eye-corner distance |p36 - p45| of the ground truth, and whether every
-annotated face was found.
+the 14 points that both layouts name (tests/data/README.md gives the
+mapping), normalised by the outer eye-corner distance |p36 - p45| of the
+ground truth, and whether every annotated face was found; with the landmark
+refinement (``webapp/vision/refine.py``) and without it.
+
+Then, on the annotated faces of ``tests/data/landmarks68`` and on the
+held-out ``helen-test`` crops of the 68-point training folder (its path in
+``LANDMARKS68_TRAIN``; skipped when it is absent), it compares refined,
+unrefined and dlib's 68-point predictor (benchmark-only extra) on the faces
+dlib finds, counts the faces each finds, and times the refinement per face
+on one core.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import statistics
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +29,13 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
 from bench.common import verdict
-from webapp.vision import FaceShape, ImageError, face_shape, load_image, open_image
+from webapp.vision import FaceShape, ImageError, detect_faces, face_shape, load_image, open_image
+from webapp.vision.refine import refine_landmarks
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "landmarks68"
+#: The 68-point training folder; its helen-test crops are held out of the fit.
+TRAIN_DIR = Path(os.environ.get("LANDMARKS68_TRAIN", "/work/shared/testdata/landmarks68-train"))
+HELD_OUT_GLOB = "helen-test__*.pts"
 
 #: (88-point group, index) -> iBUG 68-point index (0-based).
 POINT_PAIRS: dict[tuple[str, int], int] = {
@@ -129,9 +143,16 @@ def _engine_input(photo: Path, truth: NDArray[np.float64], way: str) -> tuple[An
 
 
 def faceshape_accuracy(
-    data_dir: str | Path = DEFAULT_DATA_DIR, way: str = "whole"
+    data_dir: str | Path = DEFAULT_DATA_DIR,
+    way: str = "whole",
+    *,
+    refine: bool = True,
+    pattern: str = "*.pts",
 ) -> dict[str, Any]:
     """Measure every ``<name>.<image>`` + ``<name>.pts`` pair in ``data_dir``, given ``way``.
+
+    ``refine`` is passed to :func:`webapp.vision.face_shape`; ``pattern``
+    picks the ``.pts`` files.
 
     Returns
     -------
@@ -142,13 +163,12 @@ def faceshape_accuracy(
     """
     data_dir = Path(data_dir)
     images: dict[str, Any] = {}
-    for pts in sorted(data_dir.glob("*.pts")):
-        candidates = sorted(data_dir.glob(pts.stem + ".*"))
-        photo = next((p for p in candidates if p.suffix.lower() in IMAGE_SUFFIXES), None)
+    for pts in sorted(data_dir.glob(pattern)):
+        photo = photo_of(pts)
         if photo is None:
             continue
         image, truth = _engine_input(photo, read_pts(pts), way)
-        images[photo.name] = image_error(face_shape(image, mode=0), truth)
+        images[photo.name] = image_error(face_shape(image, mode=0, refine=refine), truth)
     found = [r["found"] for r in images.values()]
     errors = [r["error"] for r in images.values() if r["found"]]
     return {
@@ -156,6 +176,102 @@ def faceshape_accuracy(
         "mean_error": float(np.mean(errors)) if errors else float("nan"),
         "all_found": bool(found) and all(found),
     }
+
+
+def photo_of(pts: Path) -> Path | None:
+    """The image beside a ``.pts`` file, if any."""
+    candidates = sorted(pts.parent.glob(pts.stem + ".*"))
+    return next((p for p in candidates if p.suffix.lower() in IMAGE_SUFFIXES), None)
+
+
+class Dlib:
+    """dlib's HOG detector and 68-point predictor (the benchmark-only extra)."""
+
+    def __init__(self) -> None:
+        import dlib
+
+        from bench.fusion import _models_dir
+
+        self._dlib = dlib
+        self._detector = dlib.get_frontal_face_detector()
+        path = _models_dir() / "shape_predictor_68_face_landmarks.dat"
+        self._predictor = dlib.shape_predictor(str(path))
+
+    def points(self, image: NDArray[np.uint8], truth: NDArray[np.float64]):
+        """dlib's 68 points of the annotated face (its box holds the points' centroid), or None."""
+        image = np.ascontiguousarray(image)
+        cx, cy = truth.mean(axis=0)
+        for rect in self._detector(image, 1):
+            if rect.left() <= cx <= rect.right() and rect.top() <= cy <= rect.bottom():
+                shape = self._predictor(image, rect)
+                return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
+        return None
+
+
+def core_error(points: NDArray[np.float64], truth: NDArray[np.float64]) -> float:
+    """Mean distance of the 14 core points (iBUG indices) / |p36 - p45|."""
+    core = list(POINT_PAIRS.values())
+    scale = float(np.hypot(*(truth[36] - truth[45])))
+    return float(np.hypot(*(points[core] - truth[core]).T).mean() / scale)
+
+
+def compare(pts_files: list[Path], dlib: Dlib | None) -> dict[str, Any]:
+    """Refined, unrefined and dlib on the same annotated faces; the refinement's cost."""
+    rows = []
+    costs, mesh_costs = [], []
+    for pts in pts_files:
+        photo = photo_of(pts)
+        if photo is None:
+            continue
+        image, truth = read_photo(photo), read_pts(pts)
+        row: dict[str, Any] = {"name": photo.name}
+        for refine in (True, False):
+            row[refine] = image_error(face_shape(image, mode=0, refine=refine), truth)
+        started = time.perf_counter()
+        faces = detect_faces(image)
+        mesh_costs.append((time.perf_counter() - started) / max(1, len(faces)))
+        for face in faces[:1]:
+            runs = []
+            for _ in range(5):
+                started = time.perf_counter()
+                refine_landmarks(face.mesh)
+                runs.append(time.perf_counter() - started)
+            costs.append(min(runs))
+        found = dlib.points(image, truth) if dlib else None
+        row["dlib"] = core_error(found, truth) if found is not None else None
+        rows.append(row)
+    return {"rows": rows, "cost": costs, "mesh_cost": mesh_costs}
+
+
+def print_comparison(title: str, report: dict[str, Any], with_dlib: bool) -> None:
+    rows = report["rows"]
+    print(f"{title}: {len(rows)} annotated faces")
+    found = sum(r[True]["found"] for r in rows)
+    found_off = sum(r[False]["found"] for r in rows)
+    line = f"  faces found: refined {found}, unrefined {found_off}"
+    if with_dlib:
+        line += f", dlib {sum(r['dlib'] is not None for r in rows)}"
+    print(line + f" of {len(rows)}")
+    both = [r for r in rows if r[True]["found"] and r[False]["found"]]
+    on = [100 * r[True]["error"] for r in both]
+    off = [100 * r[False]["error"] for r in both]
+    if both:
+        print(f"  every face found by us: refined {statistics.mean(on):.2f}% "
+              f"(median {statistics.median(on):.2f}%), unrefined {statistics.mean(off):.2f}% "
+              f"(median {statistics.median(off):.2f}%)")  # fmt: skip
+    if with_dlib:
+        shared = [r for r in both if r["dlib"] is not None]
+        if shared:
+            on = statistics.mean(100 * r[True]["error"] for r in shared)
+            off = statistics.mean(100 * r[False]["error"] for r in shared)
+            theirs = statistics.mean(100 * r["dlib"] for r in shared)
+            verdict_word = "BELOW dlib" if on < theirs else "not below dlib"
+            print(f"  the {len(shared)} faces dlib finds: refined {on:.2f}%, unrefined {off:.2f}%, "
+                  f"dlib {theirs:.2f}%  ({verdict_word})")  # fmt: skip
+    cost = 1000 * statistics.median(report["cost"]) if report["cost"] else float("nan")
+    mesh = 1000 * statistics.median(report["mesh_cost"]) if report["mesh_cost"] else float("nan")
+    print(f"  refinement cost: median {cost:.2f} ms per face (detection + mesh: {mesh:.1f} ms "
+          f"per face in the same run)")  # fmt: skip
 
 
 def _box(points: NDArray[np.float64]) -> tuple[float, float, float, float]:
@@ -194,6 +310,30 @@ def main(argv: list[str] | None = None) -> int:
         all_found = all_found and report["all_found"]
     for whole, demand in ((WAYS[0], WAYS[1]), (WAYS[2], WAYS[3])):
         print(f"on demand vs whole ({whole}): {_comparison(reports[whole], reports[demand])}")
+    off = faceshape_accuracy(data_dir, refine=False)
+    print(
+        f"  without the refinement (LANDMARK_REFINEMENT off): mean {100 * off['mean_error']:.2f}%"
+    )
+    print()
+    _pin_one_core()
+    try:
+        dlib: Dlib | None = Dlib()
+    except (ImportError, RuntimeError) as exc:
+        print(f"dlib: SKIPPED ({exc}); install the bench extra")
+        dlib = None
+    print("core-point error (14 points / |p36-p45|), with and without the refinement")
+    print_comparison(
+        f"tests/data ({data_dir.name})",
+        compare(sorted(data_dir.glob("*.pts")), dlib),
+        dlib is not None,
+    )
+    held_out = sorted(TRAIN_DIR.glob(HELD_OUT_GLOB))
+    if held_out:
+        print_comparison(
+            f"held-out helen-test ({TRAIN_DIR})", compare(held_out, dlib), dlib is not None
+        )
+    else:
+        print(f"held-out helen-test: SKIPPED ({TRAIN_DIR} has no {HELD_OUT_GLOB})")
     return 0 if all_found else 1
 
 
@@ -209,6 +349,12 @@ def _comparison(whole: dict[str, Any], demand: dict[str, Any]) -> str:
         f"faces found {found[1]} vs {found[0]}; mean error over the {len(both)} both found "
         f"{errors[1]:.2f}% vs {errors[0]:.2f}%: {'unchanged or better' if same else 'WORSE'}"
     )
+
+
+def _pin_one_core() -> None:
+    """Time on one core, as the engine's other benchmarks do."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
 if __name__ == "__main__":

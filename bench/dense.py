@@ -161,12 +161,13 @@ def _bounds(points: NDArray[np.float64]) -> tuple[float, float, float, float]:
     return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
 
 
-def accuracy(data_dir: Path = DATA / "landmarks68") -> dict[str, Any]:
+def accuracy(data_dir: Path = DATA / "landmarks68", *, refine: bool = True) -> dict[str, Any]:
     """Measure every ``<name>.<image>`` + ``<name>.pts`` pair in ``data_dir``."""
     images = {}
     for pts in sorted(data_dir.glob("*.pts")):
         photo = next(p for p in sorted(data_dir.glob(pts.stem + ".*")) if p.suffix != ".pts")
-        images[photo.name] = image_accuracy(dense_landmarks(read_photo(photo)), read_pts(pts))
+        result = dense_landmarks(read_photo(photo), refine=refine)
+        images[photo.name] = image_accuracy(result, read_pts(pts))
     found = [r for r in images.values() if r["found"]]
     mean = float(np.mean([r["mean"] for r in found])) if found else float("nan")
     return {"images": images, "mean": mean, "all_found": len(found) == len(images)}
@@ -287,6 +288,15 @@ def main() -> None:
         print(f"  {name:16s} mean {100 * r['mean']:.2f}%  (max {100 * r['max']:.1f}%)  {groups}")
     mean = 100 * acc["mean"]
     print(f"  mean over images: {mean:.2f}% {verdict(mean, 100 * TARGET_ERROR)}")
+    off = accuracy(refine=False)
+    print("  without the landmark refinement (LANDMARK_REFINEMENT off):")
+    for name, r in off["images"].items():
+        if r["found"]:
+            groups = "  ".join(f"{g} {100 * e:.2f}%" for g, e in r["groups"].items())
+            print(
+                f"  {name:16s} mean {100 * r['mean']:.2f}%  (max {100 * r['max']:.1f}%)  {groups}"
+            )
+    print(f"  mean over images: {100 * off['mean']:.2f}%")
 
     print("\nOrder of every sequence, and hairline method, per photo:")
     bad = 0

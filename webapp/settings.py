@@ -276,6 +276,10 @@ SERVICE_ENV = {
     if name.endswith("_BACKEND") or "_REMOTE_" in name
 }
 REMOTE_TIMEOUT = envfloat("REMOTE_TIMEOUT", 30.0)
+# The local engine places the face-shape points, the dense contours and the ID check's eye
+# line and chin where people annotate them (a refinement fitted on the iBUG 300-W
+# annotations, research-only terms: webapp/vision/data/REFINEMENT.md). Off: the mesh's own.
+LANDMARK_REFINEMENT = envbool("LANDMARK_REFINEMENT", "True")
 # The account id (`uin`) that fusion requests to a remote service carry; the appid if empty.
 FUSION_REMOTE_UIN = os.getenv("FUSION_REMOTE_UIN", "")
 

@@ -101,3 +101,17 @@ def test_owner_can_delete_the_result_and_its_files(client, shared_job):
 def test_index_lists_only_my_results(client, done_job):
     assert str(done_job.id) in client.get("/").content.decode()
     assert str(done_job.id) not in Client().get("/").content.decode()
+
+
+def test_a_face_shape_result_offers_each_faces_68_points(client, done_job):
+    html = client.get(f"/r/{done_job.id}/").content.decode()
+    assert f"/r/{done_job.id}/face-0.pts" in html
+    response = client.get(f"/r/{done_job.id}/face-0.pts")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    lines = response.content.decode().splitlines()
+    assert lines[:3] == ["version: 1", "n_points: 68", "{"] and len(lines) == 72
+    assert client.get(f"/r/{done_job.id}/face-1.pts").status_code == 404  # one face
+    assert Client().get(f"/r/{done_job.id}/face-0.pts").status_code == 404  # not the owner
+    shared = Client().get(f"/s/{done_job.share_key}/face-0.pts")
+    assert shared.status_code == 200 and shared.content == response.content

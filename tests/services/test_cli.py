@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from PIL import Image
 
 from ..conftest import DATA
 
@@ -79,3 +82,62 @@ def test_a_batch_is_answered_photo_by_photo():
     assert len(sizes) == len(names)
     # Answers buffered to the end would all arrive within a few milliseconds.
     assert arrivals[-1] - arrivals[0] > 0.1
+
+
+def test_ibug68_writes_a_pts_file_per_face(tmp_path):
+    run = _run(
+        str(DATA / "faces" / "two_people.jpg"), "--format", "ibug68", "--output-dir", str(tmp_path)
+    )
+    assert run.returncode == 0, run.stderr
+    written = [Path(line) for line in run.stdout.splitlines()]
+    assert [p.name for p in written] == ["two_people.pts", "two_people_2.pts"]
+    for path in written:
+        lines = path.read_text().splitlines()
+        assert lines[:3] == ["version: 1", "n_points: 68", "{"] and lines[-1] == "}"
+        points = [tuple(map(float, line.split())) for line in lines[3:-1]]
+        assert len(points) == 68
+        assert all(1 <= x <= 1126 and 1 <= y <= 661 for x, y in points)  # 1-based, in the photo
+
+
+def test_ibug68_makes_its_folder_and_fails_an_image_without_a_face(tmp_path):
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (200, 200), "white").save(blank)
+    out = tmp_path / "out"
+    run = _run(str(DATA / "faces" / "astronaut.png"), str(blank), "--format", "ibug68",
+               "--output-dir", str(out))  # fmt: skip
+    assert run.returncode == 1  # one image had no face
+    assert (out / "astronaut.pts").exists() and not (out / "blank.pts").exists()
+    assert "blank.png" in run.stderr
+
+
+def test_tencent90_prints_90_points_per_face():
+    run = _run(str(DATA / "faces" / "two_people.jpg"), "--format", "tencent90")
+    assert run.returncode == 0, run.stderr
+    body = json.loads(run.stdout)
+    assert (body["ImageWidth"], body["ImageHeight"]) == (1126, 661)
+    assert len(body["FaceShapeSet"]) == 2
+    for face in body["FaceShapeSet"]:
+        assert list(face)[-2:] == ["LeftPupil", "RightPupil"]
+        assert sum(len(points) for points in face.values()) == 90
+
+
+def test_the_setting_turns_the_refinement_off():
+    photo = str(DATA / "faces" / "astronaut.png")
+    unrefined = json.loads((ROOT / "tests" / "vision" / "faceshape_unrefined.json").read_text())
+    off = subprocess.run(
+        [sys.executable, "-m", "webapp", "faceshape", photo],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "LANDMARK_REFINEMENT": "False"},
+    )
+    on = _run(photo)
+    faces_off = json.loads(off.stdout)["data"]["face_shape"]
+    faces_on = json.loads(on.stdout)["data"]["face_shape"]
+    expected = [
+        {group: [{"x": x, "y": y} for x, y in points] for group, points in face.items()}
+        for face in unrefined["faces/astronaut.png"]
+    ]
+    assert faces_off == expected
+    assert faces_on != expected

@@ -21,6 +21,7 @@ urlpatterns = [
     path("r/<uuid:job_id>/result-image", views.result_image, name="result_image"),
     path("r/<uuid:job_id>/sheet.jpg", idmake.sheet_file, name="sheet"),
     path("r/<uuid:job_id>/sheet.pdf", idmake.sheet_pdf_file, name="sheet_pdf"),
+    path("r/<uuid:job_id>/face-<int:face>.pts", views.points_file, name="points"),
     path("r/<uuid:job_id>/delete", views.delete_result, name="delete"),
     path("r/<uuid:job_id>/revoke", views.revoke_share, name="revoke"),
     path("r/<uuid:job_id>/share", views.start_sharing, name="share"),
@@ -34,4 +35,5 @@ urlpatterns = [
     path("s/<str:share_key>/preview.jpg", views.preview_image, name="shared_preview"),
     path("s/<str:share_key>/sheet.jpg", idmake.sheet_file, name="shared_sheet"),
     path("s/<str:share_key>/sheet.pdf", idmake.sheet_pdf_file, name="shared_sheet_pdf"),
+    path("s/<str:share_key>/face-<int:face>.pts", views.points_file, name="shared_points"),
 ]

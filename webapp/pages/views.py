@@ -22,6 +22,7 @@ from webapp.core.storage import DISK_FULL
 from webapp.photos.jobs import create_job, new_owner_key, recover, wait_for_job
 from webapp.photos.models import Job
 from webapp.services import SERVICES
+from webapp.wire.faceshape import ibug68_pts
 
 from .forms import TOO_MANY_WAITING, UploadForm
 from .lists import recent_results
@@ -270,6 +271,23 @@ def result_json(
         raise Http404("No result yet")
     response = JsonResponse(job.result, json_dumps_params={"indent": 2, "ensure_ascii": False})
     response["Content-Disposition"] = f'attachment; filename="likeness-{job.share_key[:8]}.json"'
+    return response
+
+
+@require_GET
+def points_file(
+    request: HttpRequest, face: int, job_id: str | None = None, share_key: str | None = None
+) -> HttpResponse:
+    """One face's 68 points as an iBUG .pts file (a face-shape result's second download)."""
+    job = _get_job_for_owner(request, job_id) if job_id else _get_shared_job(share_key)
+    faces = ((job.details or {}).get("ibug68") or []) if job.kind == "face_shape" else []
+    if not 0 <= face < len(faces):
+        raise Http404("No such face")
+    response = HttpResponse(ibug68_pts(faces[face]), content_type="text/plain; charset=utf-8")
+    name = f"likeness-{job.share_key[:8]}-face{face + 1}.pts"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Robots-Tag"] = "noindex"
     return response
 
 

@@ -1,6 +1,6 @@
 """The command line, one verb per service: ``python -m webapp VERB ...``.
 
-    python -m webapp faceshape IMAGE [IMAGE...] [--mode 0|1]
+    python -m webapp faceshape IMAGE [IMAGE...] [--mode 0|1] [--format json|ibug68|tencent90]
     python -m webapp dense IMAGE [IMAGE...] [--parts all|left_eyebrow,mouth,...]
     python -m webapp idcheck IMAGE [IMAGE...] [--spec NAME]
     python -m webapp fuse TEMPLATE USER [--shape 0-100] [--features 0-100] -o OUT

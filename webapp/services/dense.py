@@ -48,7 +48,7 @@ SEQUENCES = {
 
 def _local(request: Request) -> Outcome:
     start = time.perf_counter()
-    result = dense_landmarks(request.image)
+    result = dense_landmarks(request.image, refine=settings.LANDMARK_REFINEMENT)
     used = round(1000 * (time.perf_counter() - start))
     body = wire.success_body(result, request_id=wire.new_request_id(), time_used=used)
     if result.found:
@@ -248,7 +248,9 @@ def run_cli(paths: Sequence[str], parts: str = "all") -> int:
         start = time.perf_counter()
         request_id = wire.new_request_id()
         try:
-            result = dense_landmarks(load_request_image(Path(path)), parts=wanted)
+            result = dense_landmarks(
+                load_request_image(Path(path)), parts=wanted, refine=settings.LANDMARK_REFINEMENT
+            )
         except OSError as exc:
             print(f"{path}: {exc.strerror or exc}", file=sys.stderr)
             status = 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -21,8 +22,14 @@ from .remote import RemoteError, post
 
 
 def _local(request: Request) -> Outcome:
-    result = vision.face_shape(request.picture, mode=request.params.get("mode", 0))
-    return Outcome(wire.success_body(result, session_id=request.job_id))
+    result = vision.face_shape(
+        request.picture, mode=request.params.get("mode", 0), refine=settings.LANDMARK_REFINEMENT
+    )
+    # The 68 iBUG points are the result page's second download (a .pts per face).
+    return Outcome(
+        wire.success_body(result, session_id=request.job_id),
+        details={"ibug68": wire.ibug68_details(result)},
+    )
 
 
 def _remote(request: Request) -> Outcome:
@@ -114,20 +121,53 @@ def _context(job: Any) -> dict[str, Any]:
         "groups": [(g, _hex(c), overlay.GROUP_LABELS[g]) for g, c in overlay.GROUP_COLOURS.items()],
         "shapes": _svg_shapes(job),
         "zoom_box": _zoom_box(job),
+        # One .pts download per face with 68 iBUG points (a job done remotely has none).
+        "pts_faces": range(len((job.details or {}).get("ibug68") or [])),
     }
+
+
+#: The command's output formats: the API's body, iBUG .pts files, Tencent's 90 points.
+FORMATS = ("json", "ibug68", "tencent90")
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="+", metavar="IMAGE")
     parser.add_argument("--mode", type=int, choices=(0, 1), default=0)
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="json",
+        help="json: the face-shape API's body; ibug68: a 68-point iBUG .pts file per face "
+        "(written to --output-dir, their paths printed); tencent90: the 88 points and the "
+        "two pupils as Tencent's face-analysis API answers them",
+    )
+    parser.add_argument(
+        "--output-dir", default=".", help="where --format ibug68 writes its .pts files"
+    )
+
+
+def pts_names(image: str, count: int) -> list[str]:
+    """The .pts file names of an image's faces: ``photo.pts``, then ``photo_2.pts``, ..."""
+    stem = Path(image).stem
+    return [f"{stem}.pts" if n == 0 else f"{stem}_{n + 1}.pts" for n in range(count)]
+
+
+def _write_pts(path: str, result: vision.FaceShape, output_dir: Path) -> None:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for name, points in zip(pts_names(path, len(result.ibug68)), result.ibug68, strict=True):
+        target = output_dir / name
+        target.write_text(wire.ibug68_pts(points))
+        print(target, flush=True)
 
 
 def _command(args: argparse.Namespace) -> int:
-    """Print the API's body for each image, one JSON object per line."""
+    """Print the API's body for each image, one JSON object per line (or write .pts files)."""
     status = 0
     for path in args.images:
         try:
-            result = vision.face_shape(vision.open_image(path), mode=args.mode)
+            result = vision.face_shape(
+                vision.open_image(path), mode=args.mode, refine=settings.LANDMARK_REFINEMENT
+            )
         except OSError as exc:
             print(f"{path}: {exc.strerror or exc}", file=sys.stderr)
             status = 1
@@ -136,10 +176,24 @@ def _command(args: argparse.Namespace) -> int:
             body = wire.error_body(exc.code, **exc.params)
             status = 1
         else:
-            # success_body answers "no_face" itself (code 1000, with the image size).
-            body = wire.success_body(result)
             if not result.faces:
                 status = 1
+            if args.format == "ibug68":
+                if not result.faces:
+                    print(f"{path}: {wire.error_message('no_face')}", file=sys.stderr)
+                    continue
+                try:
+                    _write_pts(path, result, Path(args.output_dir))
+                except OSError as exc:
+                    print(f"{args.output_dir}: {exc.strerror or exc}", file=sys.stderr)
+                    return 1
+                continue
+            # success_body answers "no_face" itself (code 1000, with the image size).
+            body = (
+                wire.tencent90_body(result)
+                if args.format == "tencent90"
+                else wire.success_body(result)
+            )
         print(json.dumps(body, ensure_ascii=False), flush=True)
     return status
 

@@ -92,7 +92,12 @@ def _local(request: Request) -> Outcome:
     task_no = request.params.get("task_no")
     try:
         # The file as uploaded: its format, resolution, size and alpha are figures too.
-        report = check_id_photo(request.raw, spec=request.params.get("spec"), image=request.image)
+        report = check_id_photo(
+            request.raw,
+            spec=request.params.get("spec"),
+            image=request.image,
+            refine=settings.LANDMARK_REFINEMENT,
+        )
     except UnknownSpecError:
         return Outcome(wire.error_body("unknown_spec", task_no=task_no))
     details = {}
@@ -642,7 +647,7 @@ def check_body(
 ) -> dict[str, Any]:
     """Check one photo's bytes and return its body, every expected failure answered."""
     try:
-        report = check_id_photo(data, spec=spec)
+        report = check_id_photo(data, spec=spec, refine=settings.LANDMARK_REFINEMENT)
     except UnknownSpecError:
         return wire.error_body("unknown_spec", task_no=task_no)
     except vision.ImageError as exc:

@@ -115,3 +115,51 @@ def _resolve(name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if name not in CODES:
         return "internal", {"job_id": params.get("job_id", "")}
     return name, params
+
+
+# --- exports -------------------------------------------------------------------------
+
+#: Tencent's later face-analysis API (AnalyzeFace): 90 points per face, the 88 of
+#: the face-shape layout in its group order, then the two pupils (image-left first).
+TENCENT90_GROUPS: dict[str, str] = {
+    "face_profile": "FaceProfile",
+    "left_eye": "LeftEye",
+    "right_eye": "RightEye",
+    "left_eyebrow": "LeftEyeBrow",
+    "right_eyebrow": "RightEyeBrow",
+    "mouth": "Mouth",
+    "nose": "Nose",
+}
+TENCENT90_PUPILS = ("LeftPupil", "RightPupil")
+
+
+def tencent90_body(result: FaceShape) -> dict[str, Any]:
+    """The face-analysis API's answer: ``ImageWidth``, ``ImageHeight``, ``FaceShapeSet``.
+
+    Each face is ``{"FaceProfile": [{"X", "Y"}, ...], ..., "Nose": [...],
+    "LeftPupil": [{"X", "Y"}], "RightPupil": [{"X", "Y"}]}``: 21 + 8 + 8 + 8 + 8
+    + 22 + 13 + 1 + 1 = 90 points.
+    """
+    faces = []
+    for face, pupils in zip(result.faces, result.pupils, strict=True):
+        entry = {
+            name: [{"X": x, "Y": y} for x, y in getattr(face, group)]
+            for group, name in TENCENT90_GROUPS.items()
+        }
+        for name, (x, y) in zip(TENCENT90_PUPILS, pupils, strict=True):
+            entry[name] = [{"X": x, "Y": y}]
+        faces.append(entry)
+    return {"ImageWidth": result.width, "ImageHeight": result.height, "FaceShapeSet": faces}
+
+
+def ibug68_pts(points: Any) -> str:
+    """One face's 68 points as an iBUG 300-W ``.pts`` file (1-based pixels, 3 decimals)."""
+    rows = [f"{float(x) + 1:.3f} {float(y) + 1:.3f}" for x, y in points]
+    if len(rows) != 68:
+        raise ValueError(f"an iBUG .pts file has 68 points, not {len(rows)}")
+    return "version: 1\nn_points: 68\n{\n" + "\n".join(rows) + "\n}\n"
+
+
+def ibug68_details(result: FaceShape) -> list[list[list[float]]]:
+    """The 68 points of every face, 0-based float pixels (3 decimals), for the result page."""
+    return [[[round(float(x), 3), round(float(y), 3)] for x, y in face] for face in result.ibug68]

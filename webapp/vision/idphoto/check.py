@@ -34,6 +34,7 @@ from ..faces import detect_faces, warm_up
 from ..images import load_image, probe_image
 from ..mesh import FACE_OVAL
 from ..person import Shoulders, find_shoulders, segment_person, warm_up_person
+from ..refine import refine_landmarks
 from . import face, scene
 from . import geometry as geo
 from .drawing import IdPhotoDrawing, make_drawing
@@ -153,6 +154,7 @@ def check_id_photo(
     *,
     spec: str | IdPhotoSpec | None = None,
     image: NDArray[np.uint8] | None = None,
+    refine: bool = True,
 ) -> IdPhotoReport:
     """Check an ID photo against the check service's rules or a specification's.
 
@@ -167,6 +169,9 @@ def check_id_photo(
     image : ndarray of shape (H, W, 3) and dtype uint8, optional
         The photo already decoded by :func:`~webapp.vision.images.load_image`
         from ``data``, when the caller has it; otherwise it is decoded here.
+    refine : bool, optional
+        Read the eye line and the chin off the mesh moved onto the refined
+        68 points (:mod:`webapp.vision.refine`); ``False``: off the mesh's own.
 
     Returns
     -------
@@ -217,7 +222,7 @@ def check_id_photo(
     if not faces:
         return _stopped("no_face", result, spec)
     mesh = faces[0].mesh
-    geometry = geo.face_geometry(mesh)
+    geometry = geo.face_geometry(mesh, refined=refine_landmarks(mesh).mesh if refine else None)
     if (
         geometry.eye_distance < MIN_EYE_DISTANCE
         or _outline_outside(mesh, work.shape) > MAX_OUTLINE_OUTSIDE

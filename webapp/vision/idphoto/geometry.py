@@ -113,12 +113,22 @@ class FaceGeometry:
         return math.hypot(x1 - x0, y1 - y0)
 
 
-def face_geometry(mesh: NDArray[np.float32]) -> FaceGeometry:
-    """Measure the face's position and size from its mesh (photo pixels)."""
+def face_geometry(
+    mesh: NDArray[np.float32], *, refined: NDArray[np.float32] | None = None
+) -> FaceGeometry:
+    """Measure the face's position and size from its mesh (photo pixels).
+
+    ``refined``, the mesh moved onto the refined 68 points
+    (:func:`webapp.vision.refine.refine_landmarks`), gives the eye line and
+    the chin when it is passed; the rest is the mesh's own. The refinement
+    leaves the irises where the iris model puts them, so the eye line (the
+    iris centres) only changes if that ever changes; the chin is iBUG point 8.
+    """
     oval = mesh[list(FACE_OVAL), :2].astype(np.float64)
     left, right = float(oval[:, 0].min()), float(oval[:, 0].max())
+    landmarks = mesh if refined is None else refined
     eyes = sorted(
-        (tuple(map(float, mesh[i, :2])) for i in (LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE)),
+        (tuple(map(float, landmarks[i, :2])) for i in (LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE)),
         key=lambda p: p[0],
     )
     point = lambda i: (float(mesh[i, 0]), float(mesh[i, 1]))  # noqa: E731
@@ -129,7 +139,7 @@ def face_geometry(mesh: NDArray[np.float32]) -> FaceGeometry:
         eyes=(eyes[0], eyes[1]),  # type: ignore[arg-type]
         eye_y=(eyes[0][1] + eyes[1][1]) / 2,
         nose_tip=point(NOSE_TIP_LOWER),
-        chin=point(CHIN),
+        chin=(float(landmarks[CHIN, 0]), float(landmarks[CHIN, 1])),
         forehead=point(FOREHEAD),
     )
 

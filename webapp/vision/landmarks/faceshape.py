@@ -29,7 +29,7 @@ groups are named in :mod:`webapp.vision.mesh`):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -44,6 +44,7 @@ from ..mesh import (
     LEFT_BROW_UPPER,
     LEFT_EYE_LOWER,
     LEFT_EYE_UPPER,
+    LEFT_IRIS_CENTRE,
     LEFT_NOSE_BASE,
     LEFT_NOSE_FLANK,
     LEFT_NOSE_WING,
@@ -56,11 +57,13 @@ from ..mesh import (
     RIGHT_BROW_UPPER,
     RIGHT_EYE_LOWER,
     RIGHT_EYE_UPPER,
+    RIGHT_IRIS_CENTRE,
     RIGHT_NOSE_BASE,
     RIGHT_NOSE_FLANK,
     RIGHT_NOSE_WING,
     face_frame,
 )
+from ..refine import Refined, ibug68, refine_landmarks
 
 #: The seven groups of the 88-point layout, in the order of the wire format.
 FACE_SHAPE_GROUPS: Mapping[str, int] = MappingProxyType(
@@ -138,14 +141,25 @@ class FaceShape:
         Size of the photo, in pixels.
     faces : tuple of FaceShapePoints
         Largest face first; empty when no face was found.
+    ibug68 : tuple of ndarray of shape (68, 2)
+        Per face (same order), the iBUG 300-W points of the refinement
+        (:mod:`webapp.vision.refine`) in float pixels, 0-based; computed
+        whether or not the 88 points use them.
+    pupils : tuple of two (x, y)
+        Per face, the iris centres (image-left first), integer pixels: the
+        89th and 90th points of Tencent's 90-point layout.
     """
 
     width: int
     height: int
     faces: tuple[FaceShapePoints, ...]
+    ibug68: tuple[NDArray[np.float64], ...] = field(default=(), repr=False, compare=False)
+    pupils: tuple[tuple[Point, Point], ...] = field(default=(), repr=False)
 
 
-def face_shape(image: NDArray[np.uint8] | Picture, *, mode: int = 0) -> FaceShape:
+def face_shape(
+    image: NDArray[np.uint8] | Picture, *, mode: int = 0, refine: bool = True
+) -> FaceShape:
     """Locate the 88 face-shape points of the faces in a photo.
 
     Parameters
@@ -156,11 +170,15 @@ def face_shape(image: NDArray[np.uint8] | Picture, *, mode: int = 0) -> FaceShap
         :func:`~webapp.vision.faces.detect_faces` needs.
     mode : {0, 1}, optional
         0: every face (the ``MAX_FACES`` largest); 1: only the largest face.
+    refine : bool, optional
+        Place the points where people annotate them (:mod:`webapp.vision.refine`);
+        ``False`` gives the mesh's own points.
 
     Returns
     -------
     FaceShape
-        The photo's size and, per face, the seven groups of points
+        The photo's size, per face the 68 iBUG points (``ibug68``), the
+        pupils and the seven groups of points
         (see ``FACE_SHAPE_GROUPS``), largest face first. Coordinates are
         integer pixels, origin at the top-left corner, ``x`` = column,
         ``y`` = row, clipped to the photo. No face gives an empty ``faces``.
@@ -183,14 +201,38 @@ def face_shape(image: NDArray[np.uint8] | Picture, *, mode: int = 0) -> FaceShap
         raise ValueError(f"mode must be 0 (all faces) or 1 (largest face), got {mode!r}")
     height, width = image.shape[:2]
     faces = detect_faces(image, max_faces=1 if mode == 1 else MAX_FACES)
-    shapes = tuple(_shape_points(face.mesh, width=width, height=height) for face in faces)
-    return FaceShape(width=width, height=height, faces=shapes)
+    refined = [refine_landmarks(face.mesh) if refine else None for face in faces]
+    shapes = tuple(
+        _shape_points(face.mesh, width=width, height=height, refined=r)
+        for face, r in zip(faces, refined, strict=True)
+    )
+    meshes = [face.mesh if r is None else r.mesh for face, r in zip(faces, refined, strict=True)]
+    return FaceShape(
+        width=width,
+        height=height,
+        faces=shapes,
+        ibug68=tuple(
+            ibug68(face.mesh) if r is None else r.points
+            for face, r in zip(faces, refined, strict=True)
+        ),
+        pupils=tuple(_pupils(mesh, width=width, height=height) for mesh in meshes),
+    )
 
 
-def _shape_points(mesh: NDArray[np.float32], *, width: int, height: int) -> FaceShapePoints:
-    xy = mesh[:, :2].astype(np.float64)
+def _pupils(mesh: NDArray[np.float32], *, width: int, height: int) -> tuple[Point, Point]:
+    """The iris centres (image-left first), integer pixels clipped to the photo."""
+    limit = np.array([width - 1, height - 1])
+    xy = np.clip(np.rint(mesh[[LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE], :2]), 0, limit).astype(int)
+    return (int(xy[0, 0]), int(xy[0, 1])), (int(xy[1, 0]), int(xy[1, 1]))
+
+
+def _shape_points(
+    mesh: NDArray[np.float32], *, width: int, height: int, refined: Refined | None
+) -> FaceShapePoints:
+    xy = (mesh if refined is None else refined.mesh)[:, :2].astype(np.float64)
     groups = {
-        "face_profile": _profile(xy),
+        # With the refinement the profile is the refined jaw line (_place_refined).
+        "face_profile": _profile(xy) if refined is None else np.empty((0, 2)),
         "left_eye": _eye(xy, _LEFT_EYE_LOWER, _LEFT_EYE_UPPER),
         "right_eye": _eye(xy, _RIGHT_EYE_LOWER, _RIGHT_EYE_UPPER),
         "left_eyebrow": _eyebrow(xy, _LEFT_BROW_LOWER, _LEFT_BROW_UPPER),
@@ -198,12 +240,50 @@ def _shape_points(mesh: NDArray[np.float32], *, width: int, height: int) -> Face
         "mouth": _mouth(xy),
         "nose": _nose(xy),
     }
+    if refined is not None:
+        _place_refined(groups, refined.points)
     limit = np.array([width - 1, height - 1])
     as_points = {
         name: tuple((int(x), int(y)) for x, y in np.clip(np.rint(points), 0, limit).astype(int))
         for name, points in groups.items()
     }
     return FaceShapePoints(**as_points)
+
+
+#: (88-point group, index) <- iBUG point, where the two layouts name the same point.
+REFINED_POINTS: Mapping[tuple[str, int], int] = MappingProxyType(
+    {
+        ("left_eye", 0): 36,
+        ("left_eye", 4): 39,
+        ("right_eye", 4): 42,
+        ("right_eye", 0): 45,
+        ("left_eyebrow", 0): 17,
+        ("left_eyebrow", 4): 21,
+        ("right_eyebrow", 4): 22,
+        ("right_eyebrow", 0): 26,
+        ("nose", 0): 30,
+        ("mouth", 0): 48,
+        # outer lower lip, left to right; its middle (3) is iBUG 57
+        **{("mouth", 1 + i): ibug for i, ibug in enumerate((59, 58, 57, 56, 55))},
+        ("mouth", 6): 54,
+        # outer upper lip, right to left; its middle (9) is iBUG 51
+        **{("mouth", 7 + i): ibug for i, ibug in enumerate((53, 52, 51, 50, 49))},
+    }
+)
+
+
+def _place_refined(groups: dict[str, NDArray[np.float64]], points: NDArray[np.float64]) -> None:
+    """Put the refined iBUG points where the 88-point layout names the same point.
+
+    The profile is the refined jaw line (iBUG 0-16, chin 8) resampled: 11
+    points from the image-left end to the chin, 11 from the chin up the right.
+    """
+    for (group, index), ibug in REFINED_POINTS.items():
+        groups[group][index] = points[ibug]
+    fractions = np.linspace(0.0, 1.0, 11)
+    down_left = _along(points[0:9], fractions)
+    up_right = _along(points[8:17], fractions)
+    groups["face_profile"] = np.vstack([down_left, up_right[1:]])
 
 
 # --- contour geometry --------------------------------------------------------------

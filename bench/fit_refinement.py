@@ -1,0 +1,366 @@
+"""Fit the 68-point landmark refinement on the iBUG 300-W training crops.
+
+``python -m bench.fit_refinement collect TRAIN_DIR CACHE.npz`` runs the engine's
+face mesh on every crop of the training folder (``<subset>__<stem>.jpg`` with
+its iBUG ``.pts``) and stores each matched face's 478-point mesh beside its
+68 annotated points.
+
+``python -m bench.fit_refinement fit CACHE.npz`` fits the candidate
+refinements on ``afw`` + ``helen-train``, prints their core-point error on the
+held-out ``helen-test`` crops, and writes the chosen one's parameters to
+``webapp/vision/landmarks/refinement.npz`` (the engine's package).
+
+The annotations are the iBUG 300-W re-annotations of AFW and HELEN, released
+for research use only; the fitted parameters carry those terms
+(``webapp/vision/landmarks/REFINEMENT.md``).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bench.accuracy import read_photo, read_pts
+from webapp.vision import detect_faces
+from webapp.vision.mesh import LEFT_EYE_OUTER, MIRROR, RIGHT_EYE_OUTER
+from webapp.vision.refine import (
+    MODEL_POINTS,
+    N_IBUG,
+    PARAMS_PATH,
+    RefinementModel,
+    align,
+    ibug68,
+    mesh_features,
+)
+
+#: A face's mesh is the annotated one when their boxes overlap this much.
+MATCH_IOU = 0.3
+SUBSETS = ("afw", "helen-train", "helen-test")
+HELD_OUT = "helen-test"
+
+
+def _box(points: NDArray[np.float64]) -> tuple[float, float, float, float]:
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    union = a[2] * a[3] + b[2] * b[3] - ix * iy
+    return ix * iy / union if union > 0 else 0.0
+
+
+def collect(train_dir: Path, cache: Path) -> None:
+    """Mesh every training crop; store (name, subset, mesh, truth) of the matched faces."""
+    names, subsets, meshes, truths, missed = [], [], [], [], []
+    started = time.perf_counter()
+    paths = sorted(train_dir.glob("*.pts"))
+    for n, pts in enumerate(paths, 1):
+        subset = pts.stem.split("__")[0]
+        truth = read_pts(pts)
+        faces = detect_faces(read_photo(pts.with_suffix(".jpg")), max_faces=20)
+        truth_box = _box(truth)
+        scored = [(_iou(_box(f.mesh[:468, :2].astype(np.float64)), truth_box), f) for f in faces]
+        best = max(scored, key=lambda s: s[0], default=(0.0, None))
+        if best[1] is None or best[0] < MATCH_IOU:
+            missed.append(pts.stem)
+            continue
+        names.append(pts.stem)
+        subsets.append(subset)
+        meshes.append(np.asarray(best[1].mesh, dtype=np.float32))
+        truths.append(truth)
+        if n % 100 == 0:
+            print(f"{n}/{len(paths)} in {time.perf_counter() - started:.0f} s", flush=True)
+    np.savez_compressed(
+        cache,
+        names=np.array(names),
+        subsets=np.array(subsets),
+        meshes=np.stack(meshes),
+        truths=np.stack(truths),
+        missed=np.array(missed),
+    )
+    print(f"{len(names)} faces meshed, {len(missed)} missed: {missed}")
+
+
+#: iBUG point i of a mirrored face is point FLIP68[i] of the face.
+FLIP68 = np.array(
+    [*range(16, -1, -1), *range(26, 16, -1), 27, 28, 29, 30, 35, 34, 33, 32, 31,
+     45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40,
+     54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55, 64, 63, 62, 61, 60, 67, 66, 65]
+)  # fmt: skip
+#: Mesh point i of a mirrored face is point MIRROR478[i] (the iris rims are not used).
+MIRROR478 = np.concatenate([MIRROR, np.arange(473, 478), np.arange(468, 473)])
+#: Ridge strengths tried (relative to the mean eigenvalue), chosen by 5-fold cross-validation.
+LAMBDAS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+#: Approach B: each point from this many nearest mesh points.
+LOCAL_POINTS = 64
+#: The mesh's move (webapp.vision.refine.RefinementModel), chosen on 120 training crops
+#: (random.seed(14), not helen-test) by the dense contours' error and order
+#: (``python -m bench.fit_refinement warp``): Gaussian width as a fraction of the
+#: reference's outer eye-corner distance, smoothing, and the points that move it.
+WARP_SIGMA = 0.15
+WARP_SMOOTHING = 0.1
+WARP_POINTS = tuple(range(60))  # not the inner lips (60-67)
+
+
+def mirrored(mesh: NDArray[np.float64], truth: NDArray[np.float64]):
+    """The same face flipped left-right (x -> -x), mesh and annotation renumbered."""
+    m = mesh[MIRROR478].copy()
+    m[:, 0] = -m[:, 0]
+    t = truth[FLIP68].copy()
+    t[:, 0] = -t[:, 0]
+    return m, t
+
+
+def core_nme(points: NDArray[np.float64], truth: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per face: mean error of the 14 core points / |p36 - p45| (as bench.accuracy)."""
+    from bench.accuracy import POINT_PAIRS
+
+    core = list(POINT_PAIRS.values())
+    scale = np.hypot(*(truth[:, 36] - truth[:, 45]).T)
+    return np.hypot(*(points[:, core] - truth[:, core]).transpose(2, 0, 1)).mean(axis=1) / scale
+
+
+def all_nme(points: NDArray[np.float64], truth: NDArray[np.float64]) -> NDArray[np.float64]:
+    scale = np.hypot(*(truth[:, 36] - truth[:, 45]).T)
+    return np.hypot(*(points - truth).transpose(2, 0, 1)).mean(axis=1) / scale
+
+
+def reference_shape(meshes: NDArray[np.float64]) -> NDArray[np.complex128]:
+    """Generalised Procrustes mean of the meshes' model points, centred, unit norm."""
+    points = meshes[:, MODEL_POINTS, :2] @ np.array([1, 1j])
+    reference = points[0] - points[0].mean()
+    reference /= np.linalg.norm(reference)
+    for _ in range(4):
+        aligned = []
+        for mesh in meshes:
+            centre, w = align(mesh, reference)
+            aligned.append((mesh[MODEL_POINTS, :2] @ np.array([1, 1j]) - centre) * w)
+        reference = np.mean(aligned, axis=0)
+        reference -= reference.mean()
+        reference /= np.linalg.norm(reference)
+    return reference
+
+
+def design(meshes, truths, reference, *, augment: bool):
+    """Features and targets (68 x then 68 y, reference frame) of every face (and its mirror)."""
+    features, targets = [], []
+    for mesh, truth in zip(meshes, truths, strict=True):
+        pairs = [(mesh, truth), mirrored(mesh, truth)] if augment else [(mesh, truth)]
+        for m, t in pairs:
+            centre, w = align(m, reference)
+            features.append(mesh_features(m, centre, w))
+            q = (t @ np.array([1, 1j]) - centre) * w
+            targets.append(np.concatenate([q.real, q.imag]))
+    return np.array(features), np.array(targets)
+
+
+def ridge(features, targets, lam):
+    """Centred ridge regression; ``lam`` relative to the mean eigenvalue."""
+    feature_mean, target_mean = features.mean(axis=0), targets.mean(axis=0)
+    centred = features - feature_mean
+    gram = centred.T @ centred
+    gram[np.diag_indices_from(gram)] += lam * np.trace(gram) / len(gram)
+    weights = np.linalg.solve(gram, centred.T @ (targets - target_mean))
+    return feature_mean, weights, target_mean
+
+
+def local_ridge(features, targets, reference, lam):
+    """Approach B: each of the 68 points from its LOCAL_POINTS nearest mesh points only."""
+    n = len(MODEL_POINTS)
+    mean_target = targets.mean(axis=0)
+    mean_points = mean_target[:N_IBUG] + 1j * mean_target[N_IBUG:]
+    weights = np.zeros((features.shape[1], 2 * N_IBUG))
+    feature_mean = features.mean(axis=0)
+    for k in range(N_IBUG):
+        near = np.argsort(np.abs(reference - mean_points[k]))[:LOCAL_POINTS]
+        cols = np.concatenate([near, near + n, near + 2 * n])
+        _, w, _ = ridge(features[:, cols], targets[:, [k, k + N_IBUG]], lam)
+        weights[np.ix_(cols, [k, k + N_IBUG])] = w
+    return feature_mean, weights, mean_target
+
+
+def cross_validated_lambda(meshes, truths, reference, fitter) -> float:
+    folds = np.arange(len(meshes)) % 5
+    scores = {}
+    for lam in LAMBDAS:
+        errors = []
+        for k in range(5):
+            X, Y = design(meshes[folds != k], truths[folds != k], reference, augment=True)
+            model = _model(reference, *fitter(X, Y, lam))
+            pred = np.array([ibug68(m, model) for m in meshes[folds == k]])
+            errors.append(core_nme(pred, truths[folds == k]))
+        scores[lam] = float(np.concatenate(errors).mean())
+        print(f"    lambda {lam:g}: cross-validated core error {100 * scores[lam]:.2f}%")
+    return min(scores, key=scores.get)
+
+
+def _model(reference, feature_mean, weights, target_mean, anchors=None, sigma=0.0):
+    return RefinementModel(
+        reference=reference,
+        feature_mean=feature_mean,
+        weights=weights,
+        target_mean=target_mean,
+        anchors=np.zeros(N_IBUG, np.intp) if anchors is None else anchors,
+        warp_sigma=sigma,
+    )
+
+
+def anchor_vertices(reference, target_mean) -> NDArray[np.intp]:
+    """For each iBUG point, the nearest mesh vertex (of the 468) on the mean face; all distinct."""
+    points = target_mean[:N_IBUG] + 1j * target_mean[N_IBUG:]
+    taken: set[int] = set()
+    anchors = []
+    for p in points:
+        for v in np.argsort(np.abs(reference[:468] - p)):
+            if int(v) not in taken:
+                taken.add(int(v))
+                anchors.append(int(v))
+                break
+    return np.array(anchors, np.intp)
+
+
+def today(meshes) -> NDArray[np.float64]:
+    """The 14 core points as the 88-point layout places them without refinement (iBUG slots)."""
+    from bench.accuracy import POINT_PAIRS
+    from webapp.vision.landmarks.faceshape import _shape_points
+
+    out = np.full((len(meshes), N_IBUG, 2), np.nan)
+    for n, mesh in enumerate(meshes):
+        shape = _shape_points(mesh.astype(np.float32), width=1 << 16, height=1 << 16, refined=None)
+        for (group, index), ibug in POINT_PAIRS.items():
+            out[n, ibug] = getattr(shape, group)[index]
+    return out
+
+
+def fit(cache: Path, out: Path = PARAMS_PATH) -> None:
+    """Fit both approaches on afw + helen-train, measure on helen-test, save the best."""
+    data = np.load(cache)
+    meshes, truths = data["meshes"].astype(np.float64), data["truths"]
+    held = data["subsets"] == HELD_OUT
+    train_m, train_t = meshes[~held], truths[~held]
+    print(
+        f"fitting on {len(train_m)} faces (afw + helen-train) and their mirror images; "
+        f"measuring on {held.sum()} {HELD_OUT} faces"
+    )
+    reference = reference_shape(train_m)
+    X, Y = design(train_m, train_t, reference, augment=True)
+    base = core_nme(today(meshes[held]), truths[held])
+    print(
+        f"  today's points (no refinement): core {100 * base.mean():.2f}% "
+        f"(median {100 * np.median(base):.2f}%)"
+    )
+    results = {}
+    for name, fitter in (
+        ("A: ridge map of the whole aligned mesh", ridge),
+        (
+            "B: local ridge maps, 64 nearest mesh points each",
+            lambda X, Y, lam: local_ridge(X, Y, reference, lam),
+        ),
+    ):
+        print(f"  {name}")
+        lam = cross_validated_lambda(train_m, train_t, reference, fitter)
+        model = _model(reference, *fitter(X, Y, lam))
+        pred = np.array([ibug68(m, model) for m in meshes[held]])
+        core, every = core_nme(pred, truths[held]), all_nme(pred, truths[held])
+        print(
+            f"    lambda {lam:g}: {HELD_OUT} core {100 * core.mean():.2f}% "
+            f"(median {100 * np.median(core):.2f}%), all 68 {100 * every.mean():.2f}%"
+        )
+        results[name] = (core.mean(), model)
+    best = min(results, key=lambda k: results[k][0])
+    model = results[best][1]
+    anchors = anchor_vertices(reference, model.target_mean)
+    eye = abs(reference[RIGHT_EYE_OUTER] - reference[LEFT_EYE_OUTER])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        out,
+        reference=np.column_stack([reference.real, reference.imag]).astype(np.float32),
+        feature_mean=model.feature_mean.astype(np.float32),
+        weights=model.weights.astype(np.float32),
+        target_mean=model.target_mean.astype(np.float32),
+        anchors=anchors.astype(np.int16),
+        warp_sigma=np.float32(WARP_SIGMA * eye),
+        warp_smoothing=np.float32(WARP_SMOOTHING),
+        warp_points=np.array(WARP_POINTS, np.int16),
+    )
+    print(f"chosen: {best}; wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+
+
+def compare_warps(train_dir: Path) -> None:
+    """The dense contours' error and order on 120 training crops, per way of moving the mesh."""
+    import dataclasses
+    import random
+
+    from bench.dense import image_accuracy, order_problems
+    from webapp.vision.refine import load_model
+
+    files = sorted(p for p in train_dir.glob("*.pts") if not p.name.startswith(HELD_OUT))
+    random.seed(14)
+    data = [(read_photo(p.with_suffix(".jpg")), read_pts(p)) for p in random.sample(files, 120)]
+    shipped = load_model()
+    eye = abs(shipped.reference[RIGHT_EYE_OUTER] - shipped.reference[LEFT_EYE_OUTER])
+    every, outer = tuple(range(N_IBUG)), tuple(range(60))
+    configs = [("off", None, 0.0, 0.0)] + [
+        (label, points, sigma, smoothing)
+        for label, points in (("all 68", every), ("no inner lips", outer))
+        for sigma, smoothing in ((0.15, 1e-3), (0.3, 1e-3), (0.15, 0.1), (0.3, 0.1), (0.3, 1.0))
+    ]
+    for label, points, sigma, smoothing in configs:
+        model = None
+        if points is not None:
+            model = dataclasses.replace(
+                shipped, warp_sigma=sigma * eye, warp_smoothing=smoothing, warp_points=points
+            )
+        errors, groups, disordered = [], {}, 0
+        for image, truth in data:
+            result = _dense_with(image, model)
+            disordered += bool(order_problems(result))
+            accuracy = image_accuracy(result, truth)
+            if accuracy.get("found"):
+                errors.append(accuracy["mean"])
+                for group, value in accuracy["groups"].items():
+                    groups.setdefault(group, []).append(value)
+        by_group = " ".join(f"{g} {100 * np.mean(v):.2f}%" for g, v in groups.items())
+        mean = 100 * np.mean(errors)
+        print(f"{label:14s} sigma {sigma:<5g} smoothing {smoothing:<6g} mean {mean:.2f}%"
+              f"  {by_group}  out of order {disordered}", flush=True)  # fmt: skip
+
+
+def _dense_with(image, model):
+    """Dense landmarks with the refinement off (model None) or moved by ``model``."""
+    import webapp.vision.refine as refine_module
+    from webapp.vision.landmarks import dense_landmarks
+
+    if model is None:
+        return dense_landmarks(image, refine=False)
+    shipped = refine_module.load_model
+    refine_module.load_model = lambda path=None: model  # type: ignore[assignment]
+    try:
+        return dense_landmarks(image)
+    finally:
+        refine_module.load_model = shipped
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 3 and args[0] == "collect":
+        collect(Path(args[1]), Path(args[2]))
+        return 0
+    if len(args) == 2 and args[0] == "fit":
+        fit(Path(args[1]))
+        return 0
+    if len(args) == 2 and args[0] == "warp":
+        compare_warps(Path(args[1]))
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
