@@ -13,7 +13,7 @@
     var words = filter.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
     var first = null;
     options.forEach(function (option) {
-      var text = (option.text + " " + option.value).toLowerCase();
+      var text = (option.text + " " + (option.dataset.search || option.value)).toLowerCase();
       var shown = words.every(function (w) { return text.indexOf(w) !== -1; });
       option.hidden = !shown;
       option.disabled = !shown;

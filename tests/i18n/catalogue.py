@@ -92,7 +92,7 @@ def code_strings(path: Path) -> set[Key]:
 #: Words a page may show untranslated: names, formats and units.
 ALLOWED_WORDS = {
     *("Likeness", "English", "JPEG", "PNG", "WebP", "BMP", "JSON", "AI", "GPS", "API", "MB", "px"),
-    *("UTC", "Ctrl", "dpi", "mm", "KB"),
+    *("UTC", "Ctrl", "dpi", "mm", "KB", "iBUG"),
 }
 #: The ID check's report is rewritten on its own branch; it shows both languages from
 #: its own spans until then.

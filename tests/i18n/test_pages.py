@@ -26,7 +26,8 @@ def text(response) -> str:
     [
         ("/", "找出人脸关键点"),
         ("/fusion/", "人脸融合"),
-        ("/idphoto/", "证件照检测"),
+        ("/idphoto/", "证件照制作"),
+        ("/idphoto/check/", "证件照检测"),
         ("/no/such/page", "这个链接已失效"),
     ],
 )
@@ -134,6 +135,7 @@ def test_a_result_page_is_in_chinese_down_to_its_toggles(client, run_worker):
     run_worker()
     job = Job.objects.get()
     assert job.status == Job.Status.DONE, job.error_message
+    client.post(f"/r/{job.id}/share", **ZH)
     page = text(client.get(job.get_absolute_url(), **ZH))
     for words in (
         "88 点脸型",
@@ -187,7 +189,7 @@ def test_the_admin_shows_the_projects_own_labels_in_chinese(admin_client):
 def test_the_id_photo_page_names_specifications_and_colours_in_chinese(client):
     from webapp.vision.idphoto import SPECS
 
-    page = text(client.get("/idphoto/", **ZH))
+    page = text(client.get("/idphoto/check/", **ZH))
     for spec in SPECS.values():
         assert f'<th scope="row">{spec.title}<br>' in page
     for words in ("开始检测", "头部占照片高度的", "白色", "蓝色"):

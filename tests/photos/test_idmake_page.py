@@ -43,10 +43,12 @@ def made(client, run_worker):
 def test_the_page_offers_the_camera_and_readable_documents(client):
     html = client.get("/idphoto/").content.decode()
     assert 'action="/idphoto/new"' in html
-    assert re.search(r'<input type="file" name="photo"[^>]*capture="user"', html)
+    # The widget's "Take a photo" opens the front camera; choosing from the gallery stays possible.
+    assert re.search(r'<div class="dropzone" data-upload data-capture="user" data-guide>', html)
     for spec in SPECS.values():
         assert f'<option value="{spec.name}" data-backgrounds=' in html
-        assert f">{spec.title} · {spec.title_en}</option>" in html
+        assert f">{spec.title_en}</option>" in html  # the page's language
+        assert f'data-search="{spec.title} {spec.title_en} {spec.name}"' in html
         assert f">{spec.name}<" not in html, "never a raw key shown"
     assert 'href="/idphoto/check/"' in html, "the check alone is a click away"
     assert 'type="radio" name="background"' in html
@@ -97,6 +99,8 @@ def test_the_sheet_downloads_as_jpeg_and_as_a_pdf_of_the_papers_size(client, mad
 
 def test_the_share_link_shows_the_sheet_and_nobody_else_sees_the_owners(client, made):
     job = made()
+    assert Client().get(f"/s/{job.share_key}/").status_code == 404  # not shared until asked
+    client.post(f"/r/{job.id}/share")
     shared = Client().get(f"/s/{job.share_key}/")
     assert shared.status_code == 200 and f"/s/{job.share_key}/sheet.pdf" in shared.content.decode()
     assert Client().get(f"/s/{job.share_key}/sheet.pdf").status_code == 200
@@ -117,7 +121,7 @@ def test_without_a_sheet_there_is_nothing_to_download(client, made):
 def test_a_colour_the_document_does_not_accept_is_refused(client):
     response = make(client, spec="cn_passport", background="blue")
     assert response.status_code == 400
-    assert "This document accepts only: White · 白色." in response.content.decode()
+    assert "This document accepts only: White." in response.content.decode()
     assert not Job.objects.exists()
 
 
@@ -125,7 +129,8 @@ def test_a_chosen_colour_is_used_and_the_recent_list_names_the_document(client, 
     job = made(spec="cn_id_card", background="white", paper="")
     assert job.params["background"] == "#ffffff"
     html = client.get("/idphoto/").content.decode()
-    assert f'href="/r/{job.id}/">ID photo ({SPECS["cn_id_card"].title} · ' in html
+    item = re.search(rf'<a class="item" href="/r/{job.id}/">.*?</a>', html, re.S)
+    assert item and SPECS["cn_id_card"].title_en in item.group(0)
 
 
 def test_a_photo_that_cannot_be_made_says_why(client, run_worker):

@@ -113,5 +113,6 @@ def test_a_face_shape_result_offers_each_faces_68_points(client, done_job):
     assert lines[:3] == ["version: 1", "n_points: 68", "{"] and len(lines) == 72
     assert client.get(f"/r/{done_job.id}/face-1.pts").status_code == 404  # one face
     assert Client().get(f"/r/{done_job.id}/face-0.pts").status_code == 404  # not the owner
+    client.post(f"/r/{done_job.id}/share")
     shared = Client().get(f"/s/{done_job.share_key}/face-0.pts")
     assert shared.status_code == 200 and shared.content == response.content

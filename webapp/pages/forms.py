@@ -153,14 +153,16 @@ PAPER_CHOICES = [
 
 
 def colour_label(name: str) -> str:
+    """A colour's name in the page's language."""
     en, zh = COLOUR_NAMES.get(name, (name, name))
-    return f"{en} · {zh}"
+    return zh if get_language().startswith("zh") else en
 
 
 def _document_choices() -> list[tuple[str, str]]:
     from webapp.vision.idphoto import SPECS
 
-    return [(spec.name, f"{spec.title} · {spec.title_en}") for spec in SPECS.values()]
+    chinese = get_language().startswith("zh")
+    return [(spec.name, spec.title if chinese else spec.title_en) for spec in SPECS.values()]
 
 
 def _colour_choices() -> list[tuple[str, str]]:
@@ -184,8 +186,6 @@ class IdMakeForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # On a phone, offer the front camera straight away.
-        self.fields["photo"].widget.attrs["capture"] = "user"
         self.fields["background"].widget = forms.RadioSelect(
             choices=self.fields["background"].choices
         )

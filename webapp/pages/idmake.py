@@ -20,6 +20,7 @@ from webapp.vision.idmake import Sheet, sheet_pdf
 from webapp.vision.idphoto import SPECS
 
 from .forms import IdMakeForm, colour_label
+from .lists import recent_results, spec_title
 from .views import (
     _get_job_for_owner,
     _get_shared_job,
@@ -36,12 +37,14 @@ def maker(request: HttpRequest) -> HttpResponse:
 
 
 def _page(request: HttpRequest, form: IdMakeForm, status: int = 200) -> HttpResponse:
-    jobs = Job.objects.owned_by(_owner_key(request)).filter(kind=Job.Kind.ID_MAKE)[:10]
-    titles = {spec.name: f"{spec.title} · {spec.title_en}" for spec in SPECS.values()}
-    recent = [(job, titles.get(job.params.get("spec") or "", "")) for job in jobs]
+    mine = Job.objects.owned_by(_owner_key(request)).filter(kind=Job.Kind.ID_MAKE)
+    recent = recent_results(mine.select_related("photo"), limit=10)
     documents = [
         {
             "spec": spec,
+            "label": spec_title(spec),
+            # Typing finds a document by either name or its key, whatever the page's language.
+            "search": f"{spec.title} {spec.title_en} {spec.name}",
             "backgrounds": ",".join(c.name for c in spec.backgrounds),
             "colours": ", ".join(colour_label(c.name) for c in spec.backgrounds),
         }

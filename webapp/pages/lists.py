@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from webapp.fusion.models import FusionTemplate
 from webapp.photos.models import Job
-from webapp.vision.idphoto import SPECS
+from webapp.vision.idphoto import SPECS, IdPhotoSpec
 
 #: Below this age a result was made "just now" (timesince would say "0 minutes").
 JUST_NOW_SECONDS = 60
@@ -26,13 +26,18 @@ def human_age(moment: datetime, now: datetime | None = None) -> str:
     return _("%(time)s ago") % {"time": timesince(moment, now, depth=1)}
 
 
+def spec_title(spec: IdPhotoSpec) -> str:
+    """A specification's name in the page's language."""
+    return spec.title if (get_language() or "").startswith("zh") else spec.title_en
+
+
 def describe(job: Job, templates: dict[int, FusionTemplate]) -> str:
-    """What tells this result apart: the specification checked, the template, the option."""
-    if job.kind == Job.Kind.ID_CHECK:
+    """What tells this result apart: the specification, the template, the option."""
+    if job.kind in (Job.Kind.ID_CHECK, Job.Kind.ID_MAKE):
         spec = SPECS.get(job.params.get("spec") or "")
         if spec is None:
-            return _("The check service's own rules")
-        return spec.title if (get_language() or "").startswith("zh") else spec.title_en
+            return _("The check service's own rules") if job.kind == Job.Kind.ID_CHECK else ""
+        return spec_title(spec)
     if job.kind == Job.Kind.FUSION:
         template = templates.get(job.params.get("template"))
         return template.name or template.model_id if template else ""
