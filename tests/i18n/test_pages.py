@@ -150,7 +150,7 @@ def test_a_result_page_is_in_chinese_down_to_its_toggles(client, run_worker):
         assert words in page
     assert english_on_page(page) == []
     shared = text(Client().get(job.get_share_url(), **ZH))
-    assert "分析你自己的照片" in shared and english_on_page(shared) == []
+    assert "找出你自己照片的人脸关键点" in shared and english_on_page(shared) == []
 
 
 @pytest.mark.django_db

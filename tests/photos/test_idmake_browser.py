@@ -23,7 +23,7 @@ def test_a_person_makes_an_id_photo_with_its_sheet(
         page = browser.new_page(viewport={"width": width, "height": 900}, locale="en-GB")
         page.goto(live_server.url + "/")
         page.click("nav >> text=ID photos")
-        seen = {"capture": page.get_attribute("input[type=file]", "capture")}
+        seen = {"capture": page.get_attribute("[data-upload]", "data-capture")}
         page.set_input_files("input[type=file]", str(PHOTO))
         # The list filters as one types, in either language.
         page.fill("#spec-filter", "学信")

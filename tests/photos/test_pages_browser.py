@@ -56,7 +56,8 @@ def walk(browser, base: str, size: dict, wide: dict | None = None) -> list[str]:
                     wide[page.url] = width
 
         page.on("load", lambda _page: measure(page.main_frame))
-    seen = [base + "/", base + "/idphoto/", base + "/fusion/", base + "/fusion/demo/astronaut/"]
+    seen = [base + "/", base + "/idphoto/", base + "/idphoto/check/", base + "/fusion/"]
+    seen.append(base + "/fusion/demo/astronaut/")
     for url in seen:
         page.goto(url)
     faces = DATA / "faces"
@@ -107,7 +108,7 @@ def test_axe_totals(live_server, with_worker, capsys):
 def test_the_upload_widget(live_server, with_worker, browser_session, tmp_path):
     def visit(browser):
         page = browser.new_page(viewport=SIZES["phone"])
-        page.goto(live_server.url + "/idphoto/")
+        page.goto(live_server.url + "/idphoto/check/")
         seen = {"guide": page.locator("[data-upload][data-guide]").count()}
         # A sample photo: one press puts it in the form, with its preview.
         page.click("[data-sample] >> nth=0")

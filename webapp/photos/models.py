@@ -338,7 +338,8 @@ class Job(models.Model):
         """What happened, as a person sees it: one of OUTCOMES' keys.
 
         A job that is done but found nothing (no face) is "nothing", not a success;
-        an ID check that ran is "passed" or "not_passed".
+        an ID check that ran is "passed" or "not_passed"; a made ID photo "ready" or
+        "not_ready" (its own check passed or not).
         """
         if not self.is_finished:
             return self.status
@@ -349,6 +350,8 @@ class Job(models.Model):
             return "nothing"
         if self.kind == self.Kind.ID_CHECK:
             return "passed" if (body.get("data") or {}).get("pass") else "not_passed"
+        if self.kind == self.Kind.ID_MAKE and "ready" in (body.get("data") or {}):
+            return "ready" if body["data"]["ready"] else "not_ready"
         return "done"
 
     @property
@@ -358,7 +361,7 @@ class Job(models.Model):
     @property
     def shareable(self) -> bool:
         """Only a result worth showing may be shared: never a failure or "no face"."""
-        return self.outcome in ("done", "passed", "not_passed")
+        return self.outcome in ("done", "passed", "not_passed", "ready", "not_ready")
 
     def to_status_dict(self) -> dict[str, Any]:
         return {
@@ -378,6 +381,8 @@ OUTCOMES = {
     "done": _("Done"),
     "passed": _("Passed"),
     "not_passed": _("Did not pass"),
+    "ready": _("Ready to use"),
+    "not_ready": _("Not ready"),
     "nothing": _("No result"),
     "failed": _("Failed"),
 }
