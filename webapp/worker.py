@@ -11,6 +11,7 @@ from django.db import close_old_connections
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from rq import SimpleWorker
+from rq.exceptions import StopRequested
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,8 @@ class EngineWorker(SimpleWorker):
             recovered, purged = recover_stale_jobs(), purge_expired()
             requeue_lost_jobs(older_than=LOST_AFTER_SECONDS)
             FaceToken.objects.expired().delete()
+        except StopRequested:
+            raise  # a stop signal while idle (RQ raises it from the signal handler): stop
         except Exception:  # noqa: BLE001  (maintenance must never stop the worker)
             logger.exception("Maintenance failed")
             return
