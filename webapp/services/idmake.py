@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 import cv2
 import numpy as np
+from django.utils.translation import gettext_lazy
 from PIL import Image
 
 from webapp import vision
@@ -336,7 +337,7 @@ def warm_up_idmake() -> None:
 
 SERVICE = Service(
     kind="id_make",
-    label="ID-photo maker",
+    label=gettext_lazy("ID-photo maker"),
     settings_prefix="IDMAKE",
     wire=wire,
     local=_local,
