@@ -199,7 +199,7 @@ def test_the_id_photo_page_names_specifications_and_colours_in_chinese(client):
 def test_every_background_colour_of_every_specification_has_a_name_in_chinese():
     from django.utils import translation
 
-    from webapp.pages.idphoto import BACKGROUND_NAMES
+    from webapp.pages.forms import BACKGROUND_NAMES
     from webapp.vision.idphoto import SPECS
 
     colours = {c.name for spec in SPECS.values() for c in spec.backgrounds}

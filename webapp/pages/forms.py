@@ -6,7 +6,8 @@ from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
-from django.utils.translation import get_language
+from django.utils.text import capfirst
+from django.utils.translation import get_language, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from webapp.core.forms import PhotoField
@@ -133,29 +134,29 @@ class FusionUploadForm(forms.Form):
         )
 
 
-#: The background colours' names on the page: English and Chinese.
-COLOUR_NAMES = {
-    "white": ("White", "白色"),
-    "blue": ("Blue", "蓝色"),
-    "red": ("Red", "红色"),
-    "light grey": ("Light grey", "浅灰色"),
-    "off-white": ("Off-white", "米白色"),
-    "cream": ("Cream", "奶油色"),
-    "light blue": ("Light blue", "浅蓝色"),
-}
+#: The background colours a page names (the specifications' and the maker's own, such as red),
+#: written out for `makemessages`; a test checks every colour of every specification is here.
+BACKGROUND_NAMES = [
+    pgettext_lazy("background colour", "white"),
+    pgettext_lazy("background colour", "off-white"),
+    pgettext_lazy("background colour", "light grey"),
+    pgettext_lazy("background colour", "cream"),
+    pgettext_lazy("background colour", "light blue"),
+    pgettext_lazy("background colour", "blue"),
+    pgettext_lazy("background colour", "red"),
+]
 #: The print sheet's papers on the page.
 PAPER_CHOICES = [
     ("", _("No print sheet")),
-    ("6inch", _("6-inch photo paper (4R, 102 × 152 mm) · 6寸")),
-    ("5inch", _("5-inch photo paper (3R, 89 × 127 mm) · 5寸")),
+    ("6inch", _("6-inch photo paper (4R, 102 × 152 mm)")),
+    ("5inch", _("5-inch photo paper (3R, 89 × 127 mm)")),
     ("a4", _("A4 paper (210 × 297 mm)")),
 ]
 
 
 def colour_label(name: str) -> str:
-    """A colour's name in the page's language."""
-    en, zh = COLOUR_NAMES.get(name, (name, name))
-    return zh if get_language().startswith("zh") else en
+    """A colour's name in the page's language, as a label ("White", "白色")."""
+    return capfirst(pgettext("background colour", name))
 
 
 def _document_choices() -> list[tuple[str, str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.photos.models import Job
@@ -13,17 +12,6 @@ from webapp.vision.idphoto import SPECS
 from .forms import IdPhotoForm
 from .lists import recent_results
 from .views import _owner_key, refuse_upload, start_job
-
-#: The specifications' background colours, as the page names them (`spec.backgrounds`).
-#: Written out for `makemessages`; a test checks every colour of every specification is here.
-BACKGROUND_NAMES = [
-    pgettext_lazy("background colour", "white"),
-    pgettext_lazy("background colour", "off-white"),
-    pgettext_lazy("background colour", "light grey"),
-    pgettext_lazy("background colour", "cream"),
-    pgettext_lazy("background colour", "light blue"),
-    pgettext_lazy("background colour", "blue"),
-]
 
 
 @require_GET

@@ -156,10 +156,7 @@ def load_image(
     >>> image.shape, image.dtype, image[0, 0].tolist()
     ((32, 40, 3), dtype('uint8'), [200, 200, 200])
     """
-    data = _read(source, max_bytes)
-    info, im = _probe(data, max_pixels=max_pixels, min_side=min_side)
-    if not _is_complete(data, info.format):
-        raise ImageError("damaged")
+    _, info, im = _checked(source, max_bytes, max_pixels, min_side)
     try:
         im.load()
     except _DECODE_ERRORS as exc:
@@ -271,6 +268,20 @@ def _read(source: Source, max_bytes: int) -> bytes:
         data = bytes(source)
     _check_size(len(data), max_bytes)
     return data
+
+
+def _checked(
+    source: Source, max_bytes: int, max_pixels: int, min_side: int
+) -> tuple[bytes, ImageInfo, ImageFile.ImageFile]:
+    """The file's bytes, its header's facts and its opened (not decoded) image.
+
+    Every refusal of :func:`probe_image`, and ``"damaged"`` when the file has no end.
+    """
+    data = _read(source, max_bytes)
+    info, im = _probe(data, max_pixels=max_pixels, min_side=min_side)
+    if not _is_complete(data, info.format):
+        raise ImageError("damaged")
+    return data, info, im
 
 
 def _check_size(size: int, max_bytes: int) -> None:
@@ -519,10 +530,7 @@ def load_image_with_alpha(
     transparency is not flattened: the colours are the file's own and the
     alpha is returned as float32 in [0, 1], or None when the image has none.
     """
-    data = _read(source, max_bytes)
-    info, im = _probe(data, max_pixels=max_pixels, min_side=min_side)
-    if not _is_complete(data, info.format):
-        raise ImageError("damaged")
+    _, info, im = _checked(source, max_bytes, max_pixels, min_side)
     try:
         im.load()
     except _DECODE_ERRORS as exc:
@@ -744,10 +752,7 @@ def open_image(
     >>> picture.shape, picture.reduced(2).shape, picture.decoded()
     ((48, 64, 3), (24, 32, 3), (2,))
     """
-    data = _read(source, max_bytes)
-    info, _ = _probe(data, max_pixels=max_pixels, min_side=min_side)
-    if not _is_complete(data, info.format):
-        raise ImageError("damaged")
+    data, info, _ = _checked(source, max_bytes, max_pixels, min_side)
     return Picture(data, info)
 
 
