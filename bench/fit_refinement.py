@@ -17,6 +17,7 @@ for research use only; the fitted parameters carry those terms
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,9 +33,15 @@ from webapp.vision.refine import (
     N_IBUG,
     PARAMS_PATH,
     RefinementModel,
+    Stage,
     align,
+    cut_face,
     ibug68,
+    load_model,
+    mapped,
     mesh_features,
+    point_features,
+    shape_features,
 )
 
 #: A face's mesh is the annotated one when their boxes overlap this much.
@@ -170,6 +177,21 @@ def ridge(features, targets, lam):
     return feature_mean, weights, target_mean
 
 
+def ridge_path(features, targets, lams):
+    """:func:`ridge` for each of ``lams``, sharing the Gram matrix."""
+    feature_mean, target_mean = features.mean(axis=0), targets.mean(axis=0)
+    centred = features - feature_mean
+    gram = centred.T @ centred
+    moment = centred.T @ (targets - target_mean)
+    unit = np.trace(gram) / len(gram)
+    fits = []
+    for lam in lams:
+        g = gram.copy()
+        g[np.diag_indices_from(g)] += lam * unit
+        fits.append((feature_mean, np.linalg.solve(g, moment), target_mean))
+    return fits
+
+
 def local_ridge(features, targets, reference, lam):
     """Approach B: each of the 68 points from its LOCAL_POINTS nearest mesh points only."""
     n = len(MODEL_POINTS)
@@ -193,7 +215,7 @@ def cross_validated_lambda(meshes, truths, reference, fitter) -> float:
         for k in range(5):
             X, Y = design(meshes[folds != k], truths[folds != k], reference, augment=True)
             model = _model(reference, *fitter(X, Y, lam))
-            pred = np.array([ibug68(m, model) for m in meshes[folds == k]])
+            pred = np.array([ibug68(m, model=model) for m in meshes[folds == k]])
             errors.append(core_nme(pred, truths[folds == k]))
         scores[lam] = float(np.concatenate(errors).mean())
         print(f"    lambda {lam:g}: cross-validated core error {100 * scores[lam]:.2f}%")
@@ -266,15 +288,15 @@ def fit(cache: Path, out: Path = PARAMS_PATH) -> None:
         print(f"  {name}")
         lam = cross_validated_lambda(train_m, train_t, reference, fitter)
         model = _model(reference, *fitter(X, Y, lam))
-        pred = np.array([ibug68(m, model) for m in meshes[held]])
+        pred = np.array([ibug68(m, model=model) for m in meshes[held]])
         core, every = core_nme(pred, truths[held]), all_nme(pred, truths[held])
         print(
             f"    lambda {lam:g}: {HELD_OUT} core {100 * core.mean():.2f}% "
             f"(median {100 * np.median(core):.2f}%), all 68 {100 * every.mean():.2f}%"
         )
-        results[name] = (core.mean(), model)
+        results[name] = (core.mean(), model, lam)
     best = min(results, key=lambda k: results[k][0])
-    model = results[best][1]
+    _, model, lam = results[best]
     anchors = anchor_vertices(reference, model.target_mean)
     eye = abs(reference[RIGHT_EYE_OUTER] - reference[LEFT_EYE_OUTER])
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -288,6 +310,7 @@ def fit(cache: Path, out: Path = PARAMS_PATH) -> None:
         warp_sigma=np.float32(WARP_SIGMA * eye),
         warp_smoothing=np.float32(WARP_SMOOTHING),
         warp_points=np.array(WARP_POINTS, np.int16),
+        ridge_lambda=np.float32(lam),
     )
     print(f"chosen: {best}; wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
 
@@ -347,6 +370,169 @@ def _dense_with(image, model):
         refine_module.load_model = shipped
 
 
+#: The appearance stages: per stage, the sides of the squares each point reads
+#: round itself (cut pixels, where the outer eye corners are about 100 apart).
+STAGE_PATCHES = tuple(
+    tuple(int(p) for p in stage.split("+"))
+    for stage in os.environ.get("STAGE_PATCHES", "48+24,32+16,32+16").split(",")
+)
+#: Starts per training face (and per mirror image) for each stage: the map's own
+#: cross-validated points, and the annotation plus the map's cross-validated
+#: residual on another training face, drawn at random.
+STARTS = int(os.environ.get("STAGE_STARTS", 5))
+#: Ridge strengths tried per stage (relative to the mean eigenvalue), chosen by 5-fold
+#: cross-validation on the training faces.
+STAGE_LAMBDAS = tuple(
+    float(v) for v in os.environ.get("STAGE_LAMBDAS", "0.003,0.01,0.03").split(",")
+)
+
+
+def _flipped(image, mesh, truth):
+    """The photo flipped left-right, the mesh and the annotation with it (renumbered)."""
+    m, t = mirrored(mesh, truth)
+    m, t = m.copy(), t.copy()
+    m[:, 0] += image.shape[1] - 1
+    t[:, 0] += image.shape[1] - 1
+    return np.ascontiguousarray(image[:, ::-1]), m, t
+
+
+def _in_cut(points, matrix):
+    return points @ matrix[:, :2].T + matrix[:, 2]
+
+
+def _flat(points):
+    """(..., 68, 2) -> (..., 136): 68 x then 68 y."""
+    return np.concatenate([points[..., 0], points[..., 1]], axis=-1)
+
+
+def _pairs(flat):
+    return np.stack([flat[..., :N_IBUG], flat[..., N_IBUG:]], axis=-1)
+
+
+def fit_stages(cache: Path, train_dir: Path, out: Path = PARAMS_PATH) -> None:
+    """Fit the appearance stages on afw + helen-train after the shipped map; add them to ``out``."""
+    started = time.perf_counter()
+    data = np.load(cache)
+    names, subsets = data["names"], data["subsets"]
+    meshes, truths = data["meshes"].astype(np.float64), data["truths"]
+    shipped = load_model(out)
+    with np.load(out) as params:
+        base = {
+            k: params[k] for k in params.files if not k.startswith("stage") and k != "mean_shape"
+        }
+        lam0 = float(params["ridge_lambda"]) if "ridge_lambda" in params else 1e-3
+    held = subsets == HELD_OUT
+    # Every face (and, for training, its mirror image): its cut, the map's points and the truth.
+    cuts, starts, targets, face, flips = [], [], [], [], []
+    oof_model = {}
+    train_index = np.flatnonzero(~held)
+    folds = np.arange(len(names)) % 5
+    for k in range(5):
+        fold = train_index[folds[train_index] != k]
+        X, Y = design(meshes[fold], truths[fold], shipped.reference, augment=True)
+        oof_model[k] = _model(shipped.reference, *ridge(X, Y, lam0))
+    for i, name in enumerate(names):
+        image = read_photo(train_dir / f"{name}.jpg")
+        versions = [(image, meshes[i], truths[i])]
+        if not held[i]:
+            versions.append(_flipped(image, meshes[i], truths[i]))
+        for flip, (img, mesh, truth) in enumerate(versions):
+            # Training faces start where the map fitted without their fold puts them.
+            model = shipped if held[i] else oof_model[folds[i]]
+            cut = cut_face(img, mesh)
+            centre, w = align(mesh, model.reference)
+            cuts.append(cut.pixels)
+            starts.append(_flat(_in_cut(mapped(mesh, model, centre, w), cut.matrix)))
+            targets.append(_flat(_in_cut(truth, cut.matrix)))
+            face.append(i)
+            flips.append(flip)
+    starts, targets, face = np.array(starts), np.array(targets), np.array(face)
+    test = held[face]
+    train = np.flatnonzero(~test)
+    print(f"{len(train)} training cuts (with mirrors), {test.sum()} {HELD_OUT} cuts "
+          f"in {time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+    mean_shape = targets[train].mean(axis=0)
+
+    def core(points, truth):
+        return float(core_nme(_pairs(points), _pairs(truth)).mean())
+
+    alone = core(starts[test], targets[test]), core(starts[train], targets[train])
+    print(f"  map alone: {HELD_OUT} core {100 * alone[0]:.2f}%, "
+          f"training (cross-validated) {100 * alone[1]:.2f}%")  # fmt: skip
+    rng = np.random.default_rng(14)
+    residuals = starts[train] - targets[train]
+    owner = np.repeat(train, STARTS)
+    current = np.repeat(starts[train], STARTS, axis=0)
+    jitter = np.arange(len(owner)) % STARTS != 0
+    current[jitter] = (
+        targets[owner[jitter]] + residuals[rng.integers(len(train), size=jitter.sum())]
+    )
+    first = np.flatnonzero(~jitter)
+    test_index = np.flatnonzero(test)
+    test_current = starts[test_index].copy()
+    sample_fold = folds[face[owner]]
+    saved: dict[str, NDArray] = {}
+    for n, patches in enumerate(STAGE_PATCHES):
+        hogs = Stage(patches, np.zeros(0), np.zeros(0), np.zeros(0)).hogs
+
+        def features(index, points, patches=patches, hogs=hogs):
+            local = np.array([point_features(cuts[j], _pairs(p), patches, hogs)
+                              for j, p in zip(index, points, strict=True)])  # fmt: skip
+            shape = np.array([shape_features(_pairs(p), mean_shape) for p in points])
+            return local, shape
+
+        local, shape = features(owner, current)
+        Y = targets[owner] - current
+        oofs = {lam: np.zeros_like(Y) for lam in STAGE_LAMBDAS}
+        for k in range(N_IBUG):
+            X = np.concatenate([local[:, k], shape], axis=1).astype(np.float64)
+            for fold in range(5):
+                fit_on, predict = sample_fold != fold, sample_fold == fold
+                fits = ridge_path(X[fit_on], Y[fit_on][:, [k, k + N_IBUG]], STAGE_LAMBDAS)
+                for lam, (xm, W, ym) in zip(STAGE_LAMBDAS, fits, strict=True):
+                    oofs[lam][np.ix_(predict, [k, k + N_IBUG])] = (X[predict] - xm) @ W + ym
+        scores = {}
+        for lam, oof in oofs.items():
+            scores[lam] = core(current[first] + oof[first], targets[owner[first]])
+            print(f"    stage {n} (squares {patches}) lambda {lam:g}: cross-validated core "
+                  f"{100 * scores[lam]:.2f}%", flush=True)  # fmt: skip
+        lam = min(scores, key=scores.get)
+        d = local.shape[2]
+        weights = np.zeros((N_IBUG, d, 2), np.float32)
+        shape_weights = np.zeros((2 * N_IBUG, N_IBUG, 2), np.float32)
+        bias = np.zeros((N_IBUG, 2), np.float32)
+        for k in range(N_IBUG):
+            X = np.concatenate([local[:, k], shape], axis=1).astype(np.float64)
+            xm, W, ym = ridge(X, Y[:, [k, k + N_IBUG]], lam)
+            weights[k], shape_weights[:, k] = W[:d], W[d:]
+            bias[k] = ym - xm @ W
+        test_local, test_shape = features(test_index, test_current)
+        step = np.einsum("nkd,kdo->nko", test_local, weights)
+        step += np.einsum("ns,sko->nko", test_shape, shape_weights) + bias
+        test_current = test_current + _flat(step)
+        current = current + oofs[lam]
+        saved[f"stage{n}_patches"] = np.array(patches, np.int16)
+        saved[f"stage{n}_local"] = weights
+        saved[f"stage{n}_shape"] = shape_weights
+        saved[f"stage{n}_bias"] = bias
+        print(f"  stage {n} (squares {patches}, lambda {lam:g}): {HELD_OUT} core "
+              f"{100 * core(test_current, targets[test_index]):.2f}%, training (cross-validated) "
+              f"{100 * scores[lam]:.2f}%  ({time.perf_counter() - started:.0f} s)",
+              flush=True)  # fmt: skip
+    np.savez_compressed(
+        out, **base, stages=np.int16(len(STAGE_PATCHES)),
+        mean_shape=mean_shape.astype(np.float32), **saved,
+    )  # fmt: skip
+    load_model.cache_clear()
+    model = load_model(out)
+    points = np.array([ibug68(meshes[i], read_photo(train_dir / f"{names[i]}.jpg"), model=model)
+                       for i in np.flatnonzero(held)])  # fmt: skip
+    every = core_nme(points, truths[held])
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB); through the engine's code: "
+          f"{HELD_OUT} core {100 * every.mean():.2f}% (median {100 * np.median(every):.2f}%), "
+          f"all 68 {100 * all_nme(points, truths[held]).mean():.2f}%")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) == 3 and args[0] == "collect":
@@ -354,6 +540,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if len(args) == 2 and args[0] == "fit":
         fit(Path(args[1]))
+        return 0
+    if len(args) == 3 and args[0] == "stages":
+        fit_stages(Path(args[1]), Path(args[2]))
         return 0
     if len(args) == 2 and args[0] == "warp":
         compare_warps(Path(args[1]))

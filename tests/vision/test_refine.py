@@ -14,7 +14,7 @@ from webapp.vision import FACE_SHAPE_GROUPS, detect_faces, face_shape
 from webapp.vision.idphoto import geometry as geo
 from webapp.vision.landmarks import dense_landmarks
 from webapp.vision.mesh import CHIN, LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE
-from webapp.vision.refine import PARAMS_PATH, ibug68, load_model, refine_landmarks
+from webapp.vision.refine import PARAMS_PATH, cut_face, ibug68, load_model, refine_landmarks
 from webapp.wire.faceshape import ibug68_pts, tencent90_body
 
 HERE = Path(__file__).resolve().parent
@@ -72,9 +72,30 @@ def test_the_68_points_are_the_annotated_ones(photo, data_dir):
     assert _core_error(points, truth) < 0.08
 
 
+def test_the_appearance_stages_read_the_photo(photo, data_dir):
+    image = photo("landmarks68/einstein.jpg")
+    truth = read_pts(data_dir / "landmarks68" / "einstein.pts")
+    face = detect_faces(image)[0]
+    model = load_model()
+    assert model.stages  # the shipped file has them
+    # The face's cut (kept by detect_faces) is the one cut from the photo itself.
+    cut = cut_face(image, face.mesh)
+    np.testing.assert_array_equal(face.cut.pixels, cut.pixels)
+    np.testing.assert_array_equal(face.cut.matrix, cut.matrix)
+    from_cut, from_photo = ibug68(face.mesh, face.cut), ibug68(face.mesh, image)
+    np.testing.assert_allclose(from_cut, from_photo)
+    mesh_only = ibug68(face.mesh)
+    assert not np.allclose(from_cut, mesh_only)
+    # Read off the photo, the points are closer to the annotated ones than the mesh's map alone.
+    assert _core_error(from_cut, truth) < _core_error(mesh_only, truth)
+    refined = refine_landmarks(face.mesh, face.cut)
+    np.testing.assert_array_equal(refined.points, from_cut)
+
+
 def test_the_refined_mesh_passes_through_the_refined_points(photo):
-    mesh = detect_faces(photo("faces/astronaut.png"))[0].mesh
-    refined = refine_landmarks(mesh)
+    face = detect_faces(photo("faces/astronaut.png"))[0]
+    mesh = face.mesh
+    refined = refine_landmarks(mesh, face.cut)
     model = load_model()
     assert refined.mesh.shape == mesh.shape and not refined.mesh.flags.writeable
     moving = list(model.warp_points)
@@ -109,8 +130,9 @@ def test_dense_contours_follow_the_refinement(photo):
 
 
 def test_the_id_checks_eye_line_and_chin_are_the_refined_ones(photo):
-    mesh = detect_faces(photo("faces/obama.jpg"))[0].mesh
-    refined = refine_landmarks(mesh).mesh
+    face = detect_faces(photo("faces/obama.jpg"))[0]
+    mesh = face.mesh
+    refined = refine_landmarks(mesh, face.cut).mesh
     on = geo.face_geometry(mesh, refined=refined)
     off = geo.face_geometry(mesh)
     assert on.chin == (float(refined[CHIN, 0]), float(refined[CHIN, 1]))

@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 from .errors import check_image
 from .images import REDUCTIONS, Picture, halve
 from .mesh import LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER
+from .refine import CUT_SIZE, FaceCut, cut_transform, grey
 
 #: Side in pixels of the square crop the mesh runs on. The mesh's own region of
 #: interest covers about 3/4 of it, which is then at least the model's 192 px.
@@ -144,11 +145,16 @@ class Face:
         Columns are x, y in pixels and z, the relative depth in the same
         pixel scale (smaller is nearer the camera; 0 is about the face's
         centre).
+    cut : FaceCut or None
+        The face cut grey from the photo as the landmark refinement reads it
+        (:func:`webapp.vision.refine.refine_landmarks`): the photo is not
+        needed again, however it was decoded.
     """
 
     box: tuple[float, float, float, float]
     score: float
     mesh: NDArray[np.float32] = field(repr=False)
+    cut: FaceCut | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -455,7 +461,10 @@ def _fit_mesh(image: _Photo, detection: _Detection) -> Face | None:
     x1, y1 = mesh[:, :2].max(axis=0)
     box = (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
     mesh.flags.writeable = False
-    return Face(box=box, score=detection.score, mesh=mesh)
+    matrix = cut_transform(mesh)
+    pixels = grey(image.crop(matrix, CUT_SIZE))
+    pixels.flags.writeable = False
+    return Face(box=box, score=detection.score, mesh=mesh, cut=FaceCut(pixels, matrix))
 
 
 def _confirmed(image: _Photo, face: Face, detection: _Detection) -> bool:
@@ -527,13 +536,15 @@ def _crop_transform(detection: _Detection, scale: float) -> NDArray[np.float64]:
     return matrix
 
 
-def _crop(image: NDArray[np.uint8], matrix: NDArray[np.float64]) -> NDArray[np.uint8]:
-    """The CROP_SIZE square crop that ``matrix`` (from :func:`_crop_transform`) maps to."""
+def _crop(
+    image: NDArray[np.uint8], matrix: NDArray[np.float64], size: int = CROP_SIZE
+) -> NDArray[np.uint8]:
+    """The ``size`` square crop that ``matrix`` (from :func:`_crop_transform`) maps to."""
     # Outside the photo the crop is black: a face cut by the border still fits.
     return cv2.warpAffine(
         image,
         matrix,
-        (CROP_SIZE, CROP_SIZE),
+        (size, size),
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=(0, 0, 0),
@@ -599,10 +610,10 @@ class _Photo:
         longer = max(self.width, self.height)
         return max(f for f in self.factors if f == 1 or longer / f >= DETECT_SIDE)
 
-    def crop(self, matrix: NDArray[np.float64]) -> NDArray[np.uint8]:
-        """The crop ``matrix`` (photo pixels to crop pixels) maps to, from the right reduction.
+    def crop(self, matrix: NDArray[np.float64], size: int = CROP_SIZE) -> NDArray[np.uint8]:
+        """The ``size`` square crop ``matrix`` (photo to crop pixels) maps to, cut from the photo.
 
-        The largest reduction that still has at least one of its pixels per
+        From the largest reduction that still has at least one of its pixels per
         crop pixel: the crop is then never enlarged from a reduction when the
         photo had more detail, and a JPEG is decoded no larger than needed.
         """
@@ -615,14 +626,14 @@ class _Photo:
             # A finer reduction at hand is used as it is rather than decoding another.
             factor = max((f for f in self._levels if f <= factor), default=factor)
         if factor == 1:
-            return _crop(self.level(1), matrix)
+            return _crop(self.level(1), matrix, size)
         # level pixel i is centred on photo pixel f * i - offset + (f - 1) / 2.
         level = self.level(factor)
         centre = np.full(2, (factor - 1) / 2) - self.offset(factor)
         via = matrix.copy()
         via[:, :2] = matrix[:, :2] * factor
         via[:, 2] = matrix[:, 2] + matrix[:, :2] @ centre
-        return _crop(level, via)
+        return _crop(level, via, size)
 
     def offset(self, factor: int) -> NDArray[np.float64]:
         """(x, y) photo pixels of the reduction's first pixel that lie before the photo."""

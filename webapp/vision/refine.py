@@ -40,10 +40,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from .mesh import LEFT_IRIS_CENTRE, N_MESH, RIGHT_IRIS_CENTRE
+from .mesh import LEFT_EYE_OUTER, LEFT_IRIS_CENTRE, N_MESH, RIGHT_EYE_OUTER, RIGHT_IRIS_CENTRE
 
 #: The fitted parameters, shipped inside the package.
 PARAMS_PATH = Path(__file__).resolve().parent / "data" / "refinement68.npz"
@@ -53,6 +54,114 @@ N_IBUG = 68
 MODEL_POINTS = np.array([*range(N_MESH), LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE], dtype=np.intp)
 
 _COMPLEX = np.array([1.0, 1.0j])
+
+#: The face cut the appearance stages read: a square of CUT_SIZE pixels, grey,
+#: the face's mesh centred in it, its outer eye corners level, and scaled so
+#: that the mesh's 468 points lie CUT_SPREAD pixels from their centroid (root
+#: mean square; the outer eye corners are then about 100 pixels apart).
+CUT_SIZE = 288
+CUT_SPREAD = 55.0
+
+
+@dataclass(frozen=True, eq=False)
+class FaceCut:
+    """A face's grey cut, as the appearance stages read it.
+
+    Attributes
+    ----------
+    pixels : ndarray of shape (CUT_SIZE, CUT_SIZE), uint8
+        The grey cut; outside the photo it is black.
+    matrix : ndarray of shape (2, 3), float64
+        The similarity taking photo pixels to cut pixels (pixel centres on integers).
+    """
+
+    pixels: NDArray[np.uint8]
+    matrix: NDArray[np.float64]
+
+
+def cut_transform(mesh: NDArray[np.floating]) -> NDArray[np.float64]:
+    """The 2x3 similarity taking photo pixels to the face's cut (:data:`CUT_SIZE`)."""
+    xy = np.asarray(mesh, np.float64)[:N_MESH, :2]
+    centre = xy.mean(axis=0)
+    spread = float(np.sqrt(((xy - centre) ** 2).sum(axis=1).mean())) or 1.0
+    dx, dy = xy[RIGHT_EYE_OUTER] - xy[LEFT_EYE_OUTER]
+    turn = complex(dx, -dy) / (abs(complex(dx, dy)) or 1.0)  # levels the eye line
+    a = turn * CUT_SPREAD / spread
+    matrix = np.array([[a.real, -a.imag, 0.0], [a.imag, a.real, 0.0]])
+    matrix[:, 2] = CUT_SIZE / 2 - matrix[:, :2] @ centre
+    return matrix
+
+
+def cut_face(image: NDArray[np.uint8], mesh: NDArray[np.floating]) -> FaceCut:
+    """The face's grey cut from an RGB photo (or a grey one)."""
+    matrix = cut_transform(mesh)
+    pixels = cv2.warpAffine(
+        np.ascontiguousarray(image),
+        matrix,
+        (CUT_SIZE, CUT_SIZE),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
+    return FaceCut(pixels=grey(pixels), matrix=matrix)
+
+
+def grey(pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """An RGB cut made grey (a grey one as it is)."""
+    return cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY) if pixels.ndim == 3 else pixels
+
+
+#: The points' shape as the stages read it: cut pixels less the mean shape, in this unit.
+SHAPE_UNIT = 10.0
+
+
+def _hog(patch: int) -> cv2.HOGDescriptor:
+    """HOG of a ``patch``-pixel square: 2 x 2 blocks of 2 x 2 cells, 9 orientations (144)."""
+    half, cell = patch // 2, patch // 4
+    return cv2.HOGDescriptor((patch, patch), (half, half), (half, half), (cell, cell), 9)
+
+
+@dataclass(frozen=True, eq=False)
+class Stage:
+    """One appearance stage: each point moves by a linear step from what it sees.
+
+    Point ``k`` reads the HOG of a square of each side in ``patches`` centred
+    on it (144 numbers each) and the shape of all 68 points (cut pixels less
+    ``mean_shape``, over :data:`SHAPE_UNIT`); its step (x, y, cut pixels) is
+    ``hog_k @ local[k] + shape @ shape_weights[:, k] + bias[k]``.
+    """
+
+    patches: tuple[int, ...]
+    local: NDArray[np.float32]  # (68, 144 * len(patches), 2)
+    shape_weights: NDArray[np.float32]  # (136, 68, 2)
+    bias: NDArray[np.float32]  # (68, 2)
+    hogs: tuple[cv2.HOGDescriptor, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hogs", tuple(_hog(p) for p in self.patches))
+
+
+def point_features(
+    pixels: NDArray[np.uint8],
+    points: NDArray[np.float64],
+    patches: tuple[int, ...],
+    hogs: tuple[cv2.HOGDescriptor, ...],
+) -> NDArray[np.float32]:
+    """The HOG round each point, for each square side: shape (68, 144 * len(patches))."""
+    described = []
+    for patch, hog in zip(patches, hogs, strict=True):
+        corners = np.clip(np.rint(points - patch / 2), 0, CUT_SIZE - patch).astype(int)
+        found = hog.compute(pixels, (8, 8), (0, 0), [(int(x), int(y)) for x, y in corners])
+        described.append(found.reshape(N_IBUG, -1))
+    return np.concatenate(described, axis=1)
+
+
+def shape_features(
+    points: NDArray[np.float64], mean_shape: NDArray[np.float64]
+) -> NDArray[np.float32]:
+    """The points as the stages read them: 68 x then 68 y, less the mean, in SHAPE_UNIT."""
+    flat = np.concatenate([points[:, 0], points[:, 1]])
+    return ((flat - mean_shape) / SHAPE_UNIT).astype(np.float32)
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,6 +187,11 @@ class RefinementModel:
     warp_points : tuple of int
         The iBUG points whose anchors move the mesh (the inner lips' do not:
         on a closed mouth they sit on top of each other).
+    stages : tuple of Stage
+        The appearance stages that move the mapped points in the face's cut
+        (:class:`FaceCut`), in order; none when the file has none.
+    mean_shape : ndarray of shape (136,)
+        The stages' mean points in the cut (68 x then 68 y).
     spread : ndarray of shape (468, 68)
         The move of each face vertex per unit move of each anchor: Gaussian
         radial-basis smoothing on the reference mesh, made once from the
@@ -92,6 +206,8 @@ class RefinementModel:
     warp_sigma: float
     warp_smoothing: float = 1e-3
     warp_points: tuple[int, ...] = tuple(range(N_IBUG))
+    stages: tuple[Stage, ...] = ()
+    mean_shape: NDArray[np.float64] = field(default_factory=lambda: np.zeros(2 * N_IBUG))
     spread: NDArray[np.float64] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -135,6 +251,20 @@ def load_model(path: Path = PARAMS_PATH) -> RefinementModel:
             warp_sigma=float(params["warp_sigma"]),
             warp_smoothing=float(params["warp_smoothing"]),
             warp_points=tuple(int(i) for i in params["warp_points"]),
+            stages=tuple(
+                Stage(
+                    patches=tuple(int(p) for p in params[f"stage{n}_patches"]),
+                    local=params[f"stage{n}_local"].astype(np.float32),
+                    shape_weights=params[f"stage{n}_shape"].astype(np.float32),
+                    bias=params[f"stage{n}_bias"].astype(np.float32),
+                )
+                for n in range(int(params["stages"]) if "stages" in params else 0)
+            ),
+            mean_shape=(
+                params["mean_shape"].astype(np.float64)
+                if "mean_shape" in params
+                else np.zeros(2 * N_IBUG)
+            ),
         )
 
 
@@ -159,20 +289,38 @@ def mesh_features(mesh: NDArray[np.floating], centre: complex, w: complex) -> ND
     return np.concatenate([aligned.real, aligned.imag, depth])
 
 
-def ibug68(mesh: NDArray[np.floating], model: RefinementModel | None = None) -> NDArray[np.float64]:
-    """The 68 iBUG points of a face, in photo pixels, from its 478-point mesh."""
+def ibug68(
+    mesh: NDArray[np.floating],
+    image: NDArray[np.uint8] | FaceCut | None = None,
+    *,
+    model: RefinementModel | None = None,
+) -> NDArray[np.float64]:
+    """The 68 iBUG points of a face, in photo pixels, from its 478-point mesh and the photo.
+
+    Without ``image`` (the photo, or the face's :class:`FaceCut`), only the
+    map from the mesh: the appearance stages need the pixels.
+    """
     model = model or load_model()
     centre, w = align(mesh, model.reference)
-    return _predict(mesh, model, centre, w)
+    return _predict(mesh, image, model, centre, w)
 
 
-def refine_landmarks(mesh: NDArray[np.floating], model: RefinementModel | None = None) -> Refined:
+def refine_landmarks(
+    mesh: NDArray[np.floating],
+    image: NDArray[np.uint8] | FaceCut | None = None,
+    *,
+    model: RefinementModel | None = None,
+) -> Refined:
     """The 68 refined points of a face and its mesh moved onto them.
 
     Parameters
     ----------
     mesh : ndarray of shape (478, 3)
         The face's mesh (:attr:`webapp.vision.faces.Face.mesh`), photo pixels.
+    image : ndarray of shape (H, W, 3), uint8, or FaceCut, optional
+        The RGB photo the mesh is in, or the face's cut
+        (:attr:`webapp.vision.faces.Face.cut`): the appearance stages read it.
+        Without it, only the map from the mesh (step 2), which is less exact.
     model : RefinementModel, optional
         The fitted parameters; the shipped ones by default.
 
@@ -183,7 +331,7 @@ def refine_landmarks(mesh: NDArray[np.floating], model: RefinementModel | None =
     model = model or load_model()
     mesh = np.asarray(mesh)
     centre, w = align(mesh, model.reference)
-    points = _predict(mesh, model, centre, w)
+    points = _predict(mesh, image, model, centre, w)
     moved = np.array(mesh, dtype=np.float32, copy=True)
     # The irises (the pupils) are the iris model's: no annotation of the 68 says otherwise.
     moved[:N_MESH, :2] = _move(mesh, points, model, centre, w)
@@ -193,13 +341,46 @@ def refine_landmarks(mesh: NDArray[np.floating], model: RefinementModel | None =
 
 
 def _predict(
+    mesh: NDArray[np.floating],
+    image: NDArray[np.uint8] | FaceCut | None,
+    model: RefinementModel,
+    centre: complex,
+    w: complex,
+) -> NDArray[np.float64]:
+    points = mapped(mesh, model, centre, w)
+    if image is None or not model.stages:
+        return points
+    cut = image if isinstance(image, FaceCut) else cut_face(image, mesh)
+    inside = points @ cut.matrix[:, :2].T + cut.matrix[:, 2]
+    for stage in model.stages:
+        inside = inside + stage_step(cut.pixels, inside, stage, model.mean_shape)
+    inverse = cv2.invertAffineTransform(cut.matrix)
+    return inside @ inverse[:, :2].T + inverse[:, 2]
+
+
+def mapped(
     mesh: NDArray[np.floating], model: RefinementModel, centre: complex, w: complex
 ) -> NDArray[np.float64]:
+    """Step 2 alone: the ridge map of the aligned mesh, in photo pixels."""
     targets = (mesh_features(mesh, centre, w) - model.feature_mean) @ model.weights
     targets += model.target_mean
     aligned = targets[:N_IBUG] + 1j * targets[N_IBUG:]
     photo = aligned / w + centre
     return np.column_stack([photo.real, photo.imag])
+
+
+def stage_step(
+    pixels: NDArray[np.uint8],
+    points: NDArray[np.float64],
+    stage: Stage,
+    mean_shape: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """One stage's move of the points (68 x 2, cut pixels)."""
+    local = point_features(pixels, points, stage.patches, stage.hogs)
+    shape = shape_features(points, mean_shape)
+    step = np.einsum("kd,kdo->ko", local, stage.local)
+    step += np.einsum("s,sko->ko", shape, stage.shape_weights) + stage.bias
+    return step.astype(np.float64)
 
 
 def _move(

@@ -296,7 +296,7 @@ def dense_landmarks_for_face(
     check_image(image)
     wanted = _check_parts(parts)
     height, width = image.shape[:2]
-    mesh = refine_landmarks(face.mesh).mesh if refine else face.mesh
+    mesh = refine_landmarks(face.mesh, face.cut).mesh if refine else face.mesh
     xy = mesh[:, :2].astype(np.float64)
     own = face.mesh[:, :2].astype(np.float64)
     landmark: dict[str, PartLandmarks] = {}

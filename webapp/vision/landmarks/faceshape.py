@@ -201,7 +201,7 @@ def face_shape(
         raise ValueError(f"mode must be 0 (all faces) or 1 (largest face), got {mode!r}")
     height, width = image.shape[:2]
     faces = detect_faces(image, max_faces=1 if mode == 1 else MAX_FACES)
-    refined = [refine_landmarks(face.mesh) if refine else None for face in faces]
+    refined = [refine_landmarks(face.mesh, face.cut) if refine else None for face in faces]
     shapes = tuple(
         _shape_points(face.mesh, width=width, height=height, refined=r)
         for face, r in zip(faces, refined, strict=True)
