@@ -785,7 +785,7 @@ _NEXT_MARKER = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
 _APP0, _APP14, _COM, _SOS, _EOI = 0xE0, 0xEE, 0xFE, 0xDA, 0xD9
 
 
-def strip_jpeg_metadata(data: bytes) -> bytes:
+def strip_jpeg_metadata(data: bytes, *, orientation: int = 1) -> bytes:
     """A JPEG file without its metadata, its pixels untouched (no re-encoding).
 
     Every APP segment (EXIF with its thumbnail and GPS, XMP, ICC profile,
@@ -794,13 +794,17 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
     segment, which tell the decoder how to read the pixels. Anything after
     the image's end (a multi-picture file's other views) is dropped. The
     compressed data is copied byte for byte, so the decoded pixels are the
-    same. The EXIF orientation goes too: a caller must apply it first, or
-    call this only on a file whose orientation is 1.
+    same. The EXIF orientation goes too unless it is given: a photo a phone
+    stored turned then keeps a minimal EXIF segment holding that one tag
+    (no re-encoding, and viewers and :func:`load_image` still turn it).
 
     Parameters
     ----------
     data : bytes
         A JPEG file accepted by :func:`probe_image`.
+    orientation : int, optional
+        The EXIF orientation (1-8) to keep, usually the file's own
+        (``ImageInfo.orientation``); 1, upright, writes none.
 
     Returns
     -------
@@ -834,6 +838,10 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
             continue
         if marker == _EOI:
             out.append(b"\xff\xd9")
+            if orientation != 1:
+                # After the JFIF header when there is one (it must come first).
+                at = 2 if len(out) > 1 and out[1].startswith(b"\xff\xe0") else 1
+                out.insert(at, _orientation_segment(orientation))
             return b"".join(out)
         if marker in _STANDALONE:
             out.append(data[pos : pos + 2])
@@ -859,6 +867,18 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
             out.append(data[pos : found.start()])
             pos = found.start()
     raise ImageError("damaged")
+
+
+def _orientation_segment(orientation: int) -> bytes:
+    """An EXIF APP1 segment holding only the orientation tag (0x0112)."""
+    if not 1 <= orientation <= 8:
+        raise ValueError(f"EXIF orientation must be 1-8, not {orientation}")
+    # TIFF header (big-endian, first directory at 8), one entry: tag, SHORT, count 1, value.
+    tiff = b"MM\x00\x2a\x00\x00\x00\x08" + struct.pack(
+        ">HHHIHHI", 1, 0x0112, 3, 1, orientation, 0, 0
+    )
+    body = b"Exif\x00\x00" + tiff
+    return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
 
 
 def _plain_jfif(body: bytes) -> bytes:
