@@ -11,7 +11,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from webapp.pages.previews import small_jpeg
 from webapp.photos.models import Job, Photo
+from webapp.vision import load_image
 
 from ..conftest import DATA, image_bytes
 
@@ -108,10 +110,15 @@ def test_it_strips_metadata_and_applies_orientation(client, run_worker):
     served = b"".join(client.get(f"/r/{job.id}/photo.jpg").streaming_content)
     assert served == stored
     with Image.open(io.BytesIO(served)) as img:
-        assert not img.getexif()
-        assert img.size == (512, 512)
+        # Not re-encoded: only the orientation is kept, so that it is shown upright.
+        assert dict(img.getexif()) == {0x0112: 8}
+    np.testing.assert_array_equal(load_image(stored), load_image(buffer.getvalue()))
     assert (job.photo.width, job.photo.height) == (512, 512)
     assert len(job.faces) == 1
+    # The thumbnail of the recent list is upright too.
+    thumb = Image.open(io.BytesIO(small_jpeg(job.photo.file, 64))).convert("L")
+    upright = Image.fromarray(load_image(stored)).convert("L").resize(thumb.size)
+    assert np.abs(np.asarray(thumb, float) - np.asarray(upright, float)).mean() < 12
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,6 +6,7 @@ import io
 import struct
 import zlib
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageFile, ImageOps
@@ -15,9 +16,11 @@ from webapp.vision import (
     InvalidImageError,
     encode_jpeg,
     load_image,
+    open_image,
     probe_image,
 )
 from webapp.vision.errors import IMAGE_ERROR_CODES
+from webapp.vision.images import _to_rgb
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:
@@ -297,3 +300,27 @@ def test_encode_jpeg_leaves_input_unchanged():
     before = image.copy()
     encode_jpeg(image)
     assert np.array_equal(image, before)
+
+
+@pytest.mark.parametrize("mode,bits", [("RGB", 8), ("RGB", 16), ("RGBA", 8), ("P", 8), ("L", 8)])
+def test_a_png_decodes_to_the_same_pixels_whichever_decoder_reads_it(mode, bits):
+    # Plain RGB PNGs are read by OpenCV, the others by Pillow: the pixels are Pillow's.
+    rng = np.random.default_rng(bits)
+    if bits == 16:
+        wide = rng.integers(0, 65535, (48, 64, 3)).astype(np.uint16)
+        ok, encoded = cv2.imencode(".png", wide)
+        data = encoded.tobytes()
+    else:
+        image = Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).convert(mode)
+        buf = io.BytesIO()
+        image.save(buf, "PNG", icc_profile=b"\0" * 200)  # a (faulty) colour profile
+        data = buf.getvalue()
+    with Image.open(io.BytesIO(data)) as im:
+        im.load()
+        expected = _to_rgb(im)
+    np.testing.assert_array_equal(load_image(data), expected)
+    np.testing.assert_array_equal(open_image(data).pixels(), expected)
+    damaged = bytearray(data)
+    damaged[len(data) // 2] ^= 0xFF
+    with pytest.raises(ImageError):
+        load_image(bytes(damaged))

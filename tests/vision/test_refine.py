@@ -18,8 +18,9 @@ from webapp.vision.refine import PARAMS_PATH, cut_face, ibug68, load_model, refi
 from webapp.wire.faceshape import ibug68_pts, tencent90_body
 
 HERE = Path(__file__).resolve().parent
-#: The 88 points of these photos as the engine placed them before the refinement existed
-#: (written by commit 4f665ea's ``face_shape``, MediaPipe 0.10.21).
+#: The 88 points of these photos from the mesh alone, no refinement: ``face_shape(...,
+#: refine=False)`` with the mesh run on the detector's region (MediaPipe 0.10.21). Written
+#: again only when the mesh itself changes, never to make this test pass.
 UNREFINED = json.loads((HERE / "faceshape_unrefined.json").read_text())
 
 

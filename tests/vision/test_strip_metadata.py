@@ -96,3 +96,26 @@ def test_a_truncated_file_is_refused():
         assert caught.value.code == "damaged"
     with pytest.raises(ImageError):
         strip_jpeg_metadata(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.parametrize("orientation", range(2, 9))
+def test_a_turned_photo_keeps_its_orientation_alone(orientation):
+    with Image.open(DATA / "faces" / "obama.jpg") as im:
+        photo = im.convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "SecretCam"
+    buf = io.BytesIO()
+    photo.save(buf, "JPEG", quality=90, exif=exif)
+    data = buf.getvalue()
+    stripped = strip_jpeg_metadata(data, orientation=orientation)
+    assert b"SecretCam" not in stripped
+    with Image.open(io.BytesIO(stripped)) as im:
+        assert dict(im.getexif()) == {0x0112: orientation}
+    # The same upright pixels: the compressed data is not touched.
+    np.testing.assert_array_equal(load_image(stripped), load_image(data))
+
+
+def test_an_orientation_outside_exif_is_refused():
+    with pytest.raises(ValueError):
+        strip_jpeg_metadata((DATA / "faces" / "obama.jpg").read_bytes(), orientation=9)

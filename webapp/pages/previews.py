@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from webapp.photos.models import Job
 
@@ -29,7 +29,8 @@ def small_jpeg(field: object, side: int) -> bytes:
     with field.open("rb") as handle:  # type: ignore[attr-defined]
         with Image.open(handle) as im:
             im.draft("RGB", (side, side))  # JPEGs decode at a fraction of their size
-            picture = im.convert("RGB")
+            # A clean phone photo may keep its EXIF orientation (stored turned).
+            picture = ImageOps.exif_transpose(im.convert("RGB"))
     picture.thumbnail((side, side), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", quality=82, optimize=True)

@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 from .errors import check_image
 from .images import REDUCTIONS, Picture, halve
 from .mesh import LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER
+from .meshgraph import LandmarkGraph
 from .refine import CUT_SIZE, FaceCut, cut_transform, grey
 
 #: Side in pixels of the square crop the mesh runs on. The mesh's own region of
@@ -51,6 +52,10 @@ CROP_SIZE = 256
 #: for a box that is too small or off-centre) is tried when the mesh finds
 #: nothing in the first.
 CROP_SCALES = (2.0, 3.0)
+#: The landmark model's region of interest is a square this many times the
+#: detector's box (or a previous mesh's extent), centred on it, as MediaPipe's
+#: own pipeline derives it; the crop around it is CROP_SCALES[0] times the box.
+REGION_SCALE = 1.5
 #: When the first mesh shows the crop was badly aligned (the detector's eye
 #: keypoints are poor on small or tilted faces: 24 degrees off on einstein.jpg),
 #: the mesh is run again on a crop aligned with the first mesh's own eyes.
@@ -252,6 +257,7 @@ def warm_up() -> None:
     graphs.short.process(image)
     graphs.full.process(image)
     graphs.mesh.process(image)
+    graphs.landmarks.process(image, region=REGION_SCALE / CROP_SCALES[0])
 
 
 # --- graphs ------------------------------------------------------------------------
@@ -269,6 +275,7 @@ def _graphs() -> Any:
         _local.full = face_detection.FaceDetection(
             model_selection=1, min_detection_confidence=MIN_DETECTION_SCORE
         )
+        _local.landmarks = LandmarkGraph()
         _local.mesh = face_mesh.FaceMesh(
             static_image_mode=True,
             max_num_faces=1,
@@ -445,11 +452,15 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 
 
 def _fit_mesh(image: _Photo, detection: _Detection) -> Face | None:
-    mesh = None
-    for scale in CROP_SCALES:
-        mesh = _mesh_on_crop(image, detection, scale)
-        if mesh is not None:
-            break
+    mesh = _mesh_on_crop(image, detection, CROP_SCALES[0])
+    if mesh is None:
+        # The detector's box may be poor (too small, off-centre): the
+        # solution's own detector looks again in the crop, and then in a
+        # wider one.
+        for scale in CROP_SCALES:
+            mesh = _mesh_on_crop(image, detection, scale, search=True)
+            if mesh is not None:
+                break
     if mesh is None:
         return None
     realigned = _detection_from_mesh(mesh, detection.score)
@@ -551,13 +562,29 @@ def _crop(
     )
 
 
-def _mesh_on_crop(image: _Photo, detection: _Detection, scale: float) -> NDArray[np.float32] | None:
+def _mesh_on_crop(
+    image: _Photo, detection: _Detection, scale: float, *, search: bool = False
+) -> NDArray[np.float32] | None:
+    """The mesh fitted in the crop around ``detection``, in the photo's pixels.
+
+    The landmark model is given the region the detection implies
+    (:data:`REGION_SCALE`); with ``search`` the crop is searched by the
+    FaceMesh solution's own detector first instead.
+    """
     matrix = _crop_transform(detection, scale)
-    result = _graphs().mesh.process(image.crop(matrix))
-    if not result.multi_face_landmarks:
-        return None
-    landmarks = result.multi_face_landmarks[0].landmark
-    points = np.array([(p.x, p.y, p.z) for p in landmarks], dtype=np.float64) * CROP_SIZE
+    crop = image.crop(matrix)
+    if search:
+        result = _graphs().mesh.process(crop)
+        if not result.multi_face_landmarks:
+            return None
+        landmarks = result.multi_face_landmarks[0].landmark
+        points = np.array([(p.x, p.y, p.z) for p in landmarks], dtype=np.float64)
+    else:
+        found = _graphs().landmarks.process(crop, region=REGION_SCALE / scale)
+        if found is None:
+            return None
+        points = found
+    points *= CROP_SIZE
     # MediaPipe's 0..1 spans the crop's edges; OpenCV (and our output) puts
     # pixel centres on integers: pixel i covers [i - 0.5, i + 0.5].
     inverse = cv2.invertAffineTransform(matrix)
