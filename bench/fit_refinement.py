@@ -8,11 +8,18 @@ its iBUG ``.pts``) and stores each matched face's 478-point mesh beside its
 ``python -m bench.fit_refinement fit CACHE.npz`` fits the candidate
 refinements on ``afw`` + ``helen-train``, prints their core-point error on the
 held-out ``helen-test`` crops, and writes the chosen one's parameters to
-``webapp/vision/landmarks/refinement.npz`` (the engine's package).
+``webapp/vision/data/refinement68.npz`` (the engine's package): the map from
+the mesh alone.
+
+``python -m bench.fit_refinement stages CACHE.npz TRAIN_DIR`` then fits the
+appearance stages after that map (each point moved by a ridge step from the
+HOG round it in the face's grey cut, :data:`STAGE_CELLS`), reading the
+training photos again, prints each stage's cross-validated and held-out
+error, and adds the stages to the same file. Run it after every ``fit``.
 
 The annotations are the iBUG 300-W re-annotations of AFW and HELEN, released
 for research use only; the fitted parameters carry those terms
-(``webapp/vision/landmarks/REFINEMENT.md``).
+(``webapp/vision/data/REFINEMENT.md``).
 """
 
 from __future__ import annotations
@@ -33,9 +40,9 @@ from webapp.vision.refine import (
     N_IBUG,
     PARAMS_PATH,
     RefinementModel,
-    Stage,
     align,
     cut_face,
+    gradient_integrals,
     ibug68,
     load_model,
     mapped,
@@ -370,11 +377,12 @@ def _dense_with(image, model):
         refine_module.load_model = shipped
 
 
-#: The appearance stages: per stage, the sides of the squares each point reads
-#: round itself (cut pixels, where the outer eye corners are about 100 apart).
-STAGE_PATCHES = tuple(
-    tuple(int(p) for p in stage.split("+"))
-    for stage in os.environ.get("STAGE_PATCHES", "48+24,32+16,32+16").split(",")
+#: The appearance stages: per stage, the cell sides of the HOG each point reads
+#: round itself, in pooled pixels (refine.POOL cut pixels; the outer eye corners
+#: are about 80 cut pixels apart).
+STAGE_CELLS = tuple(
+    tuple(int(c) for c in stage.split("+"))
+    for stage in os.environ.get("STAGE_CELLS", "6+3+2,5+3+2,4+2,3+2").split(",")
 )
 #: Starts per training face (and per mirror image) for each stage: the map's own
 #: cross-validated points, and the annotation plus the map's cross-validated
@@ -472,12 +480,15 @@ def fit_stages(cache: Path, train_dir: Path, out: Path = PARAMS_PATH) -> None:
     test_current = starts[test_index].copy()
     sample_fold = folds[face[owner]]
     saved: dict[str, NDArray] = {}
-    for n, patches in enumerate(STAGE_PATCHES):
-        hogs = Stage(patches, np.zeros(0), np.zeros(0), np.zeros(0)).hogs
+    for n, cells in enumerate(STAGE_CELLS):
 
-        def features(index, points, patches=patches, hogs=hogs):
-            local = np.array([point_features(cuts[j], _pairs(p), patches, hogs)
-                              for j, p in zip(index, points, strict=True)])  # fmt: skip
+        def features(index, points, cells=cells):
+            local = np.zeros((len(index), N_IBUG, 144 * len(cells)), np.float32)
+            for j in np.unique(index):
+                rows = np.flatnonzero(index == j)
+                table = gradient_integrals(cuts[j])
+                for r in rows:
+                    local[r] = point_features(table, _pairs(points[r]), cells)
             shape = np.array([shape_features(_pairs(p), mean_shape) for p in points])
             return local, shape
 
@@ -494,7 +505,7 @@ def fit_stages(cache: Path, train_dir: Path, out: Path = PARAMS_PATH) -> None:
         scores = {}
         for lam, oof in oofs.items():
             scores[lam] = core(current[first] + oof[first], targets[owner[first]])
-            print(f"    stage {n} (squares {patches}) lambda {lam:g}: cross-validated core "
+            print(f"    stage {n} (cells {cells}) lambda {lam:g}: cross-validated core "
                   f"{100 * scores[lam]:.2f}%", flush=True)  # fmt: skip
         lam = min(scores, key=scores.get)
         d = local.shape[2]
@@ -511,16 +522,16 @@ def fit_stages(cache: Path, train_dir: Path, out: Path = PARAMS_PATH) -> None:
         step += np.einsum("ns,sko->nko", test_shape, shape_weights) + bias
         test_current = test_current + _flat(step)
         current = current + oofs[lam]
-        saved[f"stage{n}_patches"] = np.array(patches, np.int16)
+        saved[f"stage{n}_cells"] = np.array(cells, np.int16)
         saved[f"stage{n}_local"] = weights
         saved[f"stage{n}_shape"] = shape_weights
         saved[f"stage{n}_bias"] = bias
-        print(f"  stage {n} (squares {patches}, lambda {lam:g}): {HELD_OUT} core "
+        print(f"  stage {n} (cells {cells}, lambda {lam:g}): {HELD_OUT} core "
               f"{100 * core(test_current, targets[test_index]):.2f}%, training (cross-validated) "
               f"{100 * scores[lam]:.2f}%  ({time.perf_counter() - started:.0f} s)",
               flush=True)  # fmt: skip
     np.savez_compressed(
-        out, **base, stages=np.int16(len(STAGE_PATCHES)),
+        out, **base, stages=np.int16(len(STAGE_CELLS)),
         mean_shape=mean_shape.astype(np.float32), **saved,
     )  # fmt: skip
     load_model.cache_clear()

@@ -58,9 +58,9 @@ _COMPLEX = np.array([1.0, 1.0j])
 #: The face cut the appearance stages read: a square of CUT_SIZE pixels, grey,
 #: the face's mesh centred in it, its outer eye corners level, and scaled so
 #: that the mesh's 468 points lie CUT_SPREAD pixels from their centroid (root
-#: mean square; the outer eye corners are then about 100 pixels apart).
-CUT_SIZE = 288
-CUT_SPREAD = 55.0
+#: mean square; the outer eye corners are then about 80 pixels apart).
+CUT_SIZE = 224
+CUT_SPREAD = 44.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,47 +113,88 @@ def grey(pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 #: The points' shape as the stages read it: cut pixels less the mean shape, in this unit.
 SHAPE_UNIT = 10.0
+#: Orientation bins of the gradient histograms (unsigned, 0-180 degrees).
+BINS = 9
+#: The histograms are pooled over POOL x POOL cut pixels before cells are summed.
+POOL = 2
 
 
-def _hog(patch: int) -> cv2.HOGDescriptor:
-    """HOG of a ``patch``-pixel square: 2 x 2 blocks of 2 x 2 cells, 9 orientations (144)."""
-    half, cell = patch // 2, patch // 4
-    return cv2.HOGDescriptor((patch, patch), (half, half), (half, half), (cell, cell), 9)
+def gradient_integrals(pixels: NDArray[np.uint8]) -> NDArray[np.float64]:
+    """Summed-area tables of the cut's gradient-orientation histograms.
+
+    Each pixel's gradient (central differences) votes its magnitude into its
+    orientation's bin (of :data:`BINS`); votes are pooled over POOL x POOL
+    pixels. Returns shape (G + 1, G + 1, BINS), G = CUT_SIZE / POOL: the sum
+    over pooled cells ``[y0, y1) x [x0, x1)`` is
+    ``t[y1, x1] - t[y0, x1] - t[y1, x0] + t[y0, x0]``.
+    """
+    img = pixels.astype(np.float32)
+    gx = np.zeros_like(img)
+    gy = np.zeros_like(img)
+    gx[:, 1:-1] = img[:, 2:] - img[:, :-2]
+    gy[1:-1] = img[2:] - img[:-2]
+    magnitude = cv2.magnitude(gx, gy)
+    angle = cv2.phase(gx, gy, angleInDegrees=True)
+    votes = (angle * (BINS / 180.0)).astype(np.int32) % BINS
+    side = CUT_SIZE // POOL
+    pooled = np.bincount(
+        (_pooled_cell() + votes).ravel(), weights=magnitude.ravel(), minlength=side * side * BINS
+    ).reshape(side, side, BINS)
+    return cv2.integral(pooled, sdepth=cv2.CV_64F)
+
+
+@lru_cache(maxsize=1)
+def _pooled_cell() -> NDArray[np.int32]:
+    """Each cut pixel's pooled cell, times BINS (the histograms' flat index less the bin)."""
+    index = np.arange(CUT_SIZE) // POOL
+    return ((index[:, None] * (CUT_SIZE // POOL) + index[None, :]) * BINS).astype(np.int32)
 
 
 @dataclass(frozen=True, eq=False)
 class Stage:
     """One appearance stage: each point moves by a linear step from what it sees.
 
-    Point ``k`` reads the HOG of a square of each side in ``patches`` centred
-    on it (144 numbers each) and the shape of all 68 points (cut pixels less
-    ``mean_shape``, over :data:`SHAPE_UNIT`); its step (x, y, cut pixels) is
+    Point ``k`` reads, for each side ``c`` in ``cells``, a histogram of
+    gradient orientations (HOG) of the 4 x 4 cells of ``c`` pooled pixels
+    (``POOL * c`` cut pixels) round it, normalised per 2 x 2 cells (144
+    numbers), and the shape of all 68 points (cut pixels less ``mean_shape``,
+    over :data:`SHAPE_UNIT`); its step (x, y, cut pixels) is
     ``hog_k @ local[k] + shape @ shape_weights[:, k] + bias[k]``.
     """
 
-    patches: tuple[int, ...]
-    local: NDArray[np.float32]  # (68, 144 * len(patches), 2)
+    cells: tuple[int, ...]
+    local: NDArray[np.float32]  # (68, 144 * len(cells), 2)
     shape_weights: NDArray[np.float32]  # (136, 68, 2)
     bias: NDArray[np.float32]  # (68, 2)
-    hogs: tuple[cv2.HOGDescriptor, ...] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "hogs", tuple(_hog(p) for p in self.patches))
 
 
 def point_features(
-    pixels: NDArray[np.uint8],
-    points: NDArray[np.float64],
-    patches: tuple[int, ...],
-    hogs: tuple[cv2.HOGDescriptor, ...],
+    table: NDArray[np.float64], points: NDArray[np.float64], cells: tuple[int, ...]
 ) -> NDArray[np.float32]:
-    """The HOG round each point, for each square side: shape (68, 144 * len(patches))."""
-    described = []
-    for patch, hog in zip(patches, hogs, strict=True):
-        corners = np.clip(np.rint(points - patch / 2), 0, CUT_SIZE - patch).astype(int)
-        found = hog.compute(pixels, (8, 8), (0, 0), [(int(x), int(y)) for x, y in corners])
-        described.append(found.reshape(N_IBUG, -1))
-    return np.concatenate(described, axis=1)
+    """The HOG round each point, for each cell side: shape (68, 144 * len(cells))."""
+    width = table.shape[1]
+    sizes = np.asarray(cells, np.intp)
+    # Cut pixel x is pooled coordinate (x - (POOL - 1) / 2) / POOL; cell j is centred on j + 1/2.
+    centre = (points - (POOL - 1) / 2) / POOL + 0.5
+    first = np.rint(centre[:, None, :] - 2 * sizes[None, :, None]).astype(np.intp)
+    # (68, scales, x or y, 5 edges)
+    edges = np.clip(first[..., None] + sizes[None, :, None, None] * _EDGES, 0, width - 1)
+    flat = edges[:, :, 1, :, None] * width + edges[:, :, 0, None, :]
+    corners = table.reshape(-1, BINS)[flat]  # (68, scales, 5 y, 5 x, BINS)
+    # (68, scales, 4, 4, BINS)
+    sums = corners[:, :, 1:, 1:] + corners[:, :, :-1, :-1]
+    sums -= corners[:, :, :-1, 1:] + corners[:, :, 1:, :-1]
+    sums = sums.astype(np.float32)
+    n = len(cells)
+    blocks = sums.reshape(N_IBUG, n, 2, 2, 2, 2, BINS).transpose(0, 1, 2, 4, 3, 5, 6)
+    blocks = blocks.reshape(N_IBUG, n, 4, 4 * BINS)  # 2 x 2 blocks of 2 x 2 cells: L2-Hys
+    blocks = blocks / np.sqrt(np.einsum("...i,...i->...", blocks, blocks) + 1.0)[..., None]
+    np.minimum(blocks, 0.2, out=blocks)
+    blocks /= np.sqrt(np.einsum("...i,...i->...", blocks, blocks) + 1e-3)[..., None]
+    return blocks.reshape(N_IBUG, -1)
+
+
+_EDGES = np.arange(5)
 
 
 def shape_features(
@@ -253,7 +294,7 @@ def load_model(path: Path = PARAMS_PATH) -> RefinementModel:
             warp_points=tuple(int(i) for i in params["warp_points"]),
             stages=tuple(
                 Stage(
-                    patches=tuple(int(p) for p in params[f"stage{n}_patches"]),
+                    cells=tuple(int(c) for c in params[f"stage{n}_cells"]),
                     local=params[f"stage{n}_local"].astype(np.float32),
                     shape_weights=params[f"stage{n}_shape"].astype(np.float32),
                     bias=params[f"stage{n}_bias"].astype(np.float32),
@@ -352,8 +393,9 @@ def _predict(
         return points
     cut = image if isinstance(image, FaceCut) else cut_face(image, mesh)
     inside = points @ cut.matrix[:, :2].T + cut.matrix[:, 2]
+    table = gradient_integrals(cut.pixels)
     for stage in model.stages:
-        inside = inside + stage_step(cut.pixels, inside, stage, model.mean_shape)
+        inside = inside + stage_step(table, inside, stage, model.mean_shape)
     inverse = cv2.invertAffineTransform(cut.matrix)
     return inside @ inverse[:, :2].T + inverse[:, 2]
 
@@ -370,13 +412,13 @@ def mapped(
 
 
 def stage_step(
-    pixels: NDArray[np.uint8],
+    table: NDArray[np.float64],
     points: NDArray[np.float64],
     stage: Stage,
     mean_shape: NDArray[np.float64],
 ) -> NDArray[np.float64]:
     """One stage's move of the points (68 x 2, cut pixels)."""
-    local = point_features(pixels, points, stage.patches, stage.hogs)
+    local = point_features(table, points, stage.cells)
     shape = shape_features(points, mean_shape)
     step = np.einsum("kd,kdo->ko", local, stage.local)
     step += np.einsum("s,sko->ko", shape, stage.shape_weights) + stage.bias
