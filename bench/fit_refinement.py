@@ -377,12 +377,13 @@ def _dense_with(image, model):
         refine_module.load_model = shipped
 
 
-#: The appearance stages: per stage, the cell sides of the HOG each point reads
+#: The appearance stages: per stage (the cascade stops at the first stage that does
+#: not lower the cross-validated training error), the cell sides of the HOG each point reads
 #: round itself, in pooled pixels (refine.POOL cut pixels; the outer eye corners
-#: are about 80 cut pixels apart).
+#: are about 100 cut pixels apart).
 STAGE_CELLS = tuple(
     tuple(int(c) for c in stage.split("+"))
-    for stage in os.environ.get("STAGE_CELLS", "6+3+2,5+3+2,4+2,3+2").split(",")
+    for stage in os.environ.get("STAGE_CELLS", "8+4+2,6+3+2,5+3+2,4+2").split(",")
 )
 #: Starts per training face (and per mirror image) for each stage: the map's own
 #: cross-validated points, and the annotation plus the map's cross-validated
@@ -391,7 +392,7 @@ STARTS = int(os.environ.get("STAGE_STARTS", 5))
 #: Ridge strengths tried per stage (relative to the mean eigenvalue), chosen by 5-fold
 #: cross-validation on the training faces.
 STAGE_LAMBDAS = tuple(
-    float(v) for v in os.environ.get("STAGE_LAMBDAS", "0.003,0.01,0.03").split(",")
+    float(v) for v in os.environ.get("STAGE_LAMBDAS", "0.01,0.03,0.1,0.3").split(",")
 )
 
 
@@ -508,6 +509,11 @@ def fit_stages(cache: Path, train_dir: Path, out: Path = PARAMS_PATH) -> None:
             print(f"    stage {n} (cells {cells}) lambda {lam:g}: cross-validated core "
                   f"{100 * scores[lam]:.2f}%", flush=True)  # fmt: skip
         lam = min(scores, key=scores.get)
+        before = core(current[first], targets[owner[first]])
+        if scores[lam] >= before:
+            print(f"  stage {n}: no better than {100 * before:.2f}% cross-validated; the "
+                  f"cascade stops at {n} stages", flush=True)  # fmt: skip
+            break
         d = local.shape[2]
         weights = np.zeros((N_IBUG, d, 2), np.float32)
         shape_weights = np.zeros((2 * N_IBUG, N_IBUG, 2), np.float32)
@@ -531,7 +537,7 @@ def fit_stages(cache: Path, train_dir: Path, out: Path = PARAMS_PATH) -> None:
               f"{100 * scores[lam]:.2f}%  ({time.perf_counter() - started:.0f} s)",
               flush=True)  # fmt: skip
     np.savez_compressed(
-        out, **base, stages=np.int16(len(STAGE_CELLS)),
+        out, **base, stages=np.int16(len(saved) // 4),
         mean_shape=mean_shape.astype(np.float32), **saved,
     )  # fmt: skip
     load_model.cache_clear()

@@ -16,6 +16,14 @@ The model, in two steps:
 2. **Map.** A ridge-regularised linear map takes the aligned mesh (x, y and
    depth of its 470 points) to the 68 points in the same frame; the inverse
    similarity puts them back on the photo.
+3. **Look.** Given the photo (or the face's :class:`FaceCut`, which
+   :func:`webapp.vision.detect_faces` keeps on each face), a short cascade
+   of appearance stages moves the points by what the photo shows round
+   them: in a grey cut of the face (eyes level, about 100 pixels apart),
+   each point reads histograms of oriented gradients round itself, at a
+   few cell sizes, and moves by a linear (ridge) step from them and the
+   shape of all 68 (a supervised-descent cascade). Without the photo only
+   steps 1-2 are made.
 
 :func:`refine_landmarks` also moves the mesh onto the refined points: each
 of the 68 points has an anchor vertex of the mesh, and every vertex moves by
@@ -58,9 +66,9 @@ _COMPLEX = np.array([1.0, 1.0j])
 #: The face cut the appearance stages read: a square of CUT_SIZE pixels, grey,
 #: the face's mesh centred in it, its outer eye corners level, and scaled so
 #: that the mesh's 468 points lie CUT_SPREAD pixels from their centroid (root
-#: mean square; the outer eye corners are then about 80 pixels apart).
-CUT_SIZE = 224
-CUT_SPREAD = 44.0
+#: mean square; the outer eye corners are then about 100 pixels apart).
+CUT_SIZE = 240
+CUT_SPREAD = 55.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,7 +131,7 @@ def gradient_integrals(pixels: NDArray[np.uint8]) -> NDArray[np.float64]:
     """Summed-area tables of the cut's gradient-orientation histograms.
 
     Each pixel's gradient (central differences) votes its magnitude into its
-    orientation's bin (of :data:`BINS`); votes are pooled over POOL x POOL
+    orientation's two nearest bins (of :data:`BINS`); votes are pooled over POOL x POOL
     pixels. Returns shape (G + 1, G + 1, BINS), G = CUT_SIZE / POOL: the sum
     over pooled cells ``[y0, y1) x [x0, x1)`` is
     ``t[y1, x1] - t[y0, x1] - t[y1, x0] + t[y0, x0]``.
@@ -135,12 +143,17 @@ def gradient_integrals(pixels: NDArray[np.uint8]) -> NDArray[np.float64]:
     gy[1:-1] = img[2:] - img[:-2]
     magnitude = cv2.magnitude(gx, gy)
     angle = cv2.phase(gx, gy, angleInDegrees=True)
-    votes = (angle * (BINS / 180.0)).astype(np.int32) % BINS
+    # Split between the two nearest bins' centres.
+    position = angle * (BINS / 180.0) - 0.5
+    lower = np.floor(position)
+    share = (position - lower) * magnitude
+    lower = lower.astype(np.int32) % BINS
+    cell = _pooled_cell()
+    size = (CUT_SIZE // POOL) ** 2 * BINS
+    pooled = np.bincount((cell + lower).ravel(), (magnitude - share).ravel(), size)
+    pooled += np.bincount((cell + (lower + 1) % BINS).ravel(), share.ravel(), size)
     side = CUT_SIZE // POOL
-    pooled = np.bincount(
-        (_pooled_cell() + votes).ravel(), weights=magnitude.ravel(), minlength=side * side * BINS
-    ).reshape(side, side, BINS)
-    return cv2.integral(pooled, sdepth=cv2.CV_64F)
+    return cv2.integral(pooled.reshape(side, side, BINS), sdepth=cv2.CV_64F)
 
 
 @lru_cache(maxsize=1)
