@@ -66,9 +66,9 @@ _COMPLEX = np.array([1.0, 1.0j])
 #: The face cut the appearance stages read: a square of CUT_SIZE pixels, grey,
 #: the face's mesh centred in it, its outer eye corners level, and scaled so
 #: that the mesh's 468 points lie CUT_SPREAD pixels from their centroid (root
-#: mean square; the outer eye corners are then about 100 pixels apart).
-CUT_SIZE = 240
-CUT_SPREAD = 55.0
+#: mean square; the outer eye corners are then about 90 pixels apart).
+CUT_SIZE = 216
+CUT_SPREAD = 49.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,17 +143,21 @@ def gradient_integrals(pixels: NDArray[np.uint8]) -> NDArray[np.float64]:
     gy[1:-1] = img[2:] - img[:-2]
     magnitude = cv2.magnitude(gx, gy)
     angle = cv2.phase(gx, gy, angleInDegrees=True)
-    # Split between the two nearest bins' centres.
+    # Split between the two nearest bins' centres (angles 0-360: unsigned, so modulo BINS).
     position = angle * (BINS / 180.0) - 0.5
     lower = np.floor(position)
     share = (position - lower) * magnitude
-    lower = lower.astype(np.int32) % BINS
+    below = lower.astype(np.int32) + 1  # 0 .. 2 * BINS
     cell = _pooled_cell()
     size = (CUT_SIZE // POOL) ** 2 * BINS
-    pooled = np.bincount((cell + lower).ravel(), (magnitude - share).ravel(), size)
-    pooled += np.bincount((cell + (lower + 1) % BINS).ravel(), share.ravel(), size)
+    pooled = np.bincount((cell + _LOWER[below]).ravel(), (magnitude - share).ravel(), size)
+    pooled += np.bincount((cell + _UPPER[below]).ravel(), share.ravel(), size)
     side = CUT_SIZE // POOL
     return cv2.integral(pooled.reshape(side, side, BINS), sdepth=cv2.CV_64F)
+
+
+_LOWER = ((np.arange(2 * BINS + 1) - 1) % BINS).astype(np.int32)
+_UPPER = (np.arange(2 * BINS + 1) % BINS).astype(np.int32)
 
 
 @lru_cache(maxsize=1)
@@ -433,7 +437,7 @@ def stage_step(
     """One stage's move of the points (68 x 2, cut pixels)."""
     local = point_features(table, points, stage.cells)
     shape = shape_features(points, mean_shape)
-    step = np.einsum("kd,kdo->ko", local, stage.local)
+    step = np.matmul(local[:, None, :], stage.local)[:, 0]
     step += np.einsum("s,sko->ko", shape, stage.shape_weights) + stage.bias
     return step.astype(np.float64)
 
