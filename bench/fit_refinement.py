@@ -380,7 +380,7 @@ def _dense_with(image, model):
 #: The appearance stages: per stage (the cascade stops at the first stage that does
 #: not lower the cross-validated training error), the cell sides of the HOG each point reads
 #: round itself, in pooled pixels (refine.POOL cut pixels; the outer eye corners
-#: are about 100 cut pixels apart).
+#: are about 90 cut pixels apart).
 STAGE_CELLS = tuple(
     tuple(int(c) for c in stage.split("+"))
     for stage in os.environ.get("STAGE_CELLS", "8+4+2,6+3+2,5+3+2,4+2").split(",")

@@ -19,7 +19,7 @@ The model, in two steps:
 3. **Look.** Given the photo (or the face's :class:`FaceCut`, which
    :func:`webapp.vision.detect_faces` keeps on each face), a short cascade
    of appearance stages moves the points by what the photo shows round
-   them: in a grey cut of the face (eyes level, about 100 pixels apart),
+   them: in a grey cut of the face (eyes level, about 90 pixels apart),
    each point reads histograms of oriented gradients round itself, at a
    few cell sizes, and moves by a linear (ridge) step from them and the
    shape of all 68 (a supervised-descent cascade). Without the photo only
