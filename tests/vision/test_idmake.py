@@ -145,6 +145,27 @@ def test_a_photo_short_below_the_chin_is_not_enough_for_a_us_passport():
     assert info.value.params["retake"] == "shoulders_missing"
 
 
+def test_shoulders_cut_by_a_side_are_carried_on_as_shoulders_and_nothing_else_is():
+    # A narrow half-body photo made into a square US passport photo: the frame reaches
+    # past both sides of the photo. The jacket the left side cuts off goes on with a top
+    # that falls away outwards (not a block with a level top); at the right the arm only
+    # touches the side above the photo's bottom, so nothing is carried on there (no band
+    # of the photo's edge colour).
+    made = make_id_photo(load_image(DATA / "idmake-inputs" / "half-body-3.jpg"), "us_passport")
+    assert made.retake == ("shoulders_missing",)
+    image, alpha = made.image.astype(int), made.alpha
+    size = image.shape[0]
+    white = np.abs(image - 255).sum(axis=2) < 12
+
+    def top(column: int) -> int:
+        return int(np.argmax(alpha[:, column] >= 0.5))
+
+    assert alpha[-1, 0] >= 0.5 and image[-1, 0].max() < 80  # dark jacket in the corner
+    assert top(0) > top(20) > top(40)  # the shoulder falls away outwards
+    assert white[size // 2 :, -4:].all()  # right edge: background only, below the face too
+    assert not (~white[size // 2 :, -4:]).any()
+
+
 def test_a_tiny_face_is_too_small():
     with pytest.raises(IdMakeError) as info:
         make_id_photo(_load(DATA / "idmake" / "mtcnn__ivan.jpg"), "cn_id_card")
