@@ -52,7 +52,7 @@ from numpy.typing import NDArray
 
 from ..errors import check_image
 from ..faces import Face, detect_faces
-from ..images import REDUCTIONS, Picture
+from ..images import Picture
 from ..mesh import (
     FACE_OVAL,
     LEFT_BROW_LOWER,
@@ -342,17 +342,9 @@ def _hairline(
     if not isinstance(image, Picture):
         return find_hairline(image, mesh, outline=outline)
     eyes = float(np.hypot(*(mesh[RIGHT_EYE_OUTER, :2] - mesh[LEFT_EYE_OUTER, :2])))
-    shorter = min(image.shape[:2])
-    factor = max(
-        f for f in REDUCTIONS if f == 1 or (eyes / f >= HAIRLINE_EYE_PIXELS and shorter / f >= 32)
-    )
-    # Reduction pixel i is centred on photo pixel f * i - offset + (f - 1) / 2.
-    centre = (factor - 1) / 2 - np.asarray(image.offset(factor), dtype=np.float64)
-    reduced = np.array(mesh, dtype=np.float64)
-    reduced[:, :2] = (reduced[:, :2] - centre) / factor
-    reduced[:, 2:] /= factor
-    found = find_hairline(image.reduced(factor), reduced)
-    return replace(found, points=found.points * factor + centre)
+    factor = image.reduction_with(eyes, HAIRLINE_EYE_PIXELS)
+    found = find_hairline(image.reduced(factor), image.reduced_points(mesh, factor))
+    return replace(found, points=image.picture_points(found.points, factor))
 
 
 # --- parts -------------------------------------------------------------------------
