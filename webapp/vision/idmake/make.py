@@ -816,7 +816,7 @@ def crop_hivision(
     head_height_ratio: float = 0.45,
     top_distance_max: float = 0.12,
     top_distance_min: float = 0.10,
-    background: tuple[int, int, int] = (255, 255, 255),
+    background: tuple[int, int, int] | None = (255, 255, 255),
 ) -> MadePhoto:
     """Frame a photo the way HivisionIDPhotos' ``/idphoto`` does, with its parameters.
 
@@ -836,7 +836,9 @@ def crop_hivision(
     frame at the photo's own resolution with its shorter side at least
     max(600, width), as HivisionIDPhotos' high-definition photo.
     ``background`` fills in behind the person (``alpha`` gives the
-    transparent version).
+    transparent version); ``None`` keeps the photo's own background, as
+    HivisionIDPhotos' ``/idphoto_crop`` does (``alpha`` is then 1 where the
+    frame has photo and 0 past its edges).
 
     Raises
     ------
@@ -883,9 +885,15 @@ def crop_hivision(
     hd_size = (round(width * k), round(height * k))
     to_hd = to_made * np.array([[hd_size[0] / width], [hd_size[1] / height]])
     hd_image, valid, mask = _warp(image, subject, to_hd, hd_size)
-    alpha = _matte(hd_image, mask)
-    alpha[valid < 0.5] = 0.0
-    hd_made = compose(hd_image, alpha, background)
+    if background is None:
+        alpha = (valid >= 0.5).astype(np.float32)
+        hd_made = hd_image
+        fixed: tuple[str, ...] = ("cropped",)
+    else:
+        alpha = _matte(hd_image, mask)
+        alpha[valid < 0.5] = 0.0
+        hd_made = compose(hd_image, alpha, background)
+        fixed = ("cropped", "background")
     made = cv2.resize(hd_made, (width, height), interpolation=cv2.INTER_AREA)
     made_alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_AREA)
     g, head = subject.geometry, subject.head
@@ -894,7 +902,7 @@ def crop_hivision(
         image=np.ascontiguousarray(made),
         hd=np.ascontiguousarray(hd_made),
         alpha=np.clip(made_alpha, 0.0, 1.0).astype(np.float32),
-        fixed=("cropped", "background"),
+        fixed=fixed,
         retake=tuple(_input_retakes(subject, None)),
         framing=Framing(
             head_height=(g.chin[1] - head.top) * sy / height,
@@ -905,7 +913,7 @@ def crop_hivision(
             roll=0.0,
             scale=u * subject.factor,
         ),
-        background=tuple(int(c) for c in background),  # type: ignore[arg-type]
+        background=tuple(int(c) for c in background or (0, 0, 0)),  # type: ignore[arg-type]
     )
 
 
