@@ -685,8 +685,10 @@ def _carried(
     a row is carried on only where the matte has the person at the side, from
     SHOULDER_EDGE_MARGIN below where the person first meets it, and the
     body's top falls away outwards as the shoulder's top does next to the
-    side (SHOULDER_SPAN, SHOULDER_SLOPE), in the colour each row has just inside
-    that band (the photo's outermost column may be a light border). Nothing is
+    side (SHOULDER_SPAN, SHOULDER_SLOPE). Its pixels are the body mirrored
+    across the side (the clothes' own texture), or where the mirror falls off
+    the person, each row's colour just inside that band, smoothed down the rows
+    (never the photo's outermost column: it may be a light border). Nothing is
     carried on above the chin.
     """
     height, width = valid.shape
@@ -765,7 +767,13 @@ def _carried(
             np.median(inside_band, axis=0)[:, None, :], (1, 0), sigmaX=0, sigmaY=band
         )[:, 0, :]
         ys, xs = np.nonzero(beside & (carried > 0))
-        image[ys, xs] = np.clip(colour[ys] + 0.5, 0, 255).astype(np.uint8)
+        fill = np.clip(colour[ys] + 0.5, 0, 255).astype(np.uint8)
+        # The clothes' own texture where the photo has it: the body mirrored across
+        # the side (from two pixels inside), where the mirror still falls on person.
+        mirror = np.clip(edge[ys] - outward * (2 + np.abs(xs - edge[ys])), 0, width - 1)
+        on_person = (alpha[ys, mirror] >= 0.5) & (valid[ys, mirror] >= 0.5)
+        fill[on_person] = image[ys[on_person], mirror[on_person]]
+        image[ys, xs] = fill
     return image, carried
 
 
