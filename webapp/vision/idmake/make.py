@@ -14,7 +14,10 @@ band:
    middle as the face allows (a weighted fit that evens the worst band out),
    the face centred left to right, at exactly ``spec.size_px``;
 4. the person matted and put on the background colour;
-5. optional gentle corrections (:mod:`.corrections`).
+5. optional gentle corrections (:mod:`.corrections`); and the light the
+   check would refuse (``uneven_lighting``, ``too_dark``), read with the
+   check's own measures on the framed face, is corrected by the maker itself
+   (even light, brightness) and listed in ``fixed`` as ``"light"``.
 
 Pixels are never invented for the person: where the frame would reach past the
 photo's edge over the head, or far past it over the shoulders,
@@ -100,6 +103,11 @@ RETAKE_RULES = (
     "glasses",
 )
 
+#: The check's light rules the maker's own corrections can fix (read on the framed face).
+LIGHT_RULES = ("uneven_lighting", "too_dark")
+#: Brightness steps tried for a face the check finds too dark (Corrections' scale).
+BRIGHTNESS_STEPS = (50, 100)
+
 #: Every error code, with its message in Chinese and English.
 MESSAGES: dict[str, tuple[str, str]] = {
     "no_face": ("照片中没有找到人脸", "No face was found in the photo."),
@@ -176,7 +184,8 @@ class MadePhoto:
         The person's matte on ``image`` (1 = person).
     fixed : tuple of str
         What was done: ``"straightened"``, ``"cropped"``, ``"background"``,
-        ``"light"``, ``"white_balance"``.
+        ``"light"`` (asked for, or the check's light rules corrected by the
+        maker itself), ``"white_balance"``.
     retake : tuple of str
         What only a new photo can fix (the checker's rule codes, e.g.
         ``"eyes_closed"``, ``"glasses"``, ``"head_turned"``, and
@@ -301,10 +310,12 @@ def _make(
     fixed = ["cropped"]
     if abs(subject.roll) > LEVEL_DEGREES:
         fixed.insert(0, "straightened")
+    box = _face_box(subject, to_hd)
     if corrections is not None and corrections.any:
-        box = _face_box(subject, to_hd)
         hd_image, done = apply_corrections(hd_image, alpha, box, corrections)
         fixed.extend(done)
+    hd_image, done = _fix_light(hd_image, alpha, box, _mesh_in(subject.mesh, to_hd))
+    fixed.extend(code for code in done if code not in fixed)
     colour = (
         tuple(background)
         if background is not None
@@ -651,6 +662,53 @@ def _check_reach(
             share=round(max(below, sides), 3),
         )
     return short, ("shoulders_missing",)
+
+
+def _mesh_in(mesh: NDArray[np.float32], to_out: NDArray[np.float64]) -> NDArray[np.float32]:
+    """The mesh (x, y) carried by a 2x3 affine map (z scaled with it)."""
+    out = mesh.astype(np.float64).copy()
+    out[:, :2] = mesh[:, :2] @ to_out[:, :2].T + to_out[:, 2]
+    out[:, 2] *= math.sqrt(abs(np.linalg.det(to_out[:, :2])))
+    return out.astype(np.float32)
+
+
+def _light_reasons(image: NDArray[np.uint8], mesh: NDArray[np.float32]) -> list[str]:
+    """The check's light rules (LIGHT_RULES) that fail on this face, with the check's measures."""
+    crop = idface.normalise_face(image, geo.face_geometry(mesh), mesh)
+    darkillum, unbalance, _, _ = idface.face_light(idface.skin_model(crop), crop)
+    figures = {"face_darkillum": darkillum, "face_unbalance": unbalance}
+    return [code for code in evaluate(figures) if code in LIGHT_RULES]
+
+
+def _fix_light(
+    image: NDArray[np.uint8],
+    alpha: NDArray[np.float32],
+    box: tuple[float, float, float, float],
+    mesh: NDArray[np.float32],
+) -> tuple[NDArray[np.uint8], tuple[str, ...]]:
+    """Correct the light the check would refuse on the framed face, as far as gentle means go.
+
+    A face lit from one side gets the even-light correction at full strength
+    (a gain rising across the face towards its shaded side, on the person
+    only); a face too dark, brightness in steps. A correction is kept only
+    when the check's own measure then passes its rule, so a photo the
+    correction cannot help is left as it was (and the re-check says why).
+    Returns the photo and ``("light",)`` when something was done.
+    """
+    reasons = _light_reasons(image, mesh)
+    out = image
+    for code, steps in (
+        ("uneven_lighting", [Corrections(even_light=100)]),
+        ("too_dark", [Corrections(brightness=b) for b in BRIGHTNESS_STEPS]),
+    ):
+        if code not in reasons:
+            continue
+        for step in steps:
+            candidate, _ = apply_corrections(out, alpha, box, step)
+            if code not in _light_reasons(candidate, mesh):
+                out = candidate
+                break
+    return out, (("light",) if out is not image else ())
 
 
 def _face_box(subject: _Subject, to_out: NDArray[np.float64]) -> tuple[float, float, float, float]:
