@@ -61,9 +61,10 @@ _RIGHT_BROW = RIGHT_BROW_UPPER + RIGHT_BROW_LOWER[::-1]
 _OUTER_LIPS = LIPS_OUTER_LOWER + LIPS_OUTER_UPPER[-2:0:-1]
 _INNER_LIPS = LIPS_INNER_LOWER + LIPS_INNER_UPPER[-2:0:-1]
 
-#: A frame's bridge: a horizontal luminance step across the nose of more than
-#: this share of the skin's brightness (bare faces read 0.01-0.09, a thin
-#: metal frame 0.13, a thick dark one 0.4).
+#: A frame's bridge: a luminance step along a line across the nose of more than
+#: this share of the skin's brightness (see glasses_kind; bare faces of the
+#: labelled sets read 0.01-0.08, frowning or low brows up to 0.12-0.19, a thin
+#: metal frame on a turned head 0.17, a thick dark one 0.3-0.45).
 GLASSES_BRIDGE_EDGE = 0.11
 
 
@@ -340,6 +341,36 @@ def blur_score(crop: FaceCrop, skin: SkinModel) -> tuple[int, float]:
 
 # --- glasses and hats ---------------------------------------------------------------
 
+#: Slopes (rows per column) of the lines along which a frame's bridge is sought: up to
+#: about 17 degrees either way, in steps of 0.05.
+BRIDGE_SLOPES = np.linspace(-0.3, 0.3, 13)
+
+
+def _bridge_edge(luma: NDArray[np.float32], pts: NDArray[np.float64]) -> float:
+    """The strongest mean vertical luminance step along a line across the nose's bridge.
+
+    Lines span the inner eye corners less a tenth of their distance at each
+    end, at every slope of BRIDGE_SLOPES, centred on rows from a quarter of
+    the eye distance above the upper lids to a tenth below the inner corners.
+    """
+    gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    x0, x1 = sorted((pts[LEFT_EYE_INNER, 0], pts[RIGHT_EYE_INNER, 0]))
+    span = x1 - x0
+    y0 = int(pts[[LEFT_EYE_TOP, RIGHT_EYE_TOP], 1].mean() - 0.25 * NORM_IOD)
+    y1 = int(pts[[LEFT_EYE_INNER, RIGHT_EYE_INNER], 1].mean() + 0.1 * NORM_IOD)
+    height, width = gy.shape
+    xs = np.arange(max(0, int(x0 + 0.1 * span)), min(width, int(x1 - 0.1 * span) + 1))
+    rows = np.arange(max(0, y0), min(height, y1 + 1))
+    if xs.size == 0 or rows.size == 0:
+        return 0.0
+    middle = (xs[0] + xs[-1]) / 2
+    best = 0.0
+    for slope in BRIDGE_SLOPES:
+        ys = rows[:, None] + np.round(slope * (xs - middle)).astype(int)[None, :]
+        line = gy[np.clip(ys, 0, height - 1), xs[None, :]]
+        best = max(best, float(np.abs(line.mean(axis=1)).max()))
+    return best
+
 
 def glasses_kind(crop: FaceCrop, skin: SkinModel) -> tuple[str, float, float]:
     """Return the check service's ``glasses`` and the two figures it is read from.
@@ -360,17 +391,15 @@ def glasses_kind(crop: FaceCrop, skin: SkinModel) -> tuple[str, float, float]:
     skin_level = float(np.median(luma[skin.skin])) if skin.skin.any() else float(np.median(luma))
     bright_eye = float(np.percentile(luma[openings], 90)) if openings.any() else skin_level
     darkness = bright_eye / max(skin_level, 1.0)
-    # Bridge: a horizontal edge running across the nose between the eyes, at
-    # the height of the upper lids (a frame's bridge), in luminance steps
-    # over the skin's brightness. Signed rows: a frame's edge keeps its sign
-    # across the bridge, skin texture does not.
-    gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3) / 8.0
-    x0, x1 = sorted((pts[LEFT_EYE_INNER, 0], pts[RIGHT_EYE_INNER, 0]))
-    span = x1 - x0
-    y0 = int(pts[[LEFT_EYE_TOP, RIGHT_EYE_TOP], 1].mean() - 0.25 * NORM_IOD)
-    y1 = int(pts[[LEFT_EYE_INNER, RIGHT_EYE_INNER], 1].mean() + 0.1 * NORM_IOD)
-    bridge = gy[max(0, y0) : y1 + 1, int(x0 + 0.25 * span) : int(x1 - 0.25 * span) + 1]
-    edge = float(np.abs(bridge.mean(axis=1)).max()) / max(skin_level, 1.0) if bridge.size else 0.0
+    # Bridge: an edge running straight across the nose between the eyes, at
+    # the height of the upper lids (a frame's bridge), in luminance steps over
+    # the skin's brightness. Signed means along a line: a frame's edge keeps
+    # its sign across the bridge, skin texture does not. The line runs over
+    # the whole span between the inner eye corners (less a tenth at each end)
+    # and may slope (BRIDGE_SLOPES): on a turned or tilted head the bridge
+    # is oblique in the crop, and a short level window both misses part of it
+    # and moves off it when the mesh's points move by a pixel or two.
+    edge = _bridge_edge(luma, pts) / max(skin_level, 1.0)
     around = np.logical_or.reduce(
         [
             _polygon_mask(shape, _scaled(pts[list(c)], 1.6))
