@@ -73,6 +73,13 @@ _CANONICAL_DOWN = np.array([0.0, 16.806962, 0.489931])
 #: down by this much (median of the four HivisionIDPhotos inputs).
 PITCH_BIAS_DEGREES = -12.0
 
+#: Where irises looking at the camera sit in a turned head: their horizontal offset
+#: (gaze_offset, eye widths) per degree of yaw. A head turned towards the image's right
+#: with its eyes on the camera shows them towards the eyes' image-left corners. Least
+#: squares over the 125 faces of tests/data/idphoto, idmake and faces that look at the
+#: camera (yaw -40 to +30 degrees; residual 0.03 eye widths).
+GAZE_OFFSET_PER_YAW_DEGREE = -0.0028
+
 # --- geometry from the mesh ----------------------------------------------------------
 
 
@@ -237,12 +244,16 @@ def gaze_offset(mesh: NDArray[np.float32]) -> tuple[float, float]:
 
 
 def gaze_score(mesh: NDArray[np.float32]) -> float:
-    """The check service's ``eyes_sight``: 100 when the irises are centred in the eyes.
+    """The check service's ``eyes_sight``: 100 when the eyes look at the camera.
 
-    Falls to 0 as the larger of the horizontal offset and 1.5 times the
-    vertical one goes from 0.06 to 0.2 eye widths.
+    The irises' horizontal offset in the eyes is taken relative to where eyes
+    looking at the camera sit in a head turned by its yaw
+    (GAZE_OFFSET_PER_YAW_DEGREE); the score falls to 0 as the larger of that
+    offset and 1.5 times the vertical one goes from 0.06 to 0.2 eye widths.
     """
     h, v = gaze_offset(mesh)
+    yaw = head_pose(mesh)[0]
+    h -= GAZE_OFFSET_PER_YAW_DEGREE * yaw
     return ramp(max(abs(h), 1.5 * abs(v)), 0.2, 0.06)
 
 
