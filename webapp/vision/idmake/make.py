@@ -105,8 +105,10 @@ RETAKE_RULES = (
 
 #: The check's light rules the maker's own corrections can fix (read on the framed face).
 LIGHT_RULES = ("uneven_lighting", "too_dark")
-#: Brightness steps tried for a face the check finds too dark (Corrections' scale).
-BRIGHTNESS_STEPS = (50, 100)
+#: Even-light and brightness steps tried, strongest first, for a face the check finds
+#: unevenly lit or too dark (Corrections' scale).
+EVEN_LIGHT_STEPS = (100, 75, 50)
+BRIGHTNESS_STEPS = (100, 50)
 
 #: Every error code, with its message in Chinese and English.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -314,7 +316,9 @@ def _make(
     if corrections is not None and corrections.any:
         hd_image, done = apply_corrections(hd_image, alpha, box, corrections)
         fixed.extend(done)
-    hd_image, done = _fix_light(hd_image, alpha, box, _mesh_in(subject.mesh, to_hd))
+    hd_image, done = _fix_light(
+        hd_image, alpha, box, _mesh_in(subject.mesh, to_hd), (width, height)
+    )
     fixed.extend(code for code in done if code not in fixed)
     colour = (
         tuple(background)
@@ -672,12 +676,30 @@ def _mesh_in(mesh: NDArray[np.float32], to_out: NDArray[np.float64]) -> NDArray[
     return out.astype(np.float32)
 
 
-def _light_reasons(image: NDArray[np.uint8], mesh: NDArray[np.float32]) -> list[str]:
-    """The check's light rules (LIGHT_RULES) that fail on this face, with the check's measures."""
+def _face_reasons(
+    image: NDArray[np.uint8], mesh: NDArray[np.float32], size: tuple[int, int]
+) -> set[str]:
+    """The check's light rules (LIGHT_RULES) and its sharpness rule that fail on this face.
+
+    Read with the check's own measures on the photo at ``size`` (the made
+    photo's, as the check will see it). Sharpness is read because it is
+    normalised by the skin's brightness: lifting a shaded side lowers it.
+    """
+    height, width = image.shape[:2]
+    if (width, height) != size:
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        mesh = mesh.copy()
+        mesh[:, 0] *= size[0] / width
+        mesh[:, 1] *= size[1] / height
     crop = idface.normalise_face(image, geo.face_geometry(mesh), mesh)
-    darkillum, unbalance, _, _ = idface.face_light(idface.skin_model(crop), crop)
-    figures = {"face_darkillum": darkillum, "face_unbalance": unbalance}
-    return [code for code in evaluate(figures) if code in LIGHT_RULES]
+    skin = idface.skin_model(crop)
+    darkillum, unbalance, _, _ = idface.face_light(skin, crop)
+    figures = {
+        "face_darkillum": darkillum,
+        "face_unbalance": unbalance,
+        "face_blur": idface.blur_score(crop, skin)[0],
+    }
+    return {code for code in evaluate(figures) if code in (*LIGHT_RULES, "face_blurry")}
 
 
 def _fix_light(
@@ -685,28 +707,31 @@ def _fix_light(
     alpha: NDArray[np.float32],
     box: tuple[float, float, float, float],
     mesh: NDArray[np.float32],
+    size: tuple[int, int],
 ) -> tuple[NDArray[np.uint8], tuple[str, ...]]:
     """Correct the light the check would refuse on the framed face, as far as gentle means go.
 
-    A face lit from one side gets the even-light correction at full strength
-    (a gain rising across the face towards its shaded side, on the person
-    only); a face too dark, brightness in steps. A correction is kept only
-    when the check's own measure then passes its rule, so a photo the
-    correction cannot help is left as it was (and the re-check says why).
-    Returns the photo and ``("light",)`` when something was done.
+    A face lit from one side gets the even-light correction (a gain rising
+    across the face towards its shaded side, on the person only), a face too
+    dark brightness, each at the strongest of its steps (EVEN_LIGHT_STEPS,
+    BRIGHTNESS_STEPS) after which the check's own measure passes the rule
+    and fails no rule of the face it passed before. A photo no step helps
+    is left as it was (and the re-check says why). Returns the photo and
+    ``("light",)`` when something was done.
     """
-    reasons = _light_reasons(image, mesh)
+    reasons = _face_reasons(image, mesh, size)
     out = image
     for code, steps in (
-        ("uneven_lighting", [Corrections(even_light=100)]),
+        ("uneven_lighting", [Corrections(even_light=e) for e in EVEN_LIGHT_STEPS]),
         ("too_dark", [Corrections(brightness=b) for b in BRIGHTNESS_STEPS]),
     ):
         if code not in reasons:
             continue
         for step in steps:
             candidate, _ = apply_corrections(out, alpha, box, step)
-            if code not in _light_reasons(candidate, mesh):
-                out = candidate
+            found = _face_reasons(candidate, mesh, size)
+            if code not in found and found <= reasons:
+                out, reasons = candidate, found
                 break
     return out, (("light",) if out is not image else ())
 
