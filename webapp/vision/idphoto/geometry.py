@@ -316,16 +316,23 @@ def shoulder_score(shoulders: Shoulders | None, geometry: FaceGeometry) -> tuple
     """Return the check service's ``shoulder_equal`` (0-100) and the shoulder line's angle.
 
     The score falls with the line's slope (50 at 8 degrees) and with how
-    unevenly the shoulders sit either side of the face's middle (a body turned
-    away from the camera; below 0.7 of each other). -1 when the pose model
-    does not see both shoulders inside the photo.
+    unevenly the shoulders sit either side of the head (a body turned or
+    leaning away from the camera; below 0.7 of each other). The head's middle
+    is the pose model's own, midway between its ears: the axis over the neck,
+    placed by the same model as the shoulders (when it carries a shoulder on
+    past the photo's edge, it carries the head with it), and not moved by a
+    turn of the face as the face outline's middle is (its front swings
+    sideways about the neck). The face outline's middle stands in when the
+    pose gives no ears. -1 when the pose model does not see both shoulders
+    inside the photo.
     """
     if shoulders is None or shoulders.visibility < 0.5 or not shoulders.inside:
         return -1, 0.0
     (lx, ly), (rx, ry) = shoulders.left, shoulders.right
     angle = math.degrees(math.atan2(ry - ly, rx - lx))
-    reach_left = geometry.centre_x - lx
-    reach_right = rx - geometry.centre_x
+    middle = geometry.centre_x if shoulders.head_x is None else shoulders.head_x
+    reach_left = middle - lx
+    reach_right = rx - middle
     if reach_left <= 0 or reach_right <= 0:
         return 0, angle
     symmetry = min(reach_left, reach_right) / max(reach_left, reach_right)
