@@ -205,7 +205,16 @@ def test_a_side_lit_face_is_evened_out_by_the_maker_itself():
     assert "uneven_lighting" not in report.reasons
     assert report.detect_result["face_unbalance"] >= 50
     # An evenly lit face is left as it is.
-    assert "light" not in make_id_photo(_load(GOOD), spec).fixed
+    assert not {"light", "brightness"} & set(make_id_photo(_load(GOOD), spec).fixed)
+
+
+def test_a_dark_face_is_brightened_by_the_maker_itself():
+    # Every pixel times 0.35: the check refuses it as too_dark.
+    spec = get_spec("schengen_visa")
+    photo = make_id_photo(_load(DATA / "idphoto" / "hv1-dark.jpg"), spec)
+    assert "brightness" in photo.fixed and "light" not in photo.fixed
+    report = check_made(photo, spec, _encode(photo, spec))
+    assert "too_dark" not in report.reasons
 
 
 def test_crop_hivision_follows_its_parameters(good):

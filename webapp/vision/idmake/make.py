@@ -17,7 +17,8 @@ band:
 5. optional gentle corrections (:mod:`.corrections`); and the light the
    check would refuse (``uneven_lighting``, ``too_dark``), read with the
    check's own measures on the framed face, is corrected by the maker itself
-   (even light, brightness) and listed in ``fixed`` as ``"light"``.
+   (even light, brightness) and listed in ``fixed`` (``"light"``,
+   ``"brightness"``).
 
 Pixels are never invented for the person: where the frame would reach past the
 photo's edge over the head, or far past it over the shoulders,
@@ -186,8 +187,9 @@ class MadePhoto:
         The person's matte on ``image`` (1 = person).
     fixed : tuple of str
         What was done: ``"straightened"``, ``"cropped"``, ``"background"``,
-        ``"light"`` (asked for, or the check's light rules corrected by the
-        maker itself), ``"white_balance"``.
+        ``"light"`` (asked for, or the face's light evened out by the maker
+        itself when the check would refuse it), ``"brightness"`` (a face the
+        check finds too dark brightened by the maker), ``"white_balance"``.
     retake : tuple of str
         What only a new photo can fix (the checker's rule codes, e.g.
         ``"eyes_closed"``, ``"glasses"``, ``"head_turned"``, and
@@ -717,13 +719,13 @@ def _fix_light(
     BRIGHTNESS_STEPS) after which the check's own measure passes the rule
     and fails no rule of the face it passed before. A photo no step helps
     is left as it was (and the re-check says why). Returns the photo and
-    ``("light",)`` when something was done.
+    what was done: ``"light"`` (evened out), ``"brightness"``.
     """
     reasons = _face_reasons(image, mesh, size)
-    out = image
-    for code, steps in (
-        ("uneven_lighting", [Corrections(even_light=e) for e in EVEN_LIGHT_STEPS]),
-        ("too_dark", [Corrections(brightness=b) for b in BRIGHTNESS_STEPS]),
+    out, done = image, []
+    for code, fixed, steps in (
+        ("uneven_lighting", "light", [Corrections(even_light=e) for e in EVEN_LIGHT_STEPS]),
+        ("too_dark", "brightness", [Corrections(brightness=b) for b in BRIGHTNESS_STEPS]),
     ):
         if code not in reasons:
             continue
@@ -732,8 +734,9 @@ def _fix_light(
             found = _face_reasons(candidate, mesh, size)
             if code not in found and found <= reasons:
                 out, reasons = candidate, found
+                done.append(fixed)
                 break
-    return out, (("light",) if out is not image else ())
+    return out, tuple(done)
 
 
 def _face_box(subject: _Subject, to_out: NDArray[np.float64]) -> tuple[float, float, float, float]:
