@@ -215,6 +215,29 @@ def test_gentle_corrections_change_the_light_only_as_asked(good):
         Corrections(brightness=300)
 
 
+def test_a_side_lit_face_is_evened_out_by_the_maker_itself():
+    # Lit from the image's left (its shadow side at 0.55 of the lit one): the check
+    # refuses it as uneven_lighting; the maker evens the light out and says so.
+    spec = get_spec("schengen_visa")
+    side_lit = _load(DATA / "idmake" / "vtoonify__ILip77SbmOE.jpg")
+    photo = make_id_photo(side_lit, spec)
+    assert "light" in photo.fixed
+    report = check_made(photo, spec, _encode(photo, spec))
+    assert "uneven_lighting" not in report.reasons
+    assert report.detect_result["face_unbalance"] >= 50
+    # An evenly lit face is left as it is.
+    assert not {"light", "brightness"} & set(make_id_photo(_load(GOOD), spec).fixed)
+
+
+def test_a_dark_face_is_brightened_by_the_maker_itself():
+    # Every pixel times 0.35: the check refuses it as too_dark.
+    spec = get_spec("schengen_visa")
+    photo = make_id_photo(_load(DATA / "idphoto" / "hv1-dark.jpg"), spec)
+    assert "brightness" in photo.fixed and "light" not in photo.fixed
+    report = check_made(photo, spec, _encode(photo, spec))
+    assert "too_dark" not in report.reasons
+
+
 def test_crop_hivision_follows_its_parameters(good):
     photo = crop_hivision(good, height=413, width=295, top_distance_max=0.12, top_distance_min=0.1)
     assert photo.image.shape == (413, 295, 3)

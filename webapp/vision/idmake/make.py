@@ -14,7 +14,11 @@ band:
    middle as the face allows (a weighted fit that evens the worst band out),
    the face centred left to right, at exactly ``spec.size_px``;
 4. the person matted and put on the background colour;
-5. optional gentle corrections (:mod:`.corrections`).
+5. optional gentle corrections (:mod:`.corrections`); and the light the
+   check would refuse (``uneven_lighting``, ``too_dark``), read with the
+   check's own measures on the framed face, is corrected by the maker itself
+   (even light, brightness) and listed in ``fixed`` (``"light"``,
+   ``"brightness"``).
 
 Pixels are never invented for the person: where the frame would reach past the
 photo's edge over the head, or far past it over the shoulders,
@@ -112,6 +116,13 @@ RETAKE_RULES = (
     "glasses",
 )
 
+#: The check's light rules the maker's own corrections can fix (read on the framed face).
+LIGHT_RULES = ("uneven_lighting", "too_dark")
+#: Even-light and brightness steps tried, strongest first, for a face the check finds
+#: unevenly lit or too dark (Corrections' scale).
+EVEN_LIGHT_STEPS = (100, 75, 50)
+BRIGHTNESS_STEPS = (100, 50)
+
 #: Every error code, with its message in Chinese and English.
 MESSAGES: dict[str, tuple[str, str]] = {
     "no_face": ("照片中没有找到人脸", "No face was found in the photo."),
@@ -188,7 +199,9 @@ class MadePhoto:
         The person's matte on ``image`` (1 = person).
     fixed : tuple of str
         What was done: ``"straightened"``, ``"cropped"``, ``"background"``,
-        ``"light"``, ``"white_balance"``.
+        ``"light"`` (asked for, or the face's light evened out by the maker
+        itself when the check would refuse it), ``"brightness"`` (a face the
+        check finds too dark brightened by the maker), ``"white_balance"``.
     retake : tuple of str
         What only a new photo can fix (the checker's rule codes, e.g.
         ``"eyes_closed"``, ``"glasses"``, ``"head_turned"``, and
@@ -314,10 +327,14 @@ def _make(
     fixed = ["cropped"]
     if abs(subject.roll) > LEVEL_DEGREES:
         fixed.insert(0, "straightened")
+    box = _face_box(subject, to_hd)
     if corrections is not None and corrections.any:
-        box = _face_box(subject, to_hd)
         hd_image, done = apply_corrections(hd_image, alpha, box, corrections)
         fixed.extend(done)
+    hd_image, done = _fix_light(
+        hd_image, alpha, box, _mesh_in(subject.mesh, to_hd), (width, height)
+    )
+    fixed.extend(code for code in done if code not in fixed)
     colour = (
         tuple(background)
         if background is not None
@@ -775,6 +792,75 @@ def _carried(
         fill[on_person] = image[ys[on_person], mirror[on_person]]
         image[ys, xs] = fill
     return image, carried
+
+
+def _mesh_in(mesh: NDArray[np.float32], to_out: NDArray[np.float64]) -> NDArray[np.float32]:
+    """The mesh (x, y) carried by a 2x3 affine map (z scaled with it)."""
+    out = mesh.astype(np.float64).copy()
+    out[:, :2] = mesh[:, :2] @ to_out[:, :2].T + to_out[:, 2]
+    out[:, 2] *= math.sqrt(abs(np.linalg.det(to_out[:, :2])))
+    return out.astype(np.float32)
+
+
+def _face_reasons(
+    image: NDArray[np.uint8], mesh: NDArray[np.float32], size: tuple[int, int]
+) -> set[str]:
+    """The check's light rules (LIGHT_RULES) and its sharpness rule that fail on this face.
+
+    Read with the check's own measures on the photo at ``size`` (the made
+    photo's, as the check will see it). Sharpness is read because it is
+    normalised by the skin's brightness: lifting a shaded side lowers it.
+    """
+    height, width = image.shape[:2]
+    if (width, height) != size:
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        mesh = mesh.copy()
+        mesh[:, 0] *= size[0] / width
+        mesh[:, 1] *= size[1] / height
+    crop = idface.normalise_face(image, geo.face_geometry(mesh), mesh)
+    skin = idface.skin_model(crop)
+    darkillum, unbalance, _, _ = idface.face_light(skin, crop)
+    figures = {
+        "face_darkillum": darkillum,
+        "face_unbalance": unbalance,
+        "face_blur": idface.blur_score(crop, skin)[0],
+    }
+    return {code for code in evaluate(figures) if code in (*LIGHT_RULES, "face_blurry")}
+
+
+def _fix_light(
+    image: NDArray[np.uint8],
+    alpha: NDArray[np.float32],
+    box: tuple[float, float, float, float],
+    mesh: NDArray[np.float32],
+    size: tuple[int, int],
+) -> tuple[NDArray[np.uint8], tuple[str, ...]]:
+    """Correct the light the check would refuse on the framed face, as far as gentle means go.
+
+    A face lit from one side gets the even-light correction (a gain rising
+    across the face towards its shaded side, on the person only), a face too
+    dark brightness, each at the strongest of its steps (EVEN_LIGHT_STEPS,
+    BRIGHTNESS_STEPS) after which the check's own measure passes the rule
+    and fails no rule of the face it passed before. A photo no step helps
+    is left as it was (and the re-check says why). Returns the photo and
+    what was done: ``"light"`` (evened out), ``"brightness"``.
+    """
+    reasons = _face_reasons(image, mesh, size)
+    out, done = image, []
+    for code, fixed, steps in (
+        ("uneven_lighting", "light", [Corrections(even_light=e) for e in EVEN_LIGHT_STEPS]),
+        ("too_dark", "brightness", [Corrections(brightness=b) for b in BRIGHTNESS_STEPS]),
+    ):
+        if code not in reasons:
+            continue
+        for step in steps:
+            candidate, _ = apply_corrections(out, alpha, box, step)
+            found = _face_reasons(candidate, mesh, size)
+            if code not in found and found <= reasons:
+                out, reasons = candidate, found
+                done.append(fixed)
+                break
+    return out, tuple(done)
 
 
 def _face_box(subject: _Subject, to_out: NDArray[np.float64]) -> tuple[float, float, float, float]:
