@@ -662,20 +662,23 @@ def _check_reach(
     Past the photo's edge above the chin there is only background (the head
     itself was found inside the photo). Below the chin the person (the
     mask's edge rows and columns carried on) may cover at most
-    BODY_SHORTFALL_MAX of the made photo's rows under the face and
+    BODY_SHORTFALL_MAX of the made photo's rows under the face (on average over the
+    middle third of its columns) and
     SIDE_SHORTFALL_MAX of its columns; more is ``not_enough_photo``. Returns the frame
     with the carried-on body's colours, the carried-on body (:func:`_carried`) and
     ``("shoulders_missing",)`` when there is any.
     """
     height, width = valid.shape
     chin_row = int(np.clip(to_out[1, 1] * subject.geometry.chin[1] + to_out[1, 2], 0, height))
-    image, carried = _carried(image, valid, person, alpha, chin_row)
+    image, carried, beside = _carried(image, valid, person, alpha, chin_row)
     short = carried >= 0.5
     if not short.any():
         return image, carried, ()
     centre = slice(width // 3, width - width // 3)
-    below = float(short[:, centre].any(axis=1).mean())
-    sides = float(short.any(axis=0).mean())
+    # Under the face, column by column: a bottom edge slanted by straightening the head
+    # is short by more at one end than at the other.
+    below = float((short & ~beside)[:, centre].mean())
+    sides = float((short & beside).any(axis=0).mean())
     if below > BODY_SHORTFALL_MAX or sides > SIDE_SHORTFALL_MAX:
         raise IdMakeError(
             "not_enough_photo",
@@ -692,8 +695,9 @@ def _carried(
     person: NDArray[np.float32],
     alpha: NDArray[np.float32],
     chin_row: int,
-) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
-    """The frame with the body carried on past the photo's edge, and how much of each pixel is.
+) -> tuple[NDArray[np.uint8], NDArray[np.float32], NDArray[np.bool_]]:
+    """The frame with the body carried on past the photo's edge, how much of each pixel is,
+    and which pixels are beside the photo (the others past its edge are above or below it).
 
     Below the photo the mask's last rows go on down (the body continues).
     Beside it, rows repeated outwards would end the shoulder in a block with a
@@ -715,22 +719,30 @@ def _carried(
     carried[:chin_row] = 0.0
     has_photo = inside.any(axis=1)
     rows = np.flatnonzero(has_photo[chin_row:]) + chin_row
+    beside_any = np.zeros_like(inside)
     if rows.size == 0:
-        return image, carried
+        return image, carried, beside_any
     image = image.copy()
     first = np.argmax(inside, axis=1)
     last = width - 1 - np.argmax(inside[:, ::-1], axis=1)
     margin = max(2, round(SHOULDER_EDGE_MARGIN * height))
     span = max(3, round(SHOULDER_SPAN * width))
     columns = np.arange(width)
+    # Photo a little way above a pixel: the pixel is below the photo's (slanted, once the
+    # head is straightened) bottom edge, not beside it.
+    rise = max(2, round(SHOULDER_EDGE_MARGIN * height))
+    photo_above = np.zeros_like(inside)
+    photo_above[rise:] = inside[:-rise]
     for edge, outward in ((first, -1), (last, 1)):
         # The side's pixels next to the photo, in the rows that have photo.
         beside = has_photo[:, None] & (
             columns[None, :] < edge[:, None] if outward < 0 else columns[None, :] > edge[:, None]
         )
         beside[:chin_row] = False
+        beside &= ~photo_above
         if not beside.any():
             continue
+        beside_any |= beside
         carried[beside] = 0.0
         # Per row: the matte has the person all across a band just inside the photo
         # (a soft edge column alone may be background the matte half took for person).
@@ -791,7 +803,7 @@ def _carried(
         on_person = (alpha[ys, mirror] >= 0.5) & (valid[ys, mirror] >= 0.5)
         fill[on_person] = image[ys[on_person], mirror[on_person]]
         image[ys, xs] = fill
-    return image, carried
+    return image, carried, beside_any
 
 
 def _mesh_in(mesh: NDArray[np.float32], to_out: NDArray[np.float64]) -> NDArray[np.float32]:
