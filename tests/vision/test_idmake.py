@@ -17,6 +17,7 @@ from webapp.vision.idmake import (
     encode_photo,
     make_id_photo,
 )
+from webapp.vision.idmake.reach import shortfall
 from webapp.vision.idphoto import custom_spec, get_spec
 from webapp.vision.images import load_image
 
@@ -164,6 +165,21 @@ def test_shoulders_cut_by_a_side_are_carried_on_as_shoulders_and_nothing_else_is
     assert top(0) > top(20) > top(40)  # the shoulder falls away outwards
     assert white[size // 2 :, -4:].all()  # right edge: background only, below the face too
     assert not (~white[size // 2 :, -4:]).any()
+
+
+def test_the_share_carried_on_is_read_below_on_average_and_beside_by_columns():
+    # A bottom edge slanted by straightening: row 95 at the left, row 86 at the right.
+    carried = np.zeros((100, 90), np.float32)
+    for x in range(90):
+        carried[95 - x // 10 :, x] = 1.0
+    beside = np.zeros(carried.shape, bool)
+    beside[60:, 80:] = True  # and a shoulder carried on beside the photo's right side
+    carried[60:, 80:] = 1.0
+    below, sides = shortfall(carried, beside)
+    # Under the face (columns 30-59): 8, 9 and 10 rows of 100 short, on average 9 %;
+    # counting every row any of those columns is short would give 10 %.
+    assert below == pytest.approx(0.09)
+    assert sides == pytest.approx(10 / 90)
 
 
 def test_a_tiny_face_is_too_small():
