@@ -34,6 +34,8 @@ from PIL import Image
 
 from bench.common import PHONE_PHOTOS, ROOT, machine_line, phone_jpeg, verdict, verdict_at_least
 from webapp.vision import encode_jpeg, face_shape, load_image, open_image, warm_up
+from webapp.vision.fusion import fuse_faces, prepare_template
+from webapp.vision.landmarks import dense_landmarks
 
 FACES_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "faces"
 COMPOSITION_SIZE = (1920, 1080)
@@ -95,6 +97,23 @@ def load_dlib() -> Callable[[NDArray[np.uint8]], list[Any]] | str:
     return landmarks68
 
 
+def _models_alone(image: NDArray[np.uint8], *, runs: int) -> float:
+    """Median ms of MediaPipe's short-range detector and the landmark graph on its crop."""
+    from webapp.vision import faces as engine
+
+    photo = engine._Photo(image)
+    detection = engine._detect(photo, 1)[0]
+    scale = engine.CROP_SCALES[0]
+    crop = photo.crop(engine._crop_transform(detection, scale))
+    graphs = engine._graphs()
+
+    def both() -> None:
+        graphs.short.process(image)
+        graphs.landmarks.process(crop, region=engine.REGION_SCALE / scale)
+
+    return median_ms(both, runs=runs)
+
+
 def _dlib_model_path() -> Path | None:
     # face_recognition_models' own helper needs pkg_resources; find the file directly.
     import importlib.util
@@ -151,6 +170,11 @@ def main(argv: list[str] | None = None) -> int:
             target = f"  {verdict_at_least(ratio, 20)}" if faces == 1 else ""
             print(f"  ratio dlib / ours (mode=0)         {ratio:8.1f} x{target}")
             if faces == 1:
+                floor = _models_alone(image, runs=args.runs)
+                print(
+                    f"  the two models alone (detector + landmark graph) {floor:5.1f} ms: "
+                    f"dlib / that = {theirs / floor:.1f} x, the most any code around them reaches"
+                )
                 _command_line(data, theirs_with_decode=theirs + decode, runs=args.runs)
     _phone_photos(runs=max(5, args.runs // 3))
     print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -219,6 +243,20 @@ def _phone_photos(*, runs: int) -> None:
         print(
             f"  {name}, {what}: decoded whole + engine {whole:7.1f} ms; "
             f"decoded as needed + engine {demand:7.1f} ms ({whole / demand:.1f}x)"
+        )
+    # The other services that take a phone photo: dense landmarks (hairline) and fusion.
+    data = phone_jpeg("12 MP portrait")
+    template = load_image(FACES_DIR / "astronaut.png")
+    faces = prepare_template(template)
+    for what, run in (
+        ("dense landmarks", lambda image: dense_landmarks(image)),
+        ("fusion into a 512x512 template", lambda image: fuse_faces(template, faces, image)),
+    ):
+        whole = median_ms(lambda run=run: run(load_image(data, **PHONE_LIMITS)), runs=runs, warm=1)
+        demand = median_ms(lambda run=run: run(open_image(data, **PHONE_LIMITS)), runs=runs, warm=1)
+        print(
+            f"  12 MP portrait, {what}: decoded whole {whole:7.1f} ms; "
+            f"decoded as needed {demand:7.1f} ms ({whole / demand:.1f}x)"
         )
 
 

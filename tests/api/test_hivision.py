@@ -109,7 +109,7 @@ def test_idphoto_without_a_face_is_status_false(credential, with_worker):
     assert response.status_code == 200 and response.json() == {"status": False}
 
 
-def test_idphoto_crop_keeps_the_photo_opaque(credential, with_worker):
+def test_idphoto_crop_keeps_the_photos_own_background(credential, with_worker):
     response = with_worker(
         lambda: Client().post(
             "/idphoto_crop",
@@ -119,8 +119,17 @@ def test_idphoto_crop_keeps_the_photo_opaque(credential, with_worker):
     )
     body = response.json()
     assert list(body) == ["status", "image_base64_standard"]
-    standard = decode(body["image_base64_standard"])
-    assert standard.size == (295, 413) and np.asarray(standard)[:, :, 3].min() == 255
+    standard = np.asarray(decode(body["image_base64_standard"]))
+    assert standard.shape == (413, 295, 4)
+    # Opaque from the photo's top down (the frame's top margin reaches past the photo,
+    # which stays transparent, as Hivision pads it).
+    opaque = standard[:, :, 3] == 255
+    first = int(np.argmax(opaque.all(axis=1)))
+    assert opaque[first:].all() and not opaque[:first].any() and first < 413 // 4
+    # The photo's light grey backdrop beside the head, not a white one put in.
+    corner = standard[first : first + 20, :20, :3].reshape(-1, 3).mean(axis=0)
+    backdrop = np.asarray(Image.open(io.BytesIO(PERSON)).convert("RGB"))[:20, :20].reshape(-1, 3)
+    assert np.abs(corner - backdrop.mean(axis=0)).max() < 12 and corner.max() < 250
 
 
 def test_human_matting_answers_the_person_on_transparency(credential, with_worker):

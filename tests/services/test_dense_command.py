@@ -30,7 +30,7 @@ def _image_bytes(size: tuple[int, int], fmt: str = "PNG", noise: bool = False) -
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
 def test_jpeg_and_png_are_accepted(fmt):
     image = load_request_image(_image_bytes((120, 100), fmt))
-    assert image.shape == (100, 120, 3) and image.dtype == np.uint8
+    assert image.shape == (100, 120, 3) and image.pixels().dtype == np.uint8
 
 
 @pytest.mark.parametrize(

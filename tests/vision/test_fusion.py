@@ -23,7 +23,7 @@ from webapp.vision.fusion import (
     warp,
 )
 from webapp.vision.fusion.blend import draw_mark
-from webapp.vision.images import load_image
+from webapp.vision.images import load_image, open_image
 from webapp.vision.mesh import CHIN, FACE_OVAL, MIDLINE, MIRROR, N_MESH, SUBNASALE, face_frame
 
 FACES = Path(__file__).parent.parent / "data" / "faces"
@@ -464,3 +464,24 @@ def test_match_grain_adds_what_the_face_lacks() -> None:
     # Same inputs, same output; and a face as grainy as the template is left alone.
     assert np.array_equal(blend.match_grain(smooth, template, weight), grained)
     assert blend.match_grain(template, template, weight) is template
+
+
+def test_a_phone_photo_is_fused_from_a_reduction_as_from_the_whole_array(
+    template, template_faces
+) -> None:
+    # A 12-megapixel phone JPEG: only a reduction with enough detail is decoded.
+    with Image.open(FACES / "obama.jpg") as im:
+        big = im.convert("RGB").resize((4000, 3000), Image.Resampling.BICUBIC)
+    buf = io.BytesIO()
+    big.save(buf, "JPEG", quality=90)
+    picture = open_image(buf.getvalue(), max_bytes=2**26, max_pixels=50_000_000)
+    reduced = fuse_faces(template, template_faces, picture)
+    assert reduced.ok and max(picture.decoded()) == 8 and 1 not in picture.decoded()
+    whole = fuse_faces(template, template_faces, load_image(buf.getvalue(), max_pixels=50_000_000))
+    changed = reduced.face_mask > 0
+    difference = np.abs(reduced.image.astype(int) - whole.image.astype(int))[changed]
+    # The user's mesh fitted on a reduction is 0.8% of the eye distance from the one
+    # fitted on the whole photo. Measured on the fused face: a mean of 3.3 grey levels,
+    # 31.5 dB.
+    assert difference.mean() < 5
+    assert 10 * np.log10(255**2 / (difference.astype(float) ** 2).mean()) > 28

@@ -17,6 +17,7 @@ from webapp.vision.idmake import (
     encode_photo,
     make_id_photo,
 )
+from webapp.vision.idmake.reach import shortfall
 from webapp.vision.idphoto import custom_spec, get_spec
 from webapp.vision.images import load_image
 
@@ -145,6 +146,42 @@ def test_a_photo_short_below_the_chin_is_not_enough_for_a_us_passport():
     assert info.value.params["retake"] == "shoulders_missing"
 
 
+def test_shoulders_cut_by_a_side_are_carried_on_as_shoulders_and_nothing_else_is():
+    # A narrow half-body photo made into a square US passport photo: the frame reaches
+    # past both sides of the photo. The jacket the left side cuts off goes on with a top
+    # that falls away outwards (not a block with a level top); at the right the arm only
+    # touches the side above the photo's bottom, so nothing is carried on there (no band
+    # of the photo's edge colour).
+    made = make_id_photo(load_image(DATA / "idmake-inputs" / "half-body-3.jpg"), "us_passport")
+    assert made.retake == ("shoulders_missing",)
+    image, alpha = made.image.astype(int), made.alpha
+    size = image.shape[0]
+    white = np.abs(image - 255).sum(axis=2) < 12
+
+    def top(column: int) -> int:
+        return int(np.argmax(alpha[:, column] >= 0.5))
+
+    assert alpha[-1, 0] >= 0.5 and image[-1, 0].max() < 80  # dark jacket in the corner
+    assert top(0) > top(20) > top(40)  # the shoulder falls away outwards
+    assert white[size // 2 :, -4:].all()  # right edge: background only, below the face too
+    assert not (~white[size // 2 :, -4:]).any()
+
+
+def test_the_share_carried_on_is_read_below_on_average_and_beside_by_columns():
+    # A bottom edge slanted by straightening: row 95 at the left, row 86 at the right.
+    carried = np.zeros((100, 90), np.float32)
+    for x in range(90):
+        carried[95 - x // 10 :, x] = 1.0
+    beside = np.zeros(carried.shape, bool)
+    beside[60:, 80:] = True  # and a shoulder carried on beside the photo's right side
+    carried[60:, 80:] = 1.0
+    below, sides = shortfall(carried, beside)
+    # Under the face (columns 30-59): 8, 9 and 10 rows of 100 short, on average 9 %;
+    # counting every row any of those columns is short would give 10 %.
+    assert below == pytest.approx(0.09)
+    assert sides == pytest.approx(10 / 90)
+
+
 def test_a_tiny_face_is_too_small():
     with pytest.raises(IdMakeError) as info:
         make_id_photo(_load(DATA / "idmake" / "mtcnn__ivan.jpg"), "cn_id_card")
@@ -192,6 +229,29 @@ def test_gentle_corrections_change_the_light_only_as_asked(good):
     assert "white_balance" in balanced.fixed
     with pytest.raises(ValueError, match="brightness"):
         Corrections(brightness=300)
+
+
+def test_a_side_lit_face_is_evened_out_by_the_maker_itself():
+    # Lit from the image's left (its shadow side at 0.55 of the lit one): the check
+    # refuses it as uneven_lighting; the maker evens the light out and says so.
+    spec = get_spec("schengen_visa")
+    side_lit = _load(DATA / "idmake" / "vtoonify__ILip77SbmOE.jpg")
+    photo = make_id_photo(side_lit, spec)
+    assert "light" in photo.fixed
+    report = check_made(photo, spec, _encode(photo, spec))
+    assert "uneven_lighting" not in report.reasons
+    assert report.detect_result["face_unbalance"] >= 50
+    # An evenly lit face is left as it is.
+    assert not {"light", "brightness"} & set(make_id_photo(_load(GOOD), spec).fixed)
+
+
+def test_a_dark_face_is_brightened_by_the_maker_itself():
+    # Every pixel times 0.35: the check refuses it as too_dark.
+    spec = get_spec("schengen_visa")
+    photo = make_id_photo(_load(DATA / "idphoto" / "hv1-dark.jpg"), spec)
+    assert "brightness" in photo.fixed and "light" not in photo.fixed
+    report = check_made(photo, spec, _encode(photo, spec))
+    assert "too_dark" not in report.reasons
 
 
 def test_crop_hivision_follows_its_parameters(good):

@@ -10,7 +10,8 @@ from the query string (``head_measure_ratio``... on /idphoto, ``size``,
 
 Model choices (``human_matting_model``, ``face_detect_model``) and
 ``face_align`` are accepted and ignored: the engine has one matting and one
-face detector, and always straightens the head.
+face detector, and these endpoints never straighten the head (Hivision's
+default); the ID-photo maker (/idphoto/make) does.
 
 Credentials: as /idphoto/check's (webapp.api.idphoto) unless the site
 settings open these endpoints to anyone, each address then limited to
@@ -134,7 +135,7 @@ def idphoto(body: Body, client: ApiClient | None) -> dict[str, Any]:
 
 @_endpoint
 def idphoto_crop(body: Body, client: ApiClient | None) -> dict[str, Any]:
-    """The ID photo's framing only, no transparency: standard and HD PNGs (on white)."""
+    """The ID photo's framing only, on the photo's own background: standard and HD PNGs."""
     return _job(body, client, "hivision_crop", ("image_base64_standard", "image_base64_hd"))
 
 

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.utils.translation import gettext_lazy
-from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from webapp import vision
@@ -48,7 +47,7 @@ SEQUENCES = {
 
 def _local(request: Request) -> Outcome:
     start = time.perf_counter()
-    result = dense_landmarks(request.image, refine=settings.LANDMARK_REFINEMENT)
+    result = dense_landmarks(request.picture, refine=settings.LANDMARK_REFINEMENT)
     used = round(1000 * (time.perf_counter() - start))
     body = wire.success_body(result, request_id=wire.new_request_id(), time_used=used)
     if result.found:
@@ -175,9 +174,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parts", default="all", help="all, or a comma-separated list of parts")
 
 
-def load_request_image(
-    source: bytes | str | Path, *, param: str = "image_file"
-) -> NDArray[np.uint8]:
+def load_request_image(source: bytes | str | Path, *, param: str = "image_file") -> vision.Picture:
     """Decode an image under Face++'s rules (JPEG or PNG, 100 to 4096 px a side, 2 MB).
 
     Parameters
@@ -190,8 +187,8 @@ def load_request_image(
 
     Returns
     -------
-    ndarray of shape (H, W, 3) and dtype uint8
-        RGB pixels, upright.
+    vision.Picture
+        The checked photo, decoded only as far as the engine needs it.
 
     Raises
     ------
@@ -210,7 +207,7 @@ def load_request_image(
             raise wire.DenseRequestError("IMAGE_ERROR_UNSUPPORTED_FORMAT", param=param)
         if max(info.width, info.height) > wire.MAX_IMAGE_SIDE:
             raise wire.DenseRequestError("INVALID_IMAGE_SIZE", param=param)
-        return vision.load_image(source, **limits)
+        return vision.open_image(source, **limits)
     except vision.ImageError as exc:
         raise wire.image_error(exc.code, param=param) from exc
 
@@ -248,9 +245,11 @@ def run_cli(paths: Sequence[str], parts: str = "all") -> int:
         start = time.perf_counter()
         request_id = wire.new_request_id()
         try:
-            result = dense_landmarks(
-                load_request_image(Path(path)), parts=wanted, refine=settings.LANDMARK_REFINEMENT
-            )
+            picture = load_request_image(Path(path))
+            try:
+                result = dense_landmarks(picture, parts=wanted, refine=settings.LANDMARK_REFINEMENT)
+            except vision.ImageError as exc:  # damaged data shows when it is decoded
+                raise wire.image_error(exc.code, param="image_file") from exc
         except OSError as exc:
             print(f"{path}: {exc.strerror or exc}", file=sys.stderr)
             status = 1

@@ -48,7 +48,7 @@ def _local(request: Request) -> Outcome:
     result = fuse_faces(
         image,
         faces,
-        request.image,
+        request.picture,
         shape=params["shape"],
         features=params["features"],
         mark=params.get("mark", True),

@@ -178,6 +178,8 @@ def _hivision(image: np.ndarray, op: str, params: dict[str, Any]) -> Outcome:
     try:
         made = crop_hivision(
             image,
+            # The crop keeps the photo's own background; the ID photo is transparent.
+            background=None if op == "hivision_crop" else (255, 255, 255),
             height=params["height"],
             width=params["width"],
             head_measure_ratio=params["head_measure_ratio"],
@@ -191,9 +193,10 @@ def _hivision(image: np.ndarray, op: str, params: dict[str, Any]) -> Outcome:
         standard = rgba(made.image, made.alpha)
         hd_alpha = cv2.resize(made.alpha, made.hd.shape[1::-1], interpolation=cv2.INTER_LINEAR)
         hd = rgba(made.hd, hd_alpha)
-    else:  # cropped only: opaque, as Hivision's crop of a photo without transparency
-        standard = rgba(made.image, np.ones(made.image.shape[:2], np.float32))
-        hd = rgba(made.hd, np.ones(made.hd.shape[:2], np.float32))
+    else:  # cropped only: the photo as it is, transparent only past its edges
+        standard = rgba(made.image, made.alpha)
+        hd_alpha = cv2.resize(made.alpha, made.hd.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+        hd = rgba(made.hd, hd_alpha)
     second = _png(hd, dpi) if params.get("hd", True) else None
     return Outcome({"status": True}, image=_png(standard, dpi), second_image=second)
 

@@ -706,6 +706,35 @@ class Picture:
         self.reduced(factor)
         return self._offsets[factor]
 
+    def reduced_points(self, points: NDArray[np.floating], factor: int) -> NDArray[np.float64]:
+        """Points (x, y in the first two columns) in pixels of :meth:`reduced` ``(factor)``.
+
+        Reduction pixel ``i`` is centred on the picture's pixel
+        ``factor * i - offset + (factor - 1) / 2``; further columns (a mesh's
+        depth) are scaled alike.
+        """
+        out = np.array(points, dtype=np.float64)
+        centre = (factor - 1) / 2 - np.asarray(self.offset(factor), dtype=np.float64)
+        out[:, :2] = (out[:, :2] - centre) / factor
+        out[:, 2:] /= factor
+        return out
+
+    def picture_points(self, points: NDArray[np.floating], factor: int) -> NDArray[np.float64]:
+        """Points in pixels of :meth:`reduced` ``(factor)`` back in the picture's own."""
+        out = np.array(points, dtype=np.float64)
+        centre = (factor - 1) / 2 - np.asarray(self.offset(factor), dtype=np.float64)
+        out[:, :2] = out[:, :2] * factor + centre
+        out[:, 2:] *= factor
+        return out
+
+    def reduction_with(self, length: float, pixels: float) -> int:
+        """The largest reduction in which ``length`` picture pixels are still ``pixels`` long.
+
+        No side of the reduction is under 32 pixels (the smallest photo accepted).
+        """
+        shorter = min(self.info.width, self.info.height)
+        return max(f for f in REDUCTIONS if f == 1 or (length / f >= pixels and shorter / f >= 32))
+
     def decoded(self) -> tuple[int, ...]:
         """The reductions decoded so far (1 is the whole picture), smallest first."""
         return tuple(sorted(self._levels))

@@ -84,6 +84,9 @@ class Shoulders:
     right: tuple[float, float]
     visibility: float
     inside: bool
+    #: The column midway between the pose's two ears: the head's axis over the neck, in
+    #: the same model's placing as the shoulders (None when the model gives no ears).
+    head_x: float | None = None
 
 
 def find_shoulders(image: NDArray[np.uint8]) -> Shoulders | None:
@@ -93,9 +96,11 @@ def find_shoulders(image: NDArray[np.uint8]) -> Shoulders | None:
     if result.pose_landmarks is None:
         return None
     marks = result.pose_landmarks.landmark
-    # Pose landmarks 11 and 12 are the subject's left and right shoulders.
+    # Pose landmarks 11 and 12 are the subject's left and right shoulders, 7 and 8 the ears.
     right, left = marks[11], marks[12]
+    ears = (marks[7].x + marks[8].x) / 2 * width
     return Shoulders(
+        head_x=float(ears),
         left=(left.x * width, left.y * height),
         right=(right.x * width, right.y * height),
         visibility=float(min(left.visibility, right.visibility)),

@@ -27,6 +27,9 @@ FEATHER = 0.02
 INSET = 0.02
 #: Scale of the light transferred from the template, as a fraction of the face's width.
 LIGHT_SIGMA = 0.1
+#: The user's face is shrunk (area averaging) to at most this many times the width of
+#: the template face it goes into before it is warped: more detail would alias.
+USER_DETAIL = 1.25
 
 
 def fuse_one(
@@ -233,7 +236,7 @@ def _user_source(
     right, bottom = min(int(x1 + margin) + 1, width), min(int(y1 + margin) + 1, height)
     crop = user_image[top:bottom, left:right]
     xy = xy - (left, top)
-    factor = min(1.0, 1.25 * warp.face_width(target) / max(warp.face_width(user_mesh), 1.0))
+    factor = min(1.0, USER_DETAIL * warp.face_width(target) / max(warp.face_width(user_mesh), 1.0))
     if factor < 0.9:
         size = (max(round(crop.shape[1] * factor), 1), max(round(crop.shape[0] * factor), 1))
         scale = np.array([size[0] / crop.shape[1], size[1] / crop.shape[0]])

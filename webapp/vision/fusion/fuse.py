@@ -49,8 +49,10 @@ from PIL.PngImagePlugin import PngInfo
 
 from ..errors import check_image
 from ..faces import detect_faces
+from ..images import Picture
 from . import blend
-from .face import fuse_one
+from .face import USER_DETAIL, fuse_one
+from .warp import face_width
 
 #: Text of the visible mark.
 MARK_TEXT = "AI-generated"
@@ -241,7 +243,7 @@ def prepare_template(
 def fuse_faces(
     template_image: NDArray[np.uint8],
     template_faces: TemplateFaces,
-    user_image: NDArray[np.uint8],
+    user_image: NDArray[np.uint8] | Picture,
     *,
     shape: int = 100,
     features: int = 100,
@@ -255,8 +257,11 @@ def fuse_faces(
         The template, RGB, the photo ``template_faces`` was made from.
     template_faces : TemplateFaces
         From :func:`prepare_template` (or :meth:`TemplateFaces.from_dict`).
-    user_image : ndarray of shape (H', W', 3) and dtype uint8
-        The user's photo, RGB, upright.
+    user_image : ndarray of shape (H', W', 3) and dtype uint8, or Picture
+        The user's photo, RGB, upright. A
+        :class:`~webapp.vision.images.Picture` is decoded only as far as
+        needed: to find the face, and at the smallest reduction that keeps
+        the face USER_DETAIL times as wide as the widest template face.
     shape : int, optional
         0-100: how much of the user's face shape (outline, and where the
         eyes, nose and mouth sit) replaces the template's.
@@ -288,7 +293,8 @@ def fuse_faces(
     ('template_no_face',)
     """
     check_image(template_image, "template_image")
-    check_image(user_image, "user_image")
+    if not isinstance(user_image, Picture):
+        check_image(user_image, "user_image")
     _check_degree("shape", shape)
     _check_degree("features", features)
     if template_image.shape[:2] != (template_faces.height, template_faces.width):
@@ -303,10 +309,11 @@ def fuse_faces(
     if not users:
         return FusionResult(False, (NO_FACE,), **degrees)
     user = users[0]
+    user_pixels, user_mesh = _user_detail(user_image, user.mesh, template_faces)
     canvas = template_image.copy()
     face_mask = np.zeros(canvas.shape[:2], np.uint8)
     for index in template_faces.replace:
-        fuse_one(canvas, face_mask, template_faces.mesh(index), user_image, user.mesh, degrees)
+        fuse_one(canvas, face_mask, template_faces.mesh(index), user_pixels, user_mesh, degrees)
     mark_box = None
     if mark:
         canvas, mark_box = blend.draw_mark(canvas, MARK_TEXT)
@@ -320,6 +327,22 @@ def fuse_faces(
         mark_box=mark_box,  # type: ignore[arg-type]
         **degrees,
     )
+
+
+def _user_detail(
+    user_image: NDArray[np.uint8] | Picture, mesh: NDArray[np.float32], faces: TemplateFaces
+) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
+    """The user's pixels (a Picture's smallest reduction that is enough) and the mesh in them.
+
+    The user's face is shrunk to at most USER_DETAIL times the widest
+    template face it replaces before it is warped (``face._user_source``):
+    a phone photo need not be decoded at more than that.
+    """
+    if not isinstance(user_image, Picture):
+        return user_image, np.asarray(mesh, np.float64)
+    widest = max(face_width(faces.mesh(index)) for index in faces.replace)
+    factor = user_image.reduction_with(face_width(mesh), USER_DETAIL * widest)
+    return user_image.reduced(factor), user_image.reduced_points(mesh, factor)
 
 
 def encode_fused(

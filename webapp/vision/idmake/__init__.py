@@ -2,6 +2,7 @@
 
 - :mod:`.make`: framing for a specification, straightened, on a plain
   background, and HivisionIDPhotos' own framing (``crop_hivision``);
+- :mod:`.reach`: the body carried on where the frame reaches past the photo;
 - :mod:`.corrections`: gentle light and colour corrections;
 - :mod:`.colour`: background colours by name or hex;
 - :mod:`.matting`: the person's matte, hair included;

@@ -14,7 +14,11 @@ band:
    middle as the face allows (a weighted fit that evens the worst band out),
    the face centred left to right, at exactly ``spec.size_px``;
 4. the person matted and put on the background colour;
-5. optional gentle corrections (:mod:`.corrections`).
+5. optional gentle corrections (:mod:`.corrections`); and the light the
+   check would refuse (``uneven_lighting``, ``too_dark``), read with the
+   check's own measures on the framed face, is corrected by the maker itself
+   (even light, brightness) and listed in ``fixed`` (``"light"``,
+   ``"brightness"``).
 
 Pixels are never invented for the person: where the frame would reach past the
 photo's edge over the head, or far past it over the shoulders,
@@ -54,6 +58,7 @@ from .background import compose
 from .corrections import Corrections, apply_corrections
 from .matting import WORK_SIDE as MATTE_SIDE
 from .matting import refine_edge
+from .reach import BODY_SHORTFALL_MAX, SIDE_SHORTFALL_MAX, carry_on, shortfall
 
 #: The made photo is at most this many output pixels per input pixel (more is inventing detail).
 MAX_UPSCALE = 2.0
@@ -67,11 +72,6 @@ LEVEL_DEGREES = 0.5
 HEAD_EDGE_PX = 2
 #: ... and so is one whose person probability reaches this in those rows over the face.
 HEAD_EDGE_PROBABILITY = 0.3
-#: Beyond the photo, the body may be carried on (edge rows repeated) over at most this
-#: share of the made photo's height; more is ``not_enough_photo``.
-BODY_SHORTFALL_MAX = 0.04
-#: ... and over at most this share of its width at the sides (the shoulders' ends).
-SIDE_SHORTFALL_MAX = 0.25
 #: The high-resolution copy is at most this many times the specification's size ...
 HD_MAX_FACTOR = 3.0
 #: ... and its longer side at most this long.
@@ -99,6 +99,13 @@ RETAKE_RULES = (
     "dark_glasses",
     "glasses",
 )
+
+#: The check's light rules the maker's own corrections can fix (read on the framed face).
+LIGHT_RULES = ("uneven_lighting", "too_dark")
+#: Even-light and brightness steps tried, strongest first, for a face the check finds
+#: unevenly lit or too dark (Corrections' scale).
+EVEN_LIGHT_STEPS = (100, 75, 50)
+BRIGHTNESS_STEPS = (100, 50)
 
 #: Every error code, with its message in Chinese and English.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -176,7 +183,9 @@ class MadePhoto:
         The person's matte on ``image`` (1 = person).
     fixed : tuple of str
         What was done: ``"straightened"``, ``"cropped"``, ``"background"``,
-        ``"light"``, ``"white_balance"``.
+        ``"light"`` (asked for, or the face's light evened out by the maker
+        itself when the check would refuse it), ``"brightness"`` (a face the
+        check finds too dark brightened by the maker), ``"white_balance"``.
     retake : tuple of str
         What only a new photo can fix (the checker's rule codes, e.g.
         ``"eyes_closed"``, ``"glasses"``, ``"head_turned"``, and
@@ -292,19 +301,24 @@ def _make(
     hd_size = (round(width * k), round(height * k))
     to_hd = to_made * np.array([[hd_size[0] / width], [hd_size[1] / height]])
     hd_image, valid, person = _warp(image, subject, to_hd, hd_size)
-    carried, retake_reach = _check_reach(valid, person, to_hd, subject)
     # The person mask is already there (the working copy's, carried into the frame): the
     # matte is its edge refined on the frame, as matte_person does with its own mask.
     alpha = _matte(hd_image, person)
+    hd_image, carried, retake_reach = _check_reach(hd_image, valid, person, alpha, to_hd, subject)
     # Past the photo's edge only the carried-on body is person; the rest is background.
-    alpha[(valid < 0.5) & ~carried] = 0.0
+    outside = valid < 0.5
+    alpha[outside] = carried[outside]
     fixed = ["cropped"]
     if abs(subject.roll) > LEVEL_DEGREES:
         fixed.insert(0, "straightened")
+    box = _face_box(subject, to_hd)
     if corrections is not None and corrections.any:
-        box = _face_box(subject, to_hd)
         hd_image, done = apply_corrections(hd_image, alpha, box, corrections)
         fixed.extend(done)
+    hd_image, done = _fix_light(
+        hd_image, alpha, box, _mesh_in(subject.mesh, to_hd), (width, height)
+    )
+    fixed.extend(code for code in done if code not in fixed)
     colour = (
         tuple(background)
         if background is not None
@@ -620,29 +634,31 @@ def _compose(second: NDArray[np.float64], first: NDArray[np.float64]) -> NDArray
 
 
 def _check_reach(
+    image: NDArray[np.uint8],
     valid: NDArray[np.float32],
     person: NDArray[np.float32],
+    alpha: NDArray[np.float32],
     to_out: NDArray[np.float64],
     subject: _Subject,
-) -> tuple[NDArray[np.bool_], tuple[str, ...]]:
-    """Where the frame carries the body on past the photo, and whether that is too much.
+) -> tuple[NDArray[np.uint8], NDArray[np.float32], tuple[str, ...]]:
+    """Where the frame carries the body on past the photo (0 to 1), and whether that is too much.
 
     Past the photo's edge above the chin there is only background (the head
     itself was found inside the photo). Below the chin the person (the
     mask's edge rows and columns carried on) may cover at most
-    BODY_SHORTFALL_MAX of the made photo's rows under the face and
-    SIDE_SHORTFALL_MAX of its columns; more is ``not_enough_photo``. Returns the carried-on
-    pixels and ``("shoulders_missing",)`` when there are any.
+    BODY_SHORTFALL_MAX of the made photo's rows under the face (on average over the
+    middle third of its columns) and
+    SIDE_SHORTFALL_MAX of its columns; more is ``not_enough_photo``. Returns the frame
+    with the carried-on body's colours, the carried-on body
+    (:func:`~webapp.vision.idmake.reach.carry_on`) and ``("shoulders_missing",)``
+    when there is any.
     """
-    height, width = valid.shape
+    height = valid.shape[0]
     chin_row = int(np.clip(to_out[1, 1] * subject.geometry.chin[1] + to_out[1, 2], 0, height))
-    short = (valid < 0.5) & (person >= 0.5)
-    short[:chin_row] = False
-    if not short.any():
-        return short, ()
-    centre = slice(width // 3, width - width // 3)
-    below = float(short[:, centre].any(axis=1).mean())
-    sides = float(short.any(axis=0).mean())
+    image, carried, beside = carry_on(image, valid, person, alpha, chin_row)
+    if not (carried >= 0.5).any():
+        return image, carried, ()
+    below, sides = shortfall(carried, beside)
     if below > BODY_SHORTFALL_MAX or sides > SIDE_SHORTFALL_MAX:
         raise IdMakeError(
             "not_enough_photo",
@@ -650,7 +666,76 @@ def _check_reach(
             retake="shoulders_missing",
             share=round(max(below, sides), 3),
         )
-    return short, ("shoulders_missing",)
+    return image, carried, ("shoulders_missing",)
+
+
+def _mesh_in(mesh: NDArray[np.float32], to_out: NDArray[np.float64]) -> NDArray[np.float32]:
+    """The mesh (x, y) carried by a 2x3 affine map (z scaled with it)."""
+    out = mesh.astype(np.float64).copy()
+    out[:, :2] = mesh[:, :2] @ to_out[:, :2].T + to_out[:, 2]
+    out[:, 2] *= math.sqrt(abs(np.linalg.det(to_out[:, :2])))
+    return out.astype(np.float32)
+
+
+def _face_reasons(
+    image: NDArray[np.uint8], mesh: NDArray[np.float32], size: tuple[int, int]
+) -> set[str]:
+    """The check's light rules (LIGHT_RULES) and its sharpness rule that fail on this face.
+
+    Read with the check's own measures on the photo at ``size`` (the made
+    photo's, as the check will see it). Sharpness is read because it is
+    normalised by the skin's brightness: lifting a shaded side lowers it.
+    """
+    height, width = image.shape[:2]
+    if (width, height) != size:
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        mesh = mesh.copy()
+        mesh[:, 0] *= size[0] / width
+        mesh[:, 1] *= size[1] / height
+    crop = idface.normalise_face(image, geo.face_geometry(mesh), mesh)
+    skin = idface.skin_model(crop)
+    darkillum, unbalance, _, _ = idface.face_light(skin, crop)
+    figures = {
+        "face_darkillum": darkillum,
+        "face_unbalance": unbalance,
+        "face_blur": idface.blur_score(crop, skin)[0],
+    }
+    return {code for code in evaluate(figures) if code in (*LIGHT_RULES, "face_blurry")}
+
+
+def _fix_light(
+    image: NDArray[np.uint8],
+    alpha: NDArray[np.float32],
+    box: tuple[float, float, float, float],
+    mesh: NDArray[np.float32],
+    size: tuple[int, int],
+) -> tuple[NDArray[np.uint8], tuple[str, ...]]:
+    """Correct the light the check would refuse on the framed face, as far as gentle means go.
+
+    A face lit from one side gets the even-light correction (a gain rising
+    across the face towards its shaded side, on the person only), a face too
+    dark brightness, each at the strongest of its steps (EVEN_LIGHT_STEPS,
+    BRIGHTNESS_STEPS) after which the check's own measure passes the rule
+    and fails no rule of the face it passed before. A photo no step helps
+    is left as it was (and the re-check says why). Returns the photo and
+    what was done: ``"light"`` (evened out), ``"brightness"``.
+    """
+    reasons = _face_reasons(image, mesh, size)
+    out, done = image, []
+    for code, fixed, steps in (
+        ("uneven_lighting", "light", [Corrections(even_light=e) for e in EVEN_LIGHT_STEPS]),
+        ("too_dark", "brightness", [Corrections(brightness=b) for b in BRIGHTNESS_STEPS]),
+    ):
+        if code not in reasons:
+            continue
+        for step in steps:
+            candidate, _ = apply_corrections(out, alpha, box, step)
+            found = _face_reasons(candidate, mesh, size)
+            if code not in found and found <= reasons:
+                out, reasons = candidate, found
+                done.append(fixed)
+                break
+    return out, tuple(done)
 
 
 def _face_box(subject: _Subject, to_out: NDArray[np.float64]) -> tuple[float, float, float, float]:
@@ -700,7 +785,7 @@ def crop_hivision(
     head_height_ratio: float = 0.45,
     top_distance_max: float = 0.12,
     top_distance_min: float = 0.10,
-    background: tuple[int, int, int] = (255, 255, 255),
+    background: tuple[int, int, int] | None = (255, 255, 255),
 ) -> MadePhoto:
     """Frame a photo the way HivisionIDPhotos' ``/idphoto`` does, with its parameters.
 
@@ -720,7 +805,9 @@ def crop_hivision(
     frame at the photo's own resolution with its shorter side at least
     max(600, width), as HivisionIDPhotos' high-definition photo.
     ``background`` fills in behind the person (``alpha`` gives the
-    transparent version).
+    transparent version); ``None`` keeps the photo's own background, as
+    HivisionIDPhotos' ``/idphoto_crop`` does (``alpha`` is then 1 where the
+    frame has photo and 0 past its edges).
 
     Raises
     ------
@@ -767,9 +854,15 @@ def crop_hivision(
     hd_size = (round(width * k), round(height * k))
     to_hd = to_made * np.array([[hd_size[0] / width], [hd_size[1] / height]])
     hd_image, valid, mask = _warp(image, subject, to_hd, hd_size)
-    alpha = _matte(hd_image, mask)
-    alpha[valid < 0.5] = 0.0
-    hd_made = compose(hd_image, alpha, background)
+    if background is None:
+        alpha = (valid >= 0.5).astype(np.float32)
+        hd_made = hd_image
+        fixed: tuple[str, ...] = ("cropped",)
+    else:
+        alpha = _matte(hd_image, mask)
+        alpha[valid < 0.5] = 0.0
+        hd_made = compose(hd_image, alpha, background)
+        fixed = ("cropped", "background")
     made = cv2.resize(hd_made, (width, height), interpolation=cv2.INTER_AREA)
     made_alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_AREA)
     g, head = subject.geometry, subject.head
@@ -778,7 +871,7 @@ def crop_hivision(
         image=np.ascontiguousarray(made),
         hd=np.ascontiguousarray(hd_made),
         alpha=np.clip(made_alpha, 0.0, 1.0).astype(np.float32),
-        fixed=("cropped", "background"),
+        fixed=fixed,
         retake=tuple(_input_retakes(subject, None)),
         framing=Framing(
             head_height=(g.chin[1] - head.top) * sy / height,
@@ -789,7 +882,7 @@ def crop_hivision(
             roll=0.0,
             scale=u * subject.factor,
         ),
-        background=tuple(int(c) for c in background),  # type: ignore[arg-type]
+        background=tuple(int(c) for c in background or (0, 0, 0)),  # type: ignore[arg-type]
     )
 
 

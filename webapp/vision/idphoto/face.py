@@ -61,9 +61,17 @@ _RIGHT_BROW = RIGHT_BROW_UPPER + RIGHT_BROW_LOWER[::-1]
 _OUTER_LIPS = LIPS_OUTER_LOWER + LIPS_OUTER_UPPER[-2:0:-1]
 _INNER_LIPS = LIPS_INNER_LOWER + LIPS_INNER_UPPER[-2:0:-1]
 
-#: A frame's bridge: a horizontal luminance step across the nose of more than
-#: this share of the skin's brightness (bare faces read 0.01-0.09, a thin
-#: metal frame 0.13, a thick dark one 0.4).
+#: An eye opening whose luminance spreads over more than this share of the skin's
+#: brightness (90th less 10th percentile) shows the white of the eye against the iris:
+#: it is seen, however deep in shade (bare eyes of the labelled sets 0.22-0.8, in
+#: shade too). A tinted lens or hair dims the whole opening and flattens it (opaque
+#: sunglasses 0.08-0.10); a closed eye is flat too.
+EYE_CONTRAST_SEEN = 0.16
+
+#: A frame's bridge: a luminance step along a line across the nose of more than
+#: this share of the skin's brightness (see glasses_kind; bare faces of the
+#: labelled sets read 0.01-0.08, frowning or low brows up to 0.12-0.19, a thin
+#: metal frame on a turned head 0.17, a thick dark one 0.3-0.45).
 GLASSES_BRIDGE_EDGE = 0.11
 
 
@@ -223,9 +231,10 @@ class Occlusion:
 def occlusion(crop: FaceCrop, skin: SkinModel) -> Occlusion:
     """Measure what covers the eyes, nose, mouth and face.
 
-    The eyes count as visible when the brightest part of each opening (the
-    white of the eye) is about as bright as the skin beside it: hair, dark
-    lenses or a hand make it dark. The nose, the skin around the mouth and
+    An eye counts as visible when its opening shows the white of the eye
+    against the iris (EYE_CONTRAST_SEEN), or when the brightest part of the
+    opening is about as bright as the skin beside it: hair, dark lenses or a
+    hand make it dark and flat; shade only makes it dark. The nose, the skin around the mouth and
     the face below the brows count by the share of their region that looks
     like this face's skin (or lips), against the share a bare face shows
     (about 0.85). A bare hand is skin-coloured and is not seen.
@@ -235,11 +244,19 @@ def occlusion(crop: FaceCrop, skin: SkinModel) -> Occlusion:
     regions = _part_regions(pts, shape)
     share = lambda region, ok: float(ok[region].mean()) if region.any() else 1.0  # noqa: E731
     score = lambda fraction: int(round(ramp(fraction, 0.35, 0.8)))  # noqa: E731
+    level = _skin_level(skin)
     eyes = min(
-        _eye_light(skin, opening, pts[cheek])
+        1.0
+        if _eye_contrast(skin.luma, opening, level) >= EYE_CONTRAST_SEEN
+        # Dark and flat: a lens, hair or a hand, or the eye closed.
+        else _eye_light(skin, opening, pts[cheek])
         for opening, cheek in zip(regions["eyes"], CHEEK_CENTRES, strict=True)
     )
-    nose = share(regions["nose"], skin.skin)
+    # The nose's tip, wings and the shade round the nostrils are redder and
+    # darker than the cheeks the skin model learns from, as lips are: they
+    # count as the nose's own colour (a mask or a hand-held object is neither).
+    nose_skin = share(regions["nose"], skin.skin)
+    nose = share(regions["nose"], skin.skin | skin.lips)
     mouth = share(regions["mouth"], skin.skin | skin.lips)
     face = share(regions["face"], skin.skin | skin.lips)
     lower = share(regions["lower"], skin.skin | skin.lips)
@@ -248,8 +265,22 @@ def occlusion(crop: FaceCrop, skin: SkinModel) -> Occlusion:
         nose=score(nose),
         mouth=score(mouth),
         face=score(face),
-        mask=int(lower < 0.3 and nose < 0.5),
+        mask=int(lower < 0.3 and nose_skin < 0.5),
     )
+
+
+def _skin_level(skin: SkinModel) -> float:
+    """The median luminance of the face's skin (of the whole crop when none is found)."""
+    pixels = skin.luma[skin.skin] if skin.skin.any() else skin.luma
+    return float(np.median(pixels))
+
+
+def _eye_contrast(luma: NDArray[np.float32], opening: NDArray[np.bool_], level: float) -> float:
+    """The spread (90th less 10th percentile) of an eye opening's luminance over the skin's."""
+    if not opening.any():
+        return 0.0
+    high, low = np.percentile(luma[opening], (90, 10))
+    return float(high - low) / max(level, 1.0)
 
 
 def _eye_light(skin: SkinModel, opening: NDArray[np.bool_], cheek: NDArray[np.float64]) -> float:
@@ -340,12 +371,44 @@ def blur_score(crop: FaceCrop, skin: SkinModel) -> tuple[int, float]:
 
 # --- glasses and hats ---------------------------------------------------------------
 
+#: Slopes (rows per column) of the lines along which a frame's bridge is sought: up to
+#: about 17 degrees either way, in steps of 0.05.
+BRIDGE_SLOPES = np.linspace(-0.3, 0.3, 13)
+
+
+def _bridge_edge(luma: NDArray[np.float32], pts: NDArray[np.float64]) -> float:
+    """The strongest mean vertical luminance step along a line across the nose's bridge.
+
+    Lines span the inner eye corners less a tenth of their distance at each
+    end, at every slope of BRIDGE_SLOPES, centred on rows from a quarter of
+    the eye distance above the upper lids to a tenth below the inner corners.
+    """
+    gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    x0, x1 = sorted((pts[LEFT_EYE_INNER, 0], pts[RIGHT_EYE_INNER, 0]))
+    span = x1 - x0
+    y0 = int(pts[[LEFT_EYE_TOP, RIGHT_EYE_TOP], 1].mean() - 0.25 * NORM_IOD)
+    y1 = int(pts[[LEFT_EYE_INNER, RIGHT_EYE_INNER], 1].mean() + 0.1 * NORM_IOD)
+    height, width = gy.shape
+    xs = np.arange(max(0, int(x0 + 0.1 * span)), min(width, int(x1 - 0.1 * span) + 1))
+    rows = np.arange(max(0, y0), min(height, y1 + 1))
+    if xs.size == 0 or rows.size == 0:
+        return 0.0
+    middle = (xs[0] + xs[-1]) / 2
+    best = 0.0
+    for slope in BRIDGE_SLOPES:
+        ys = rows[:, None] + np.round(slope * (xs - middle)).astype(int)[None, :]
+        line = gy[np.clip(ys, 0, height - 1), xs[None, :]]
+        best = max(best, float(np.abs(line.mean(axis=1)).max()))
+    return best
+
 
 def glasses_kind(crop: FaceCrop, skin: SkinModel) -> tuple[str, float, float]:
     """Return the check service's ``glasses`` and the two figures it is read from.
 
-    ``dark_glasses`` when the eye openings are dark and the eye surroundings
-    are not skin (tinted lenses); ``normal_glasses`` when the nose bridge
+    ``dark_glasses`` when the eye openings are dark and flat (neither shows
+    its white against its iris: EYE_CONTRAST_SEEN) and the eye surroundings
+    are dark too (tinted lenses; eyes in the shade of their sockets are dark
+    but not flat); ``normal_glasses`` when the nose bridge
     between the eyes shows the horizontal edges of a frame; otherwise
     ``no_glasses``. Returns (kind, bridge edge strength, eye darkness).
     """
@@ -357,20 +420,23 @@ def glasses_kind(crop: FaceCrop, skin: SkinModel) -> tuple[str, float, float]:
     openings = _polygon_mask(shape, pts[list(_LEFT_EYE)]) | _polygon_mask(
         shape, pts[list(_RIGHT_EYE)]
     )
-    skin_level = float(np.median(luma[skin.skin])) if skin.skin.any() else float(np.median(luma))
+    skin_level = _skin_level(skin)
     bright_eye = float(np.percentile(luma[openings], 90)) if openings.any() else skin_level
     darkness = bright_eye / max(skin_level, 1.0)
-    # Bridge: a horizontal edge running across the nose between the eyes, at
-    # the height of the upper lids (a frame's bridge), in luminance steps
-    # over the skin's brightness. Signed rows: a frame's edge keeps its sign
-    # across the bridge, skin texture does not.
-    gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3) / 8.0
-    x0, x1 = sorted((pts[LEFT_EYE_INNER, 0], pts[RIGHT_EYE_INNER, 0]))
-    span = x1 - x0
-    y0 = int(pts[[LEFT_EYE_TOP, RIGHT_EYE_TOP], 1].mean() - 0.25 * NORM_IOD)
-    y1 = int(pts[[LEFT_EYE_INNER, RIGHT_EYE_INNER], 1].mean() + 0.1 * NORM_IOD)
-    bridge = gy[max(0, y0) : y1 + 1, int(x0 + 0.25 * span) : int(x1 - 0.25 * span) + 1]
-    edge = float(np.abs(bridge.mean(axis=1)).max()) / max(skin_level, 1.0) if bridge.size else 0.0
+    # Whether either eye shows its white against its iris (then no lens hides it).
+    seen = max(
+        _eye_contrast(luma, _polygon_mask(shape, pts[list(c)]), skin_level)
+        for c in (_LEFT_EYE, _RIGHT_EYE)
+    )
+    # Bridge: an edge running straight across the nose between the eyes, at
+    # the height of the upper lids (a frame's bridge), in luminance steps over
+    # the skin's brightness. Signed means along a line: a frame's edge keeps
+    # its sign across the bridge, skin texture does not. The line runs over
+    # the whole span between the inner eye corners (less a tenth at each end)
+    # and may slope (BRIDGE_SLOPES): on a turned or tilted head the bridge
+    # is oblique in the crop, and a short level window both misses part of it
+    # and moves off it when the mesh's points move by a pixel or two.
+    edge = _bridge_edge(luma, pts) / max(skin_level, 1.0)
     around = np.logical_or.reduce(
         [
             _polygon_mask(shape, _scaled(pts[list(c)], 1.6))
@@ -379,7 +445,7 @@ def glasses_kind(crop: FaceCrop, skin: SkinModel) -> tuple[str, float, float]:
         ]
     )
     around_dark = float(np.median(luma[around])) / max(skin_level, 1.0) if around.any() else 1.0
-    if darkness < 0.55 and around_dark < 0.6:
+    if darkness < 0.55 and around_dark < 0.6 and seen < EYE_CONTRAST_SEEN:
         return "dark_glasses", edge, darkness
     if edge > GLASSES_BRIDGE_EDGE:
         return "normal_glasses", edge, darkness

@@ -73,6 +73,13 @@ _CANONICAL_DOWN = np.array([0.0, 16.806962, 0.489931])
 #: down by this much (median of the four HivisionIDPhotos inputs).
 PITCH_BIAS_DEGREES = -12.0
 
+#: Where irises looking at the camera sit in a turned head: their horizontal offset
+#: (gaze_offset, eye widths) per degree of yaw. A head turned towards the image's right
+#: with its eyes on the camera shows them towards the eyes' image-left corners. Least
+#: squares over the 125 faces of tests/data/idphoto, idmake and faces that look at the
+#: camera (yaw -40 to +30 degrees; residual 0.03 eye widths).
+GAZE_OFFSET_PER_YAW_DEGREE = -0.0028
+
 # --- geometry from the mesh ----------------------------------------------------------
 
 
@@ -237,12 +244,16 @@ def gaze_offset(mesh: NDArray[np.float32]) -> tuple[float, float]:
 
 
 def gaze_score(mesh: NDArray[np.float32]) -> float:
-    """The check service's ``eyes_sight``: 100 when the irises are centred in the eyes.
+    """The check service's ``eyes_sight``: 100 when the eyes look at the camera.
 
-    Falls to 0 as the larger of the horizontal offset and 1.5 times the
-    vertical one goes from 0.06 to 0.2 eye widths.
+    The irises' horizontal offset in the eyes is taken relative to where eyes
+    looking at the camera sit in a head turned by its yaw
+    (GAZE_OFFSET_PER_YAW_DEGREE); the score falls to 0 as the larger of that
+    offset and 1.5 times the vertical one goes from 0.06 to 0.2 eye widths.
     """
     h, v = gaze_offset(mesh)
+    yaw = head_pose(mesh)[0]
+    h -= GAZE_OFFSET_PER_YAW_DEGREE * yaw
     return ramp(max(abs(h), 1.5 * abs(v)), 0.2, 0.06)
 
 
@@ -305,16 +316,23 @@ def shoulder_score(shoulders: Shoulders | None, geometry: FaceGeometry) -> tuple
     """Return the check service's ``shoulder_equal`` (0-100) and the shoulder line's angle.
 
     The score falls with the line's slope (50 at 8 degrees) and with how
-    unevenly the shoulders sit either side of the face's middle (a body turned
-    away from the camera; below 0.7 of each other). -1 when the pose model
-    does not see both shoulders inside the photo.
+    unevenly the shoulders sit either side of the head (a body turned or
+    leaning away from the camera; below 0.7 of each other). The head's middle
+    is the pose model's own, midway between its ears: the axis over the neck,
+    placed by the same model as the shoulders (when it carries a shoulder on
+    past the photo's edge, it carries the head with it), and not moved by a
+    turn of the face as the face outline's middle is (its front swings
+    sideways about the neck). The face outline's middle stands in when the
+    pose gives no ears. -1 when the pose model does not see both shoulders
+    inside the photo.
     """
     if shoulders is None or shoulders.visibility < 0.5 or not shoulders.inside:
         return -1, 0.0
     (lx, ly), (rx, ry) = shoulders.left, shoulders.right
     angle = math.degrees(math.atan2(ry - ly, rx - lx))
-    reach_left = geometry.centre_x - lx
-    reach_right = rx - geometry.centre_x
+    middle = geometry.centre_x if shoulders.head_x is None else shoulders.head_x
+    reach_left = middle - lx
+    reach_right = rx - middle
     if reach_left <= 0 or reach_right <= 0:
         return 0, angle
     symmetry = min(reach_left, reach_right) / max(reach_left, reach_right)

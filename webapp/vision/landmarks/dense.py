@@ -44,7 +44,7 @@ the lips' outer and inner edges; ``docs/engine.md`` lists them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -52,6 +52,7 @@ from numpy.typing import NDArray
 
 from ..errors import check_image
 from ..faces import Face, detect_faces
+from ..images import Picture
 from ..mesh import (
     FACE_OVAL,
     LEFT_BROW_LOWER,
@@ -219,14 +220,18 @@ class DenseLandmarks:
 
 
 def dense_landmarks(
-    image: NDArray[np.uint8], *, parts: Iterable[str] = ALL_PARTS, refine: bool = True
+    image: NDArray[np.uint8] | Picture, *, parts: Iterable[str] = ALL_PARTS, refine: bool = True
 ) -> DenseLandmarks:
     """Locate Face++'s dense landmarks on the largest face of a photo.
 
     Parameters
     ----------
-    image : ndarray of shape (H, W, 3) and dtype uint8
-        RGB photo, upright. It is not modified.
+    image : ndarray of shape (H, W, 3) and dtype uint8, or Picture
+        RGB photo, upright. It is not modified. A
+        :class:`~webapp.vision.images.Picture` is decoded only as far as
+        needed: for finding the face (:func:`detect_faces`) and for the
+        hairline, at the smallest reduction with :data:`HAIRLINE_EYE_PIXELS`
+        between the eye corners.
     parts : iterable of str, optional
         Which parts to compute, any of ``ALL_PARTS``. Leaving out ``"face"``
         skips the hairline search, the only costly step after the mesh.
@@ -255,7 +260,8 @@ def dense_landmarks(
     >>> result.found, result.landmark, (result.width, result.height)
     (False, {}, (64, 64))
     """
-    check_image(image)
+    if not isinstance(image, Picture):
+        check_image(image)
     wanted = _check_parts(parts)
     height, width = image.shape[:2]
     faces = detect_faces(image, max_faces=1)
@@ -265,13 +271,17 @@ def dense_landmarks(
 
 
 def dense_landmarks_for_face(
-    image: NDArray[np.uint8], face: Face, *, parts: Iterable[str] = ALL_PARTS, refine: bool = True
+    image: NDArray[np.uint8] | Picture,
+    face: Face,
+    *,
+    parts: Iterable[str] = ALL_PARTS,
+    refine: bool = True,
 ) -> DenseLandmarks:
     """Derive the dense landmarks from a face already found by :func:`detect_faces`.
 
     Parameters
     ----------
-    image : ndarray of shape (H, W, 3) and dtype uint8
+    image : ndarray of shape (H, W, 3) and dtype uint8, or Picture
         The RGB photo ``face`` was found in (the hairline is searched in it).
         It is not modified.
     face : Face
@@ -293,7 +303,8 @@ def dense_landmarks_for_face(
     ValueError
         If ``parts`` names an unknown part.
     """
-    check_image(image)
+    if not isinstance(image, Picture):
+        check_image(image)
     wanted = _check_parts(parts)
     height, width = image.shape[:2]
     mesh = refine_landmarks(face.mesh, face.cut).mesh if refine else face.mesh
@@ -304,7 +315,7 @@ def dense_landmarks_for_face(
     for part in wanted:
         if part == "face":
             outline = face_outline(mesh)
-            hairline = find_hairline(image, mesh, outline=outline)
+            hairline = _hairline(image, mesh, outline)
             landmark[part] = _to_fields(_face(outline, hairline))
         else:
             landmark[part] = _to_fields(_BUILDERS[part](own if part in OWN_MESH_PARTS else xy))
@@ -316,6 +327,24 @@ def dense_landmarks_for_face(
         hairline_method=hairline.method if hairline else "",
         hairline_coverage=round(hairline.coverage, 3) if hairline else 0.0,
     )
+
+
+#: The hairline is searched in a crop where the outer eye corners are 48 px
+#: apart (``hairline.py``): a Picture is decoded for it at the smallest
+#: reduction that still has this many pixels between them (a third more).
+HAIRLINE_EYE_PIXELS = 64.0
+
+
+def _hairline(
+    image: NDArray[np.uint8] | Picture, mesh: NDArray[np.floating], outline: Outline
+) -> Hairline:
+    """The hairline, from the pixels of an array, or of a Picture's reduction that is enough."""
+    if not isinstance(image, Picture):
+        return find_hairline(image, mesh, outline=outline)
+    eyes = float(np.hypot(*(mesh[RIGHT_EYE_OUTER, :2] - mesh[LEFT_EYE_OUTER, :2])))
+    factor = image.reduction_with(eyes, HAIRLINE_EYE_PIXELS)
+    found = find_hairline(image.reduced(factor), image.reduced_points(mesh, factor))
+    return replace(found, points=image.picture_points(found.points, factor))
 
 
 # --- parts -------------------------------------------------------------------------
