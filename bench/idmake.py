@@ -36,7 +36,8 @@ one (the check decides).
   <= 6 for >= 95 % of photos);
 - speed: one made photo from a 1000 px input on one core, median of repeated
   runs after a warm-up (target <= 200 ms), with the face detector alone on
-  the same photo as a reference in the same run::
+  the same photo as a reference in the same run; and its 6-inch print sheet
+  laid out and written as JPEG or PDF (target <= 100 ms more)::
 
     python -m bench.idmake [--verbose] [--repeat 7]
 """
@@ -66,6 +67,7 @@ from webapp.vision.idmake import (
 )
 from webapp.vision.idmake.make import MAX_UPSCALE
 from webapp.vision.idmake.measure import halo_band
+from webapp.vision.idmake.sheet import layout_sheet, sheet_jpeg, sheet_pdf
 from webapp.vision.idphoto import get_spec, warm_up_idphoto
 from webapp.vision.idphoto.geometry import face_geometry
 from webapp.vision.images import load_image
@@ -79,6 +81,8 @@ BACKGROUND_TARGET = 2.0
 HALO_TARGET = 6.0
 HALO_SHARE_TARGET = 0.95
 SPEED_TARGET_MS = 200.0
+#: The print sheet: at most this much more than the photo (laid out and written).
+SHEET_TARGET_MS = 100.0
 #: A band figure this share of its half-band from an edge is "on the edge".
 EDGE_SHARE = 0.1
 #: The mesh's eye corners (outer and inner of each eye).
@@ -336,6 +340,29 @@ def time_maker(*, repeat: int = 7) -> tuple[float, float, float, tuple[int, int]
     )
 
 
+def time_sheet(*, repeat: int = 7) -> tuple[float, float, float]:
+    """Median ms of laying out a 6-inch sheet of a made cn_id_card photo, its JPEG, its PDF."""
+    image = load_image((SET / "dualstylegan__unsplash-rDEOVtE7vOs.jpg").read_bytes())
+    made = make_id_photo(image, "cn_id_card", hd=False).image
+    photo_mm = get_spec("cn_id_card").size_mm
+
+    def lay_out() -> Any:
+        return layout_sheet(made, photo_mm=photo_mm, paper="6inch", dpi=300, cut_lines=True)
+
+    sheet = lay_out()
+    times: dict[str, list[float]] = defaultdict(list)
+    for _ in range(repeat):
+        for name, run in (
+            ("layout", lay_out),
+            ("jpeg", lambda: sheet_jpeg(sheet)),
+            ("pdf", lambda: sheet_pdf(sheet)),
+        ):
+            t = time.perf_counter()
+            run()
+            times[name].append((time.perf_counter() - t) * 1000)
+    return tuple(statistics.median(times[name]) for name in ("layout", "jpeg", "pdf"))  # type: ignore[return-value]
+
+
 def _verdict(value: float, target: float, *, higher: bool) -> str:
     met = value >= target if higher else value <= target
     sign = ">=" if higher else "<="
@@ -409,6 +436,14 @@ def main(argv: list[str] | None = None) -> int:
             f"high-resolution copy too (median of {args.repeat}; the face detector alone "
             f"{detector_ms:.0f} ms, ratios {plain_ms / detector_ms:.1f} and "
             f"{ms / detector_ms:.1f})"
+        )
+        layout_ms, jpeg_ms, pdf_ms = time_sheet(repeat=args.repeat)
+        problems += layout_ms + max(jpeg_ms, pdf_ms) > SHEET_TARGET_MS
+        print(
+            f"sheet: 6-inch paper at 300 dpi, cut lines: laid out in {layout_ms:.0f} ms, "
+            f"written as JPEG {jpeg_ms:.0f} ms or PDF {pdf_ms:.0f} ms; "
+            f"{layout_ms + max(jpeg_ms, pdf_ms):.0f} ms more than the photo "
+            f"{_verdict(layout_ms + max(jpeg_ms, pdf_ms), SHEET_TARGET_MS, higher=False)}"
         )
     return 1 if problems else 0
 
