@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -152,7 +152,8 @@ class Face:
         centre).
     cut : FaceCut or None
         The face cut grey from the photo as the landmark refinement reads it
-        (:func:`webapp.vision.refine.refine_landmarks`): the photo is not
+        (:func:`webapp.vision.refine.refine_landmarks`), when
+        ``detect_faces(..., cut=True)`` was asked for it: the photo is not
         needed again, however it was decoded.
     """
 
@@ -170,7 +171,9 @@ class _Detection:
     right_eye: tuple[float, float]
 
 
-def detect_faces(image: NDArray[np.uint8] | Picture, *, max_faces: int = 20) -> tuple[Face, ...]:
+def detect_faces(
+    image: NDArray[np.uint8] | Picture, *, max_faces: int = 20, cut: bool = False
+) -> tuple[Face, ...]:
     """Find the faces in an RGB photo and fit a 478-point mesh to each.
 
     Parameters
@@ -185,6 +188,11 @@ def detect_faces(image: NDArray[np.uint8] | Picture, *, max_faces: int = 20) -> 
         At most this many faces are returned, the largest ones. Small faces
         that only the tiled pass finds are not looked for once this many are
         found: ``max_faces=1`` costs no more on a large photo than before.
+    cut : bool, optional
+        Keep each returned face's grey cut (:attr:`Face.cut`) for the landmark
+        refinement's appearance stages: a caller that refines the points of
+        a Picture asks for it (the photo is not decoded again then). An
+        array's caller may give the array to the refinement instead.
 
     Returns
     -------
@@ -214,8 +222,10 @@ def detect_faces(image: NDArray[np.uint8] | Picture, *, max_faces: int = 20) -> 
         known = [d.box for d in detections] + [f.box for _, f in found]
         tiled = _detect_tiled(photo, known)
         _add_faces(photo, tiled, found, max_faces=max_faces, tiled=True)
-    faces = sorted((f for _, f in found), key=lambda f: -f.box[2] * f.box[3])
-    return tuple(faces[:max_faces])
+    faces = sorted((f for _, f in found), key=lambda f: -f.box[2] * f.box[3])[:max_faces]
+    if cut:
+        faces = [replace(face, cut=_cut(photo, face.mesh)) for face in faces]
+    return tuple(faces)
 
 
 def _add_faces(
@@ -472,10 +482,15 @@ def _fit_mesh(image: _Photo, detection: _Detection) -> Face | None:
     x1, y1 = mesh[:, :2].max(axis=0)
     box = (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
     mesh.flags.writeable = False
+    return Face(box=box, score=detection.score, mesh=mesh)
+
+
+def _cut(image: _Photo, mesh: NDArray[np.float32]) -> FaceCut:
+    """The face's grey cut, as :func:`webapp.vision.refine.cut_face` makes it from an array."""
     matrix = cut_transform(mesh)
     pixels = grey(image.crop(matrix, CUT_SIZE))
     pixels.flags.writeable = False
-    return Face(box=box, score=detection.score, mesh=mesh, cut=FaceCut(pixels, matrix))
+    return FaceCut(pixels, matrix)
 
 
 def _confirmed(image: _Photo, face: Face, detection: _Detection) -> bool:
@@ -654,9 +669,9 @@ class _Photo:
             factor = max((f for f in self._levels if f <= factor), default=factor)
         if factor == 1:
             return _crop(self.level(1), matrix, size)
-        # level pixel i is centred on photo pixel f * i - offset + (f - 1) / 2.
+        assert self.picture is not None  # an array's crops are cut at factor 1
         level = self.level(factor)
-        centre = np.full(2, (factor - 1) / 2) - self.offset(factor)
+        centre = self.picture.first_centre(factor)
         via = matrix.copy()
         via[:, :2] = matrix[:, :2] * factor
         via[:, 2] = matrix[:, 2] + matrix[:, :2] @ centre

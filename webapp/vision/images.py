@@ -706,24 +706,28 @@ class Picture:
         self.reduced(factor)
         return self._offsets[factor]
 
+    def first_centre(self, factor: int) -> NDArray[np.float64]:
+        """``(x, y)``: the picture's pixel on which :meth:`reduced` ``(factor)``'s first is centred.
+
+        Reduction pixel ``i`` is centred on the picture's pixel
+        ``factor * i - offset + (factor - 1) / 2``: this is ``i = 0``.
+        """
+        return (factor - 1) / 2 - np.asarray(self.offset(factor), dtype=np.float64)
+
     def reduced_points(self, points: NDArray[np.floating], factor: int) -> NDArray[np.float64]:
         """Points (x, y in the first two columns) in pixels of :meth:`reduced` ``(factor)``.
 
-        Reduction pixel ``i`` is centred on the picture's pixel
-        ``factor * i - offset + (factor - 1) / 2``; further columns (a mesh's
-        depth) are scaled alike.
+        See :meth:`first_centre`; further columns (a mesh's depth) are scaled alike.
         """
         out = np.array(points, dtype=np.float64)
-        centre = (factor - 1) / 2 - np.asarray(self.offset(factor), dtype=np.float64)
-        out[:, :2] = (out[:, :2] - centre) / factor
+        out[:, :2] = (out[:, :2] - self.first_centre(factor)) / factor
         out[:, 2:] /= factor
         return out
 
     def picture_points(self, points: NDArray[np.floating], factor: int) -> NDArray[np.float64]:
         """Points in pixels of :meth:`reduced` ``(factor)`` back in the picture's own."""
         out = np.array(points, dtype=np.float64)
-        centre = (factor - 1) / 2 - np.asarray(self.offset(factor), dtype=np.float64)
-        out[:, :2] = out[:, :2] * factor + centre
+        out[:, :2] = out[:, :2] * factor + self.first_centre(factor)
         out[:, 2:] *= factor
         return out
 

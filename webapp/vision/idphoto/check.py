@@ -222,7 +222,7 @@ def check_id_photo(
     if not faces:
         return _stopped("no_face", result, spec)
     mesh = faces[0].mesh
-    refined = refine_landmarks(mesh, faces[0].cut).mesh if refine else None
+    refined = refine_landmarks(mesh, work).mesh if refine else None
     geometry = geo.face_geometry(mesh, refined=refined)
     if (
         geometry.eye_distance < MIN_EYE_DISTANCE

@@ -417,17 +417,13 @@ def glasses_kind(crop: FaceCrop, skin: SkinModel) -> tuple[str, float, float]:
     shape = luma.shape
     # Eye darkness: the brightest part of the openings (the white of the eye)
     # against the skin's brightness.
-    openings = _polygon_mask(shape, pts[list(_LEFT_EYE)]) | _polygon_mask(
-        shape, pts[list(_RIGHT_EYE)]
-    )
+    eyes = [_polygon_mask(shape, pts[list(c)]) for c in (_LEFT_EYE, _RIGHT_EYE)]
+    openings = eyes[0] | eyes[1]
     skin_level = _skin_level(skin)
     bright_eye = float(np.percentile(luma[openings], 90)) if openings.any() else skin_level
     darkness = bright_eye / max(skin_level, 1.0)
     # Whether either eye shows its white against its iris (then no lens hides it).
-    seen = max(
-        _eye_contrast(luma, _polygon_mask(shape, pts[list(c)]), skin_level)
-        for c in (_LEFT_EYE, _RIGHT_EYE)
-    )
+    seen = max(_eye_contrast(luma, eye, skin_level) for eye in eyes)
     # Bridge: an edge running straight across the nose between the eyes, at
     # the height of the upper lids (a frame's bridge), in luminance steps over
     # the skin's brightness. Signed means along a line: a frame's edge keeps

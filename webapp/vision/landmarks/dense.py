@@ -264,7 +264,7 @@ def dense_landmarks(
         check_image(image)
     wanted = _check_parts(parts)
     height, width = image.shape[:2]
-    faces = detect_faces(image, max_faces=1)
+    faces = detect_faces(image, max_faces=1, cut=refine)
     if not faces:
         return DenseLandmarks(width=width, height=height)
     return dense_landmarks_for_face(image, faces[0], parts=wanted, refine=refine)
@@ -285,7 +285,8 @@ def dense_landmarks_for_face(
         The RGB photo ``face`` was found in (the hairline is searched in it).
         It is not modified.
     face : Face
-        One face of ``detect_faces(image)``.
+        One face of ``detect_faces(image)`` (of a Picture, with ``cut=True``
+        for the refinement to read the face's pixels).
     parts : iterable of str, optional
         As in :func:`dense_landmarks`.
     refine : bool, optional
@@ -307,7 +308,10 @@ def dense_landmarks_for_face(
         check_image(image)
     wanted = _check_parts(parts)
     height, width = image.shape[:2]
-    mesh = refine_landmarks(face.mesh, face.cut).mesh if refine else face.mesh
+    # The stages read the face's cut, or an array's own pixels; a Picture's face found
+    # without its cut is refined from the mesh alone.
+    source = face.cut if face.cut is not None or isinstance(image, Picture) else image
+    mesh = refine_landmarks(face.mesh, source).mesh if refine else face.mesh
     xy = mesh[:, :2].astype(np.float64)
     own = face.mesh[:, :2].astype(np.float64)
     landmark: dict[str, PartLandmarks] = {}

@@ -200,7 +200,7 @@ def face_shape(
     if mode not in (0, 1):
         raise ValueError(f"mode must be 0 (all faces) or 1 (largest face), got {mode!r}")
     height, width = image.shape[:2]
-    faces = detect_faces(image, max_faces=1 if mode == 1 else MAX_FACES)
+    faces = detect_faces(image, max_faces=1 if mode == 1 else MAX_FACES, cut=refine)
     refined = [refine_landmarks(face.mesh, face.cut) if refine else None for face in faces]
     shapes = tuple(
         _shape_points(face.mesh, width=width, height=height, refined=r)
