@@ -266,8 +266,10 @@ def evaluate_set(folder: Path = SET, *, verbose: bool = False) -> dict[str, Any]
                 # second measure agrees; the others always.
                 want |= (reasons - PER_SPEC) | (reasons & expected)
             accept = want | reasons
-            if want and want <= PER_SPEC and (
-                not found & accept or (passed and not want & reasons)
+            if (
+                want
+                and want <= PER_SPEC
+                and (not found & accept or (passed and not want & reasons))
             ):
                 # Only the rough second measure expected a refusal, and the maker made the
                 # photo without carrying the body on, or made one that passes (the body
