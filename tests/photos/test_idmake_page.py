@@ -148,3 +148,24 @@ def test_a_photo_that_cannot_be_made_says_why(client, run_worker):
     assert job.result["code"] == 210
     assert "The image is not suitable for an ID photo." in html
     assert "Make another ID photo" in html
+
+
+def test_hair_too_tall_for_the_document_is_told_as_what_to_retake(client, run_worker):
+    # The maker cannot fit this hair under a Chinese ID card's top edge with the face at its
+    # size: the page says not ready, and why, as something a new photo fixes; never
+    # "no new photo is needed" beside "not ready".
+    photo = SimpleUploadedFile(
+        "curly.jpg", (DATA / "idmake" / "bgmatting__0001_img.jpg").read_bytes()
+    )
+    response = client.post(
+        "/idphoto/new", {"photo": photo, "spec": "cn_id_card", "background": "", "paper": "6inch"}
+    )
+    assert response.status_code == 302 and run_worker()
+    job = Job.objects.get(pk=response["Location"].split("/")[2])
+    assert "hair_too_high" in job.result["data"]["retake"]
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert "Not ready yet" in html and "What you need to retake" in html
+    assert "Tie or smooth your hair down" in html
+    assert "no new photo is needed" not in html
+    zh = client.get(job.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
+    assert "请把头发扎起或压平" in zh and "还不能用" in zh

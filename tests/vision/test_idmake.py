@@ -197,6 +197,19 @@ def test_what_only_a_new_photo_fixes_is_listed():
     assert "glasses" not in make_id_photo(glasses, "schengen_visa").retake
 
 
+def test_hair_too_tall_for_the_bands_is_a_retake_and_only_then(made):
+    # Big curly hair: with the face as wide as a Chinese ID card asks, the hair's top
+    # comes to the top edge: the bands cannot all be met, and only a new photo helps.
+    curly = make_id_photo(_load(DATA / "idmake" / "bgmatting__0001_img.jpg"), "cn_id_card")
+    assert "hair_too_high" in curly.retake
+    low, high = get_spec("cn_id_card").head_top
+    assert curly.framing.head_top < low + 0.2 * (high - low) / 2
+    # The same hair leaves room in a taller frame; a head of ordinary height, in every one.
+    tall = make_id_photo(_load(DATA / "idmake" / "bgmatting__0001_img.jpg"), "cn_passport")
+    assert "hair_too_high" not in tall.retake
+    assert all("hair_too_high" not in photo.retake for photo in made.values())
+
+
 def test_a_custom_size_is_made_and_checked(good):
     spec = custom_spec(
         (25, 35),

@@ -39,6 +39,7 @@ from webapp.vision.idmake import (
     make_id_photo,
     matte_person,
     parse_colour,
+    retakes_after_check,
     rgba,
     sheet_jpeg,
 )
@@ -151,7 +152,7 @@ def make_photo(image: np.ndarray, spec: IdPhotoSpec, params: dict[str, Any]) -> 
         photo=photo,
         sheet=sheet_info,
         fixed=made.fixed,
-        retake=made.retake,
+        retake=retakes_after_check(made, report),
         check=check,
         task_no=params.get("task_no"),
     )

@@ -76,6 +76,13 @@ RETAKE: Mapping[str, Wording] = {
         "Your shoulders must be in the photo: step back from the camera.",
         "照片中要有双肩：请离镜头远一点。",
     ),
+    "hair_too_high": Wording(
+        "Your hair rises too far above your forehead for this document: with your face at "
+        "the size it asks for, the top of your head comes too close to the photo's top edge. "
+        "Tie or smooth your hair down (take off anything on your head) and take a new photo.",
+        "头发高出额头太多，不适合这种证件：脸部按规定大小放好后，头顶离照片上边缘太近。"
+        "请把头发扎起或压平（取下头上的饰物），再拍一张。",
+    ),
     "too_small": Wording(
         "The face is too small to make a sharp photo: come closer or use a larger photo.",
         "脸部太小，无法制作清晰的证件照：请靠近镜头或使用更大的照片。",

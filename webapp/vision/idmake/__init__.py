@@ -26,6 +26,7 @@ from .make import (
     check_made,
     crop_hivision,
     make_id_photo,
+    retakes_after_check,
 )
 from .matting import matte_person
 from .measure import background_delta_e, delta_e2000, halo_delta_e
@@ -58,6 +59,7 @@ __all__ = [
     "matte_person",
     "parse_colour",
     "resize_to_kb",
+    "retakes_after_check",
     "rgba",
     "sheet_jpeg",
     "sheet_pdf",

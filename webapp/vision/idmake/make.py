@@ -50,7 +50,7 @@ from ..idphoto.check import (
     _outline_outside,
     check_id_photo,
 )
-from ..idphoto.rules import evaluate
+from ..idphoto.rules import RULES_BY_CODE, evaluate
 from ..idphoto.scene import lab_colour
 from ..idphoto.specs import IdPhotoSpec, get_spec
 from ..person import segment_person
@@ -99,6 +99,11 @@ RETAKE_RULES = (
     "dark_glasses",
     "glasses",
 )
+
+#: The topics of the check's rules whose failure in a made photo only a new photo fixes,
+#: and the framing rules among them (the body's pose, not the crop).
+RETAKE_TOPICS = ("visible", "light", "person")
+RETAKE_FRAMING = ("shoulders_uneven",)
 
 #: The check's light rules the maker's own corrections can fix (read on the framed face).
 LIGHT_RULES = ("uneven_lighting", "too_dark")
@@ -331,7 +336,6 @@ def _make(
         made_alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_AREA)
     else:
         made, made_alpha = hd_made, alpha
-    retake = input_retakes + list(retake_reach)
     framing = Framing(
         head_height=(g.chin[1] - head.top) * u / height,
         head_top=(head.top - y0) * u / height,
@@ -341,6 +345,9 @@ def _make(
         roll=subject.roll,
         scale=scale,
     )
+    retake = input_retakes + list(retake_reach)
+    if _crown_crowded(spec, framing):
+        retake.append("hair_too_high")
     return MadePhoto(
         image=np.ascontiguousarray(made),
         hd=np.ascontiguousarray(hd_made),
@@ -516,6 +523,26 @@ def _plan(
             if not low + margin <= figure <= high - margin:
                 raise IdMakeError("not_enough_photo", side="bottom", retake="shoulders_missing")
     return u, v
+
+
+def _crown_crowded(spec: IdPhotoSpec, framing: Framing) -> bool:
+    """Whether the top of the head (hair, or what is on it) ends within EDGE_MARGIN of the
+    edge of the specification's top-margin or head-height band, or past it.
+
+    The fit aims at each band's middle, so this happens only when the bands cannot all
+    be met at once: hair rising far above the forehead makes the head too tall for
+    the frame with the face at the size the document asks for. Only a new photo (the
+    hair tied or smoothed down) fixes that.
+    """
+
+    def margin(band: tuple[float, float]) -> float:
+        return EDGE_MARGIN * (band[1] - band[0]) / 2
+
+    top, size = spec.head_top, spec.head_height
+    return bool(
+        (top is not None and framing.head_top < top[0] + margin(top))
+        or (size is not None and framing.head_height > size[1] - margin(size))
+    )
 
 
 def _unlike_clothes(
@@ -774,6 +801,19 @@ def check_made(made: MadePhoto, spec: IdPhotoSpec | str, encoded: Any) -> IdPhot
     if isinstance(spec, str):
         spec = get_spec(spec)
     return check_id_photo(encoded.data, spec=spec)
+
+
+def retakes_after_check(made: MadePhoto, report: IdPhotoReport) -> tuple[str, ...]:
+    """What only a new photo fixes: the maker's own list, then what the made photo's check
+    still finds that the maker does not decide (RETAKE_TOPICS: the face and body as
+    photographed, the light it could not even out), never framing, background or file."""
+    found = [
+        code
+        for code in report.reasons
+        if code in RULES_BY_CODE
+        and (RULES_BY_CODE[code].topic in RETAKE_TOPICS or code in RETAKE_FRAMING)
+    ]
+    return tuple(dict.fromkeys([*made.retake, *found]))
 
 
 def crop_hivision(
