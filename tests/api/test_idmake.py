@@ -153,6 +153,20 @@ def test_it_takes_the_check_apis_credentials(credential):
     assert Client().get(URL).status_code == 405
 
 
+@pytest.mark.parametrize("spec", sorted(SPECS))
+def test_every_document_is_made_with_its_print_sheet(credential, with_worker, spec):
+    # Some documents' files are not their prints' shape (a UK passport photo is 600x750
+    # online, 35x45 mm printed; a Chinese visa photo 354x472, 33x48 mm): the sheet is laid
+    # out from the photo cut to its printed shape, never refused or stretched.
+    fields = {"base64": b64(photo()), "spec": spec, "layout": "6inch"}
+    body = with_worker(lambda: post(fields, keys(credential))).json()
+    assert body["code"] == 200, body["msg"]
+    sheet = body["data"]["sheet"]
+    assert sheet["copies"] >= 2
+    page = Image.open(io.BytesIO(base64.b64decode(sheet["base64"])))
+    assert page.size == (1200, 1800) or page.size == (1800, 1200), "6 x 4 inches at 300 dpi"
+
+
 def test_a_custom_size_larger_than_the_paper_is_a_bad_layout(credential, with_worker):
     fields = {
         "base64": b64(photo("half-body-3.jpg")),

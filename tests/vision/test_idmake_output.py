@@ -22,6 +22,7 @@ from webapp.vision.idmake import (
     layout_sheet,
     matte_person,
     parse_colour,
+    print_copy,
     resize_to_kb,
     rgba,
     sheet_jpeg,
@@ -410,3 +411,24 @@ def test_compose_takes_a_uniform_or_broken_matte(portrait, value):
         assert np.array_equal(composed, portrait)
     elif value != 0.5:  # 0 and NaN: all background
         assert np.all(composed == BLUE)
+
+
+def test_print_copy_cuts_a_photo_to_its_printed_shape_without_stretching():
+    # A UK passport file is 600x750 (4:5); its print 35x45 mm (7:9): the sides go.
+    photo = np.zeros((750, 600, 3), np.uint8)
+    photo[:, :, 0] = np.arange(600, dtype=np.uint8)[None, :] // 3  # each column its own red
+    cut = print_copy(photo, (35, 45), centre_x=0.5)
+    assert cut.shape == (750, 583, 3)
+    assert np.array_equal(cut, photo[:, 8:591]), "columns cut evenly about the face, none resampled"
+    # A face off the middle keeps it in the middle as far as the edges allow.
+    assert np.array_equal(print_copy(photo, (35, 45), centre_x=0.2), photo[:, :583])
+    # A Chinese visa file 354x472 printed 33x48 mm.
+    assert print_copy(np.zeros((472, 354, 3), np.uint8), (33, 48)).shape == (472, 324, 3)
+    # Too narrow for its print: the bottom rows go (the head's margin above stays).
+    narrow = np.zeros((800, 600, 3), np.uint8)
+    assert print_copy(narrow, (40, 50)).shape == (750, 600, 3)
+    # A shape within ASPECT_TOLERANCE of the print's is returned as it is.
+    same = np.zeros((441, 358, 3), np.uint8)
+    assert print_copy(same, (26, 32)) is same
+    # And the sheet lays the cut copy out: the shapes agree.
+    assert layout_sheet(cut, photo_mm=(35, 45), paper="6inch").copies >= 2

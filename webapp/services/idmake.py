@@ -39,6 +39,7 @@ from webapp.vision.idmake import (
     make_id_photo,
     matte_person,
     parse_colour,
+    print_copy,
     retakes_after_check,
     rgba,
     sheet_jpeg,
@@ -124,7 +125,7 @@ def make_photo(image: np.ndarray, spec: IdPhotoSpec, params: dict[str, Any]) -> 
     if params.get("paper"):
         try:
             sheet = layout_sheet(
-                made.hd,
+                print_copy(made.hd, spec.size_mm, centre_x=made.framing.face_centre),
                 photo_mm=spec.size_mm,
                 paper=params["paper"],
                 dpi=DEFAULT_DPI,

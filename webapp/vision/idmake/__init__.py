@@ -31,7 +31,7 @@ from .make import (
 from .matting import matte_person
 from .measure import background_delta_e, delta_e2000, halo_delta_e
 from .output import EncodedPhoto, encode_photo, resize_to_kb
-from .sheet import PAPERS, Sheet, layout_sheet, sheet_jpeg, sheet_pdf
+from .sheet import PAPERS, Sheet, layout_sheet, print_copy, sheet_jpeg, sheet_pdf
 from .watermark import watermark
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "matte_person",
     "parse_colour",
     "resize_to_kb",
+    "print_copy",
     "retakes_after_check",
     "rgba",
     "sheet_jpeg",

@@ -39,6 +39,34 @@ ASPECT_TOLERANCE = 0.02
 PAPER_WHITE = (255, 255, 255)
 
 
+def print_copy(
+    photo: NDArray[np.uint8], photo_mm: tuple[float, float], *, centre_x: float = 0.5
+) -> NDArray[np.uint8]:
+    """The photo cut to its printed shape, where the document's pixel and printed shapes differ.
+
+    A UK passport photo is 600x750 pixels online (4:5) but printed 35x45 mm
+    (7:9); a Chinese visa photo 354x472 (3:4) but 33x48 mm. The bands of
+    the head are the printed photo's, so the print keeps the photo's height
+    and loses columns at the sides, evenly about ``centre_x`` (the face's
+    middle, a share of the width) as far as the edges allow. A photo too
+    narrow for its printed shape loses rows at the bottom instead (below the
+    chest; the head's margin above stays). Within ASPECT_TOLERANCE it is
+    returned as it is. Nothing is stretched and nothing is invented.
+    """
+    check_image(photo, "photo")
+    width_mm, height_mm = _size(photo_mm, "photo size")
+    height, width = photo.shape[:2]
+    wanted = width_mm / height_mm
+    if abs((width / height) / wanted - 1) <= ASPECT_TOLERANCE:
+        return photo
+    if width / height > wanted:
+        keep = max(1, round(height * wanted))
+        left = int(np.clip(round(centre_x * width - keep / 2), 0, width - keep))
+        return np.ascontiguousarray(photo[:, left : left + keep])
+    keep = max(1, round(width / wanted))
+    return np.ascontiguousarray(photo[:keep])
+
+
 @dataclass(frozen=True)
 class Sheet:
     """A laid-out print sheet.
