@@ -53,6 +53,10 @@ def portrait():
         ("light grey", (215, 215, 215)),
         ("lightgrey", (215, 215, 215)),
         ("grey", (215, 215, 215)),
+        # Every name the catalogue gives a document's background (the page's table shows them).
+        ("off-white", (240, 240, 235)),
+        ("Cream", (240, 230, 210)),
+        ("light blue", (200, 225, 245)),
         ("#438EDB", BLUE),
         ("438edb", BLUE),
         ("#fff", (255, 255, 255)),
@@ -61,6 +65,14 @@ def portrait():
 )
 def test_parse_colour_names_and_hex(text, rgb):
     assert parse_colour(text) == rgb
+
+
+def test_every_catalogue_colour_name_is_a_colour_name():
+    from webapp.vision.idphoto import SPECS
+
+    for spec in SPECS.values():
+        for colour in spec.backgrounds:
+            assert parse_colour(colour.name) == colour.rgb, spec.name
 
 
 def test_named_colours_blue_is_the_check_services_blue():
@@ -72,7 +84,8 @@ def test_named_colours_blue_is_the_check_services_blue():
 @pytest.mark.parametrize("text", ["purple", "#12345", "#GGGGGG", "", "rgb(1,2,3)"])
 def test_parse_colour_refuses_with_a_readable_message(text):
     with pytest.raises(
-        ValueError, match=r"colour .*use white, blue, red, light grey, grey, or a hex"
+        ValueError,
+        match=r"colour .*use white, blue, red, light grey, grey, off-white, cream, light blue, or",
     ):
         parse_colour(text)
 

@@ -3,7 +3,9 @@
 The names are the colours ID photos are made on. Blue is the ID-photo blue of
 :mod:`webapp.vision.idphoto.specs` (Chinese studios and exam sites); red is the
 pure red Chinese studios quote for red-background photos (marriage
-certificates, insurance cards: R255 G0 B0); light grey is the check's light grey.
+certificates, insurance cards: R255 G0 B0); light grey is the check's light grey;
+off-white, cream and light blue are the catalogue's names for what some documents
+accept (so every colour the page's document table shows is a name the API takes).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from webapp.vision.idphoto.specs import BLUE, LIGHT_GREY, WHITE
+from webapp.vision.idphoto.specs import BLUE, CREAM, LIGHT_BLUE, LIGHT_GREY, OFF_WHITE, WHITE
 
 RGB = tuple[int, int, int]
 
@@ -24,6 +26,9 @@ NAMED_COLOURS: Mapping[str, RGB] = MappingProxyType(
         "blue": BLUE.rgb,
         "red": (255, 0, 0),
         "lightgrey": LIGHT_GREY.rgb,
+        "offwhite": OFF_WHITE.rgb,
+        "cream": CREAM.rgb,
+        "lightblue": LIGHT_BLUE.rgb,
     }
 )
 
@@ -40,8 +45,9 @@ def parse_colour(text: str) -> RGB:
     ----------
     text : str
         A name of :data:`NAMED_COLOURS` (``"white"``, ``"blue"``, ``"red"``,
-        ``"light grey"``, also ``"lightgrey"`` or ``"grey"``; case, spaces and
-        hyphens ignored) or a hex code ``#RRGGBB``, ``RRGGBB`` or ``#RGB``.
+        ``"light grey"``, also ``"lightgrey"`` or ``"grey"``, ``"off-white"``,
+        ``"cream"``, ``"light blue"``; case, spaces and hyphens ignored) or a
+        hex code ``#RRGGBB``, ``RRGGBB`` or ``#RGB``.
 
     Raises
     ------
@@ -67,5 +73,5 @@ def parse_colour(text: str) -> RGB:
         return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
     raise ValueError(
         f"Unknown colour {text.strip()[:40]!r}: use white, blue, red, light grey, grey, "
-        "or a hex code such as #438EDB."
+        "off-white, cream, light blue, or a hex code such as #438EDB."
     )
