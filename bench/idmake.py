@@ -1,6 +1,7 @@
 """How well the ID-photo maker makes photos the check accepts, and how fast.
 
-Runs :func:`webapp.vision.idmake.make_id_photo` on every photo of
+Runs :func:`webapp.vision.idmake.make_checked` (make, encode, check, and frame
+again once when only a framing rule fails) on every photo of
 tests/data/idmake/ (labels.json: ``fixable`` by eye, and for the others the
 reasons a new photo is needed) for six specifications, encodes each made
 photo as the specification asks (DPI, KB range) and re-checks the file with
@@ -61,9 +62,9 @@ from webapp.vision.faces import detect_faces
 from webapp.vision.idmake import (
     IdMakeError,
     background_delta_e,
-    check_made,
     delta_e2000,
     encode_photo,
+    make_checked,
     make_id_photo,
 )
 from webapp.vision.idmake.make import MAX_UPSCALE
@@ -242,16 +243,20 @@ def evaluate_set(folder: Path = SET, *, verbose: bool = False) -> dict[str, Any]
             s = stats[spec_name]
             found: set[str] = set()
             made = None
+            passed = False
             try:
-                made = make_id_photo(image, spec)
+                made, _, report = make_checked(
+                    image,
+                    spec,
+                    lambda made, spec=spec: encode_photo(
+                        made.image, format="jpg", dpi=spec.dpi, kb=kb_range(spec)
+                    ),
+                )
             except IdMakeError as error:
                 found.add(error.code)
                 found.add(error.params.get("retake", error.code))
                 found |= set(error.params.get("retakes", ()))
-            passed = False
             if made is not None:
-                encoded = encode_photo(made.image, format="jpg", dpi=spec.dpi, kb=kb_range(spec))
-                report = check_made(made, spec, encoded)
                 passed = report.passed
                 found |= set(made.retake) | set(report.reasons)
                 if report.error:

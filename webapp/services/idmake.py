@@ -32,11 +32,10 @@ from webapp import vision
 from webapp.vision.idmake import (
     PAPERS,
     IdMakeError,
-    check_made,
     crop_hivision,
     encode_photo,
     layout_sheet,
-    make_id_photo,
+    make_checked,
     matte_person,
     parse_colour,
     print_copy,
@@ -99,17 +98,16 @@ def spec_from_params(params: dict[str, Any]) -> IdPhotoSpec:
 def make_photo(image: np.ndarray, spec: IdPhotoSpec, params: dict[str, Any]) -> Outcome:
     """Make, encode, check and lay out one photo; raise IdMakeError when it cannot be made."""
     background = parse_colour(params["background"]) if params.get("background") else None
-    made = make_id_photo(
+    kb = tuple(params["kb"]) if params.get("kb") else spec_kb(spec)
+    dpi = spec.dpi or DEFAULT_DPI
+    made, encoded, report = make_checked(
         image,
         spec,
+        lambda made: encode_photo(made.image, format="jpg", dpi=dpi, kb=kb),
         background=background,
         render=params.get("render", "plain"),
         hd=bool(params.get("paper")),  # the sheet is laid out from the HD copy
     )
-    kb = tuple(params["kb"]) if params.get("kb") else spec_kb(spec)
-    dpi = spec.dpi or DEFAULT_DPI
-    encoded = encode_photo(made.image, format="jpg", dpi=dpi, kb=kb)
-    report = check_made(made, spec, encoded)
     check = check_wire.report_body(report)
     height, width = made.image.shape[:2]
     photo = {

@@ -32,6 +32,7 @@ parameters), for callers of that API.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,6 +234,7 @@ def make_id_photo(
     render: str = "plain",
     corrections: Corrections | None = None,
     hd: bool = True,
+    offsets: Mapping[str, float] | None = None,
 ) -> MadePhoto:
     """Make an ID photo for ``spec`` from an RGB photo.
 
@@ -253,6 +255,11 @@ def make_id_photo(
         Whether to make the high-resolution copy too (matting and composing
         it costs about (its size / the specification's size) squared as much);
         without it ``MadePhoto.hd`` is ``image``.
+    offsets : mapping, optional
+        How much the check reads each band figure (``head_height``,
+        ``head_top``, ``eye_line``, ``face_width``) above the maker's own
+        reading of the same photo; the framing aims the check's reading at the
+        bands' middles (see :func:`make_checked`).
 
     Raises
     ------
@@ -266,13 +273,103 @@ def make_id_photo(
     if isinstance(spec, str):
         spec = get_spec(spec)
     subject = _find_subject(image, spec=spec)
+    options = {"background": background, "render": render, "corrections": corrections, "hd": hd}
+    return _make_for(subject, image, spec, options, offsets)
+
+
+def _make_for(
+    subject: _Subject,
+    image: NDArray[np.uint8],
+    spec: IdPhotoSpec,
+    options: Mapping[str, Any],
+    offsets: Mapping[str, float] | None,
+) -> MadePhoto:
     input_retakes = _input_retakes(subject, spec)
     try:
-        return _make(subject, image, spec, background, render, corrections, hd, input_retakes)
+        return _make(
+            subject,
+            image,
+            spec,
+            options["background"],
+            options["render"],
+            options["corrections"],
+            options["hd"],
+            input_retakes,
+            offsets or {},
+        )
     except IdMakeError as error:
         # Say at once what else a new photo must fix.
         error.params.setdefault("retakes", tuple(input_retakes))
         raise
+
+
+#: The check's framing rules a second framing can meet when the check reads the made
+#: photo's head a little differently from the maker (a band's figure just past its edge).
+REFRAMING_RULES = (
+    "face_too_small",
+    "face_too_large",
+    "head_too_small",
+    "head_too_large",
+    "head_top_too_close",
+    "head_top_too_far",
+    "face_too_high",
+    "face_too_low",
+)
+
+
+def make_checked(
+    image: NDArray[np.uint8],
+    spec: IdPhotoSpec | str,
+    encode: Callable[[MadePhoto], Any],
+    **options: Any,
+) -> tuple[MadePhoto, Any, IdPhotoReport]:
+    """Make, encode (``encode(made)``) and check an ID photo; frame it again once if needed.
+
+    The maker frames with its own reading of the head (on the input photo);
+    the check reads the made file again, which may differ by a few thousandths
+    of the photo. When the check then fails only a framing rule
+    (REFRAMING_RULES), the photo is framed again from the same subject with
+    the differences as :func:`make_id_photo`'s ``offsets``, encoded and
+    checked, and kept if it fails fewer rules. Returns ``(made, encoded,
+    report)``; ``options`` are :func:`make_id_photo`'s.
+    """
+    check_image(image)
+    if isinstance(spec, str):
+        spec = get_spec(spec)
+    subject = _find_subject(image, spec=spec)
+    full = {"background": None, "render": "plain", "corrections": None, "hd": True, **options}
+    made = _make_for(subject, image, spec, full, None)
+    encoded = encode(made)
+    report = check_made(made, spec, encoded)
+    reasons = set(report.reasons)
+    if report.passed or report.error or not reasons <= set(REFRAMING_RULES):
+        return made, encoded, report
+    offsets = check_offsets(made.framing, report.detect_result)
+    try:
+        again = _make_for(subject, image, spec, full, offsets)
+    except IdMakeError:
+        return made, encoded, report
+    encoded_again = encode(again)
+    report_again = check_made(again, spec, encoded_again)
+    if len(report_again.reasons) < len(report.reasons):
+        return again, encoded_again, report_again
+    return made, encoded, report
+
+
+def check_offsets(framing: Framing, detect_result: Mapping[str, Any]) -> dict[str, float]:
+    """The check's reading of each band figure less the maker's (see ``make_id_photo``)."""
+    read = {
+        "head_top": detect_result.get("head_top"),
+        "eye_line": detect_result.get("eyes_y_center"),
+        "face_width": detect_result.get("face_x_occupy"),
+    }
+    if read["head_top"] is not None and detect_result.get("head_chin_y") is not None:
+        read["head_height"] = detect_result["head_chin_y"] - read["head_top"]
+    return {
+        name: float(value) - float(getattr(framing, name))
+        for name, value in read.items()
+        if value is not None
+    }
 
 
 def _make(
@@ -284,6 +381,7 @@ def _make(
     corrections: Corrections | None,
     hd: bool,
     input_retakes: list[str],
+    offsets: Mapping[str, float],
 ) -> MadePhoto:
     width, height = spec.size_px
     g, head = subject.geometry, subject.head
@@ -294,6 +392,7 @@ def _make(
         eye=g.eye_y,
         face_width=g.width,
         bottom=_photo_bottom(subject),
+        offsets=offsets,
     )
     scale = u * subject.factor  # made pixels per input pixel
     if scale > MAX_UPSCALE:
@@ -346,7 +445,7 @@ def _make(
         scale=scale,
     )
     retake = input_retakes + list(retake_reach)
-    if _crown_crowded(spec, framing):
+    if _crown_crowded(spec, framing, offsets):
         retake.append("hair_too_high")
     return MadePhoto(
         image=np.ascontiguousarray(made),
@@ -448,24 +547,39 @@ class _Row:
 
 
 def _band_rows(
-    spec: IdPhotoSpec, *, top: float, chin: float, eye: float, face_width: float
+    spec: IdPhotoSpec,
+    *,
+    top: float,
+    chin: float,
+    eye: float,
+    face_width: float,
+    offsets: Mapping[str, float] | None = None,
 ) -> list[_Row]:
-    """The fit's rows, one per band the specification sets (and a default when needed)."""
+    """The fit's rows, one per band the specification sets (and a default when needed).
+
+    ``offsets`` move a band's target so that the check's reading, not the
+    maker's, lands in its middle (see ``make_id_photo``); the band itself
+    (``_Row.band``, for the edge tests) stays the specification's.
+    """
     width, height = spec.size_px
     rows: list[_Row] = []
+    offsets = offsets or {}
 
-    def add(coeffs: tuple[float, float], band: tuple[float, float], weight: float = 1.0) -> None:
+    def add(
+        name: str, coeffs: tuple[float, float], band: tuple[float, float], weight: float = 1.0
+    ) -> None:
         low, high = band
-        rows.append(_Row(coeffs, (low + high) / 2, weight / ((high - low) / 2), band))
+        middle = (low + high) / 2 - offsets.get(name, 0.0)
+        rows.append(_Row(coeffs, middle, weight / ((high - low) / 2), band))
 
     if spec.head_height is not None:
-        add(((chin - top) / height, 0.0), spec.head_height)
+        add("head_height", ((chin - top) / height, 0.0), spec.head_height)
     if spec.face_width is not None:
-        add((face_width / width, 0.0), spec.face_width)
+        add("face_width", (face_width / width, 0.0), spec.face_width)
     if spec.head_top is not None:
-        add((top / height, -1.0 / height), spec.head_top)
+        add("head_top", (top / height, -1.0 / height), spec.head_top)
     if spec.eye_line is not None:
-        add((eye / height, -1.0 / height), spec.eye_line)
+        add("eye_line", (eye / height, -1.0 / height), spec.eye_line)
     if spec.head_top is None and spec.eye_line is None:
         # No vertical band: the crown goes a little below the top (never touching it).
         size = spec.head_height or (0.6, 0.7)
@@ -499,6 +613,7 @@ def _plan(
     eye: float,
     face_width: float,
     bottom: float | None = None,
+    offsets: Mapping[str, float] | None = None,
 ) -> tuple[float, float]:
     """Solve for (u, v): each band's figure near its middle, the worst band evened out.
 
@@ -508,7 +623,9 @@ def _plan(
     EDGE_MARGIN of its edge (or past it), the photo does not reach far enough
     below the chin: ``not_enough_photo``.
     """
-    rows = _band_rows(spec, top=top, chin=chin, eye=eye, face_width=face_width)
+    rows = _band_rows(
+        spec, top=top, chin=chin, eye=eye, face_width=face_width, offsets=offsets or {}
+    )
     u, v = (float(x) for x in _solve(rows))
     height = spec.size_px[1]
     if bottom is not None and (v + height) / u > bottom + 0.5:
@@ -525,9 +642,12 @@ def _plan(
     return u, v
 
 
-def _crown_crowded(spec: IdPhotoSpec, framing: Framing) -> bool:
+def _crown_crowded(
+    spec: IdPhotoSpec, framing: Framing, offsets: Mapping[str, float] | None = None
+) -> bool:
     """Whether the top of the head (hair, or what is on it) ends within EDGE_MARGIN of the
-    edge of the specification's top-margin or head-height band, or past it.
+    edge of the specification's top-margin or head-height band, or past it (as the check
+    reads it, when ``offsets`` say how its reading differs: see ``make_id_photo``).
 
     The fit aims at each band's middle, so this happens only when the bands cannot all
     be met at once: hair rising far above the forehead makes the head too tall for
@@ -539,9 +659,12 @@ def _crown_crowded(spec: IdPhotoSpec, framing: Framing) -> bool:
         return EDGE_MARGIN * (band[1] - band[0]) / 2
 
     top, size = spec.head_top, spec.head_height
+    offsets = offsets or {}
+    head_top = framing.head_top + offsets.get("head_top", 0.0)
+    head_height = framing.head_height + offsets.get("head_height", 0.0)
     return bool(
-        (top is not None and framing.head_top < top[0] + margin(top))
-        or (size is not None and framing.head_height > size[1] - margin(size))
+        (top is not None and head_top < top[0] + margin(top))
+        or (size is not None and head_height > size[1] - margin(size))
     )
 
 
