@@ -257,6 +257,11 @@ MIN_IMAGE_SIDE = envint("MIN_IMAGE_SIDE", 32)
 # Django refuses request bodies above this before a view reads them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = (MAX_UPLOAD_MB + 1) * 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = (MAX_UPLOAD_MB + 1) * 2**20
+# Django's two handlers, reading 1 MB at a time instead of 64 KB (webapp.core.uploads).
+FILE_UPLOAD_HANDLERS = [
+    "webapp.core.uploads.MemoryUploadHandler",
+    "webapp.core.uploads.TemporaryUploadHandler",
+]
 # A job running longer than this is stopped by the worker and marked failed.
 JOB_TIMEOUT = envint("JOB_TIMEOUT", 120)
 # A job still "running" this long after it started lost its worker.

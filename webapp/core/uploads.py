@@ -8,10 +8,31 @@ what is read whatever Content-Length said, or when a body comes without one.
 from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
-from django.core.files.uploadhandler import FileUploadHandler
+from django.core.files.uploadhandler import (
+    FileUploadHandler,
+    MemoryFileUploadHandler,
+    TemporaryFileUploadHandler,
+)
 from django.http import HttpRequest
 
 from .limits import max_upload_bytes
+
+#: A multipart body is parsed in chunks this large (Django's own are 64 KB): the
+#: parser's per-chunk work made a 1.7 MB phone photo's form cost 2.4 ms, 1.5 ms in
+#: 1 MB chunks (the parser takes the smallest chunk of its handlers: all of them).
+UPLOAD_CHUNK = 2**20
+
+
+class MemoryUploadHandler(MemoryFileUploadHandler):
+    """Django's in-memory upload handler, reading UPLOAD_CHUNK at a time."""
+
+    chunk_size = UPLOAD_CHUNK
+
+
+class TemporaryUploadHandler(TemporaryFileUploadHandler):
+    """Django's temporary-file upload handler, reading UPLOAD_CHUNK at a time."""
+
+    chunk_size = UPLOAD_CHUNK
 
 
 class UploadTooLarge(RequestDataTooBig):
@@ -28,6 +49,8 @@ class LimitedUploadHandler(FileUploadHandler):
     Put first in ``request.upload_handlers`` before the body is read
     (:func:`limit_uploads`); it passes every chunk on to the next handlers.
     """
+
+    chunk_size = UPLOAD_CHUNK
 
     def __init__(self, request: HttpRequest | None = None, limit: int | None = None) -> None:
         super().__init__(request)
