@@ -53,7 +53,7 @@ def thousandlandmark(request: HttpRequest, reply: DenseRenderer) -> Answer:
         source=Job.Source.API,
         api_client=client,
     )
-    result = job_result(wait_for_job(job, settings.API_WAIT_SECONDS), field=field)
+    result = job_result(wait_for_job(job, settings.API_WAIT_SECONDS, created=True), field=field)
     face = result.get("face") or {}
     if not face:
         return reply.answer({"face": {}})

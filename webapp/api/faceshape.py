@@ -37,7 +37,7 @@ def face_shape(request: HttpRequest, reply: FaceShapeRenderer) -> Answer:
         source=Job.Source.API,
         api_client=client,
     )
-    return reply.answer(job_result(wait_for_job(job, settings.API_WAIT_SECONDS)))
+    return reply.answer(job_result(wait_for_job(job, settings.API_WAIT_SECONDS, created=True)))
 
 
 def _parse_mode(value: object) -> int:

@@ -50,7 +50,7 @@ def fuse_face(request: HttpRequest, reply: FusionRenderer) -> Answer:
         source=Job.Source.API,
         api_client=client,
     )
-    job = wait_for_job(job, settings.API_WAIT_SECONDS)
+    job = wait_for_job(job, settings.API_WAIT_SECONDS, created=True)
     result = job_result(job)
     if wire.ret_value(result) != 0:
         return reply.answer(result)

@@ -171,7 +171,7 @@ def _job(body: Body, client: ApiClient | None, op: str, keys: tuple[str, ...]) -
         source=Job.Source.API,
         api_client=client,
     )
-    job = wait_for_job(job, settings.API_WAIT_SECONDS)
+    job = wait_for_job(job, settings.API_WAIT_SECONDS, created=True)
     result = job_result(job)
     if not result.get("status"):
         return wire.no_face_body()

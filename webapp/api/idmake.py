@@ -62,7 +62,7 @@ def make_photo(request: HttpRequest, reply: IdMakeRenderer) -> Answer:
         source=Job.Source.API,
         api_client=client,
     )
-    job = wait_for_job(job, settings.API_WAIT_SECONDS)
+    job = wait_for_job(job, settings.API_WAIT_SECONDS, created=True)
     body = job_result(job)
     if body.get("code") == 200:
         body = with_files(job, body)

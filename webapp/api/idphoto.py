@@ -43,7 +43,7 @@ def check_photo(request: HttpRequest, reply: IdPhotoRenderer) -> Answer:
         source=Job.Source.API,
         api_client=client,
     )
-    return reply.answer(job_result(wait_for_job(job, settings.API_WAIT_SECONDS)))
+    return reply.answer(job_result(wait_for_job(job, settings.API_WAIT_SECONDS, created=True)))
 
 
 def authenticate_caller(request: HttpRequest) -> ApiClient:

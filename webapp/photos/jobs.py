@@ -215,16 +215,24 @@ def notify_done(job_id: str) -> None:
         logger.warning("Job %s: could not tell waiters it finished (%s)", job_id, exc)
 
 
-def wait_for_job(job: Job, timeout: float) -> Job:
+def wait_for_job(job: Job, timeout: float, *, created: bool = False) -> Job:
     """Block until the job is finished or `timeout` seconds pass; return it as it is then.
+
+    ``created``: the caller has just created the job (and nobody else waits for it),
+    so the database is first read once the worker says it finished.
 
     The worker's notice comes through Redis; if Redis fails (it restarts, or
     is gone), the wait looks at the database instead until the deadline.
     """
     deadline = time.monotonic() + timeout
     use_redis = True
+    # A job its caller has just created cannot have finished unnoticed: the worker's notice
+    # waits in its list until it is read, so the first look at the database waits for it.
+    fresh = created
     while True:
-        job.refresh_from_db()
+        if not fresh:
+            job.refresh_from_db()
+        fresh = False
         remaining = deadline - time.monotonic()
         if job.is_finished or remaining <= 0:
             return job
