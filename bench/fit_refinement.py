@@ -404,6 +404,10 @@ AUGMENT = int(os.environ.get("STAGE_AUGMENT", 0))
 AUG_TURN = float(os.environ.get("STAGE_TURN", 0.08))
 AUG_SCALE = float(os.environ.get("STAGE_SCALE", 0.05))
 AUG_SHIFT = float(os.environ.get("STAGE_SHIFT", 3.0))
+#: The jittered starts are also turned and scaled about their centre at random
+#: (uniform within START_TURN radians and START_SCALE on the log scale).
+START_TURN = float(os.environ.get("STAGE_START_TURN", 0.0))
+START_SCALE = float(os.environ.get("STAGE_START_SCALE", 0.0))
 
 
 def _jittered(matrix, rng):
@@ -416,7 +420,8 @@ def _jittered(matrix, rng):
         shift = rng.uniform(-AUG_SHIFT, AUG_SHIFT, 2)
         jitter = np.array([[a.real, -a.imag, 0.0], [a.imag, a.real, 0.0]])
         jitter[:, 2] = CUT_SIZE / 2 + shift - jitter[:, :2] @ np.array([CUT_SIZE / 2] * 2)
-        out.append(np.column_stack([jitter[:, :2] @ matrix[:, :2], jitter[:, :2] @ matrix[:, 2] + jitter[:, 2]]))
+        turned = jitter[:, :2] @ matrix[:, :2]
+        out.append(np.column_stack([turned, jitter[:, :2] @ matrix[:, 2] + jitter[:, 2]]))
     return out
 
 
@@ -425,8 +430,14 @@ def _warp(image, matrix):
 
     from webapp.vision.refine import CUT_SIZE, grey
 
-    pixels = cv2.warpAffine(np.ascontiguousarray(image), matrix, (CUT_SIZE, CUT_SIZE),
-                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)  # fmt: skip
+    pixels = cv2.warpAffine(
+        np.ascontiguousarray(image),
+        matrix,
+        (CUT_SIZE, CUT_SIZE),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
     return grey(pixels)
 
 
@@ -521,6 +532,16 @@ def fit_stages(
     current[jitter] = (
         targets[owner[jitter]] + residuals[rng.integers(len(train), size=jitter.sum())]
     )
+    if START_TURN or START_SCALE:  # the jittered starts also turned and scaled about their centre
+        moved = _pairs(current[jitter]) @ np.array([1, 1j])
+        centre = moved.mean(axis=1, keepdims=True)
+        count = int(jitter.sum())
+        factor = np.exp(
+            rng.uniform(-START_SCALE, START_SCALE, count)
+            + 1j * rng.uniform(-START_TURN, START_TURN, count)
+        )
+        moved = centre + (moved - centre) * factor[:, None]
+        current[jitter] = np.concatenate([moved.real, moved.imag], axis=1)
     first = np.flatnonzero(~jitter & np.array(plain)[owner])  # the cross-validated score's
     test_index = np.flatnonzero(test)
     test_current = starts[test_index].copy()

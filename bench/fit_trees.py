@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -30,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bench.fit_refinement import core_nme
-from webapp.vision.refine import N_IBUG, TreeLevel, shape_similarity, tree_pixels, tree_step
+from webapp.vision.refine import N_IBUG
 
 LEVELS = int(os.environ.get("TREE_LEVELS", 6))
 TREES = int(os.environ.get("TREE_TREES", 200))
@@ -51,6 +52,71 @@ SCALE = float(os.environ.get("TREE_SCALE", 0.0))
 #: Weight of the core points' residuals when splits are chosen (the others weigh 1).
 CORE_WEIGHT = float(os.environ.get("TREE_CORE_WEIGHT", 1.0))
 VALIDATE = os.environ.get("TREE_VALIDATE", "") == "1"
+
+
+@dataclass(frozen=True, eq=False)
+class TreeLevel:
+    """One level of the regression-tree cascade (after the appearance stages).
+
+    ``P`` pixels are read round the current points: pixel ``p`` sits at point
+    ``anchors[p]`` plus ``offsets[p]`` (mean-shape frame, cut pixels) turned
+    and scaled by the similarity taking the tree cascade's mean shape onto the
+    current points; their grey levels, less their mean and over their standard
+    deviation, are the features. ``K`` trees of depth ``D`` (heap order: node
+    ``n``'s children are ``2n + 1`` and ``2n + 2``) go right at node ``n`` when
+    ``f[first[t, n]] - f[second[t, n]] > threshold[t, n]``; the leaves' moves
+    (68 x then 68 y, mean-shape frame) are summed and turned back.
+    """
+
+    anchors: NDArray[np.intp]  # (P,)
+    offsets: NDArray[np.complex128]  # (P,)
+    first: NDArray[np.intp]  # (K, 2**D - 1)
+    second: NDArray[np.intp]  # (K, 2**D - 1)
+    threshold: NDArray[np.float32]  # (K, 2**D - 1)
+    leaves: NDArray[np.float32]  # (K, 2**D, 136)
+
+
+def shape_similarity(
+    mean: NDArray[np.complex128], points: NDArray[np.complex128]
+) -> NDArray[np.complex128]:
+    """Per shape (rows of ``points``, complex), the factor ``w`` of ``points ~ w * mean + t``."""
+    centred_mean = mean - mean.mean()
+    centred = points - points.mean(axis=-1, keepdims=True)
+    return (centred @ np.conj(centred_mean)) / np.vdot(centred_mean, centred_mean).real
+
+
+def tree_pixels(
+    pixels: NDArray[np.uint8],
+    points: NDArray[np.complex128],
+    w: NDArray[np.complex128],
+    level: TreeLevel,
+    which: NDArray[np.intp] | None = None,
+) -> NDArray[np.float32]:
+    """The level's features for shapes ``points`` (N, 68) in cuts ``pixels[which]`` (N, S, S)."""
+    where = points[:, level.anchors] + w[:, None] * level.offsets
+    size = pixels.shape[-1]
+    x = np.clip(np.rint(where.real), 0, size - 1).astype(np.intp)
+    y = np.clip(np.rint(where.imag), 0, size - 1).astype(np.intp)
+    if which is None:
+        values = pixels[y, x].astype(np.float32)
+    else:
+        values = pixels[which[:, None], y, x].astype(np.float32)
+    values -= values.mean(axis=1, keepdims=True)
+    values /= values.std(axis=1, keepdims=True) + 1.0
+    return values
+
+
+def tree_step(values: NDArray[np.float32], level: TreeLevel) -> NDArray[np.float32]:
+    """The trees' summed move (N, 136; mean-shape frame) from the features (N, P)."""
+    trees = np.arange(level.first.shape[0])
+    depth = int(np.log2(level.leaves.shape[1]))
+    node = np.zeros((len(values), len(trees)), np.intp)
+    rows = np.arange(len(values))[:, None]
+    for _ in range(depth):
+        go = values[rows, level.first[trees, node]] - values[rows, level.second[trees, node]]
+        node = 2 * node + 1 + (go > level.threshold[trees, node])
+    leaf = node - (level.leaves.shape[1] - 1)
+    return level.leaves[trees, leaf].sum(axis=1)
 
 
 def _weights() -> NDArray[np.float32] | None:
@@ -141,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     keep = np.load(args[0])
     cuts = blurred(keep["cuts"])
-    targets, face, held, folds = keep["targets"], keep["face"], keep["held"], keep["folds"]
+    targets, face, folds = keep["targets"], keep["face"], keep["folds"]
     owner, current = keep["owner"], keep["current"]
     test_index, test_current = keep["test_index"], keep["test_current"]
     starts = int(os.environ.get("STAGE_STARTS", 5))
@@ -185,8 +251,11 @@ def main(argv: list[str] | None = None) -> int:
         scale = np.abs(true[:, 36] - true[:, 45])
         return 100 * float((np.abs(points - true).mean(axis=1) / scale).mean())
 
-    print(f"{len(owner)} training starts, {len(test_index)} measured; start: measured core "
-          f"{core(test_shape, test_truth):.3f}%, training {core(shape, truth):.3f}%", flush=True)
+    print(
+        f"{len(owner)} training starts, {len(test_index)} measured; start: measured core "
+        f"{core(test_shape, test_truth):.3f}%, training {core(shape, truth):.3f}%",
+        flush=True,
+    )
     saved: dict[str, NDArray] = {"tree_mean": _flat(mean_pts).astype(np.float32)}
     for lv in range(LEVELS):
         radius = RADII[min(lv, len(RADII) - 1)]
