@@ -396,6 +396,51 @@ STAGE_LAMBDAS = tuple(
 )
 
 
+#: Each training cut is also made this many more times, its similarity turned, scaled
+#: and shifted at random (uniform within STAGE_TURN radians, STAGE_SCALE on the log
+#: scale, STAGE_SHIFT cut pixels) about the cut's centre: the same face as a slightly
+#: different mesh would have cut it.
+AUGMENT = int(os.environ.get("STAGE_AUGMENT", 0))
+AUG_TURN = float(os.environ.get("STAGE_TURN", 0.08))
+AUG_SCALE = float(os.environ.get("STAGE_SCALE", 0.05))
+AUG_SHIFT = float(os.environ.get("STAGE_SHIFT", 3.0))
+#: The jittered starts are also turned and scaled about their centre at random
+#: (uniform within START_TURN radians and START_SCALE on the log scale).
+START_TURN = float(os.environ.get("STAGE_START_TURN", 0.0))
+START_SCALE = float(os.environ.get("STAGE_START_SCALE", 0.0))
+
+
+def _jittered(matrix, rng):
+    """AUGMENT random similarities about the cut's centre, after ``matrix``."""
+    from webapp.vision.refine import CUT_SIZE
+
+    out = []
+    for _ in range(AUGMENT):
+        a = np.exp(rng.uniform(-AUG_SCALE, AUG_SCALE) + 1j * rng.uniform(-AUG_TURN, AUG_TURN))
+        shift = rng.uniform(-AUG_SHIFT, AUG_SHIFT, 2)
+        jitter = np.array([[a.real, -a.imag, 0.0], [a.imag, a.real, 0.0]])
+        jitter[:, 2] = CUT_SIZE / 2 + shift - jitter[:, :2] @ np.array([CUT_SIZE / 2] * 2)
+        turned = jitter[:, :2] @ matrix[:, :2]
+        out.append(np.column_stack([turned, jitter[:, :2] @ matrix[:, 2] + jitter[:, 2]]))
+    return out
+
+
+def _warp(image, matrix):
+    import cv2
+
+    from webapp.vision.refine import CUT_SIZE, grey
+
+    pixels = cv2.warpAffine(
+        np.ascontiguousarray(image),
+        matrix,
+        (CUT_SIZE, CUT_SIZE),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
+    return grey(pixels)
+
+
 def _flipped(image, mesh, truth):
     """The photo flipped left-right, the mesh and the annotation with it (renumbered)."""
     m, t = mirrored(mesh, truth)
@@ -418,8 +463,15 @@ def _pairs(flat):
     return np.stack([flat[..., :N_IBUG], flat[..., N_IBUG:]], axis=-1)
 
 
-def fit_stages(cache: Path, train_dir: Path, out: Path = PARAMS_PATH) -> None:
-    """Fit the appearance stages on afw + helen-train after the shipped map; add them to ``out``."""
+def fit_stages(
+    cache: Path, train_dir: Path, out: Path = PARAMS_PATH, keep: Path | None = None
+) -> None:
+    """Fit the appearance stages on afw + helen-train after the shipped map; add them to ``out``.
+
+    With ``keep``, also stores there every cut, the stages' cross-validated
+    points on the training cuts (every start) and their points on the held-out
+    cuts, for the tree cascade (``bench.fit_trees``).
+    """
     started = time.perf_counter()
     data = np.load(cache)
     names, subsets = data["names"], data["subsets"]
@@ -432,7 +484,7 @@ def fit_stages(cache: Path, train_dir: Path, out: Path = PARAMS_PATH) -> None:
         lam0 = float(params["ridge_lambda"]) if "ridge_lambda" in params else 1e-3
     held = subsets == HELD_OUT
     # Every face (and, for training, its mirror image): its cut, the map's points and the truth.
-    cuts, starts, targets, face, flips = [], [], [], [], []
+    cuts, starts, targets, face, flips, plain = [], [], [], [], [], []
     oof_model = {}
     train_index = np.flatnonzero(~held)
     folds = np.arange(len(names)) % 5
@@ -440,6 +492,7 @@ def fit_stages(cache: Path, train_dir: Path, out: Path = PARAMS_PATH) -> None:
         fold = train_index[folds[train_index] != k]
         X, Y = design(meshes[fold], truths[fold], shipped.reference, augment=True)
         oof_model[k] = _model(shipped.reference, *ridge(X, Y, lam0))
+    rng_cut = np.random.default_rng(41)
     for i, name in enumerate(names):
         image = read_photo(train_dir / f"{name}.jpg")
         versions = [(image, meshes[i], truths[i])]
@@ -450,11 +503,14 @@ def fit_stages(cache: Path, train_dir: Path, out: Path = PARAMS_PATH) -> None:
             model = shipped if held[i] else oof_model[folds[i]]
             cut = cut_face(img, mesh)
             centre, w = align(mesh, model.reference)
-            cuts.append(cut.pixels)
-            starts.append(_flat(_in_cut(mapped(mesh, model, centre, w), cut.matrix)))
-            targets.append(_flat(_in_cut(truth, cut.matrix)))
-            face.append(i)
-            flips.append(flip)
+            start = mapped(mesh, model, centre, w)
+            for matrix in [cut.matrix, *([] if held[i] else _jittered(cut.matrix, rng_cut))]:
+                cuts.append(cut.pixels if matrix is cut.matrix else _warp(img, matrix))
+                starts.append(_flat(_in_cut(start, matrix)))
+                targets.append(_flat(_in_cut(truth, matrix)))
+                face.append(i)
+                flips.append(flip)
+                plain.append(matrix is cut.matrix)
     starts, targets, face = np.array(starts), np.array(targets), np.array(face)
     test = held[face]
     train = np.flatnonzero(~test)
@@ -476,7 +532,17 @@ def fit_stages(cache: Path, train_dir: Path, out: Path = PARAMS_PATH) -> None:
     current[jitter] = (
         targets[owner[jitter]] + residuals[rng.integers(len(train), size=jitter.sum())]
     )
-    first = np.flatnonzero(~jitter)
+    if START_TURN or START_SCALE:  # the jittered starts also turned and scaled about their centre
+        moved = _pairs(current[jitter]) @ np.array([1, 1j])
+        centre = moved.mean(axis=1, keepdims=True)
+        count = int(jitter.sum())
+        factor = np.exp(
+            rng.uniform(-START_SCALE, START_SCALE, count)
+            + 1j * rng.uniform(-START_TURN, START_TURN, count)
+        )
+        moved = centre + (moved - centre) * factor[:, None]
+        current[jitter] = np.concatenate([moved.real, moved.imag], axis=1)
+    first = np.flatnonzero(~jitter & np.array(plain)[owner])  # the cross-validated score's
     test_index = np.flatnonzero(test)
     test_current = starts[test_index].copy()
     sample_fold = folds[face[owner]]
@@ -536,6 +602,12 @@ def fit_stages(cache: Path, train_dir: Path, out: Path = PARAMS_PATH) -> None:
               f"{100 * core(test_current, targets[test_index]):.2f}%, training (cross-validated) "
               f"{100 * scores[lam]:.2f}%  ({time.perf_counter() - started:.0f} s)",
               flush=True)  # fmt: skip
+    if keep is not None:
+        np.savez(
+            keep, cuts=np.array(cuts), targets=targets, face=face, flips=np.array(flips),
+            held=held, folds=folds, owner=owner, current=current, test_index=test_index,
+            test_current=test_current, map_starts=starts, mean_shape=mean_shape,
+        )  # fmt: skip
     np.savez_compressed(
         out, **base, stages=np.int16(len(saved) // 4),
         mean_shape=mean_shape.astype(np.float32), **saved,
@@ -558,8 +630,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) == 2 and args[0] == "fit":
         fit(Path(args[1]))
         return 0
-    if len(args) == 3 and args[0] == "stages":
-        fit_stages(Path(args[1]), Path(args[2]))
+    if len(args) in (3, 4, 5) and args[0] == "stages":
+        out = Path(args[3]) if len(args) > 3 else PARAMS_PATH
+        fit_stages(Path(args[1]), Path(args[2]), out, Path(args[4]) if len(args) > 4 else None)
         return 0
     if len(args) == 2 and args[0] == "warp":
         compare_warps(Path(args[1]))

@@ -189,3 +189,54 @@ def test_the_tencent90_layout(photo):
         ys = [p["Y"] for p in face[eye]]
         assert min(xs) < pupil["X"] < max(xs) and min(ys) - 3 <= pupil["Y"] <= max(ys) + 3
     assert face["LeftPupil"][0]["X"] < face["RightPupil"][0]["X"]
+
+
+def test_the_tree_cascade_fit_reads_its_trees_in_heap_order():
+    """bench.fit_trees (measured, not shipped): a tree goes right when f[a] - f[b] > threshold."""
+    from bench.fit_trees import TreeLevel, tree_step
+
+    leaves = np.arange(4, dtype=np.float32)[None, :, None] * np.ones((1, 4, 136), np.float32)
+    level = TreeLevel(
+        anchors=np.zeros(3, np.intp),
+        offsets=np.zeros(3, complex),
+        first=np.array([[0, 1, 2]]),  # root: f0 - f1; left child: f1 - f2; right: f2 - f0
+        second=np.array([[1, 2, 0]]),
+        threshold=np.zeros((1, 3), np.float32),
+        leaves=leaves,
+    )
+    values = np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0], [1, 0, 2]], np.float32)
+    # Leaves 3..6 in heap order are left-left, left-right, right-left, right-right.
+    np.testing.assert_array_equal(tree_step(values, level)[:, 0], [1, 0, 2, 3])
+
+
+def test_the_tree_cascade_fit_lowers_the_residual_it_is_fitted_on():
+    from bench.fit_trees import TreeLevel, fit_level, tree_step
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(400, 30)).astype(np.float32)
+    residual = np.zeros((400, 136))
+    residual[:, 0] = 3.0 * (features[:, 0] > features[:, 1])  # one pixel difference decides
+    nowhere = np.zeros(30, np.intp), np.zeros(30, complex)
+    first, second, threshold, leaves = fit_level(rng, features, residual, np.zeros(68), *nowhere)
+    level = TreeLevel(*nowhere, first.astype(np.intp), second.astype(np.intp), threshold, leaves)
+    left = residual - tree_step(features, level)
+    assert np.abs(left).mean() < 0.5 * np.abs(residual).mean()
+
+
+def test_the_augmented_training_cuts_are_the_same_face_turned_slightly(monkeypatch):
+    import bench.fit_refinement as fitting
+
+    monkeypatch.setattr(fitting, "AUGMENT", 4)
+    reference = load_model().reference
+    mesh = np.zeros((478, 3))
+    mesh[:468, 0], mesh[:468, 1] = (
+        reference[:468].real * 200 + 300,
+        reference[:468].imag * 200 + 300,
+    )
+    matrix = cut_face(np.zeros((600, 600, 3), np.uint8), mesh).matrix
+    jitters = fitting._jittered(matrix, np.random.default_rng(1))
+    assert len(jitters) == 4
+    face = np.column_stack([mesh[:468, :2], np.ones(468)])
+    for jitter in jitters:
+        moved = np.abs(face @ jitter.T - face @ matrix.T).max()
+        assert 0.5 < moved < 20  # cut pixels: moved, but the same face in the same place
