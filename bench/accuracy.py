@@ -164,14 +164,7 @@ def faceshape_accuracy(
         error of the 14 points) and ``errors`` (per point); ``mean_error``: the
         mean over images; ``all_found``: whether every annotated face was found.
     """
-    data_dir = Path(data_dir)
-    images: dict[str, Any] = {}
-    for pts in sorted(data_dir.glob(pattern)):
-        photo = photo_of(pts)
-        if photo is None:
-            continue
-        image, truth = _engine_input(photo, read_pts(pts), way)
-        images[photo.name] = image_error(face_shape(image, mode=0, refine=refine), truth)
+    images = _image_errors(sorted(Path(data_dir).glob(pattern)), way, refine=refine)
     found = [r["found"] for r in images.values()]
     errors = [r["error"] for r in images.values() if r["found"]]
     return {
@@ -179,6 +172,18 @@ def faceshape_accuracy(
         "mean_error": float(np.mean(errors)) if errors else float("nan"),
         "all_found": bool(found) and all(found),
     }
+
+
+def _image_errors(paths: list[Path], way: str, *, refine: bool = True) -> dict[str, Any]:
+    """:func:`image_error` of each ``.pts`` file's photo given ``way``, by the photo's name."""
+    images: dict[str, Any] = {}
+    for pts in paths:
+        photo = photo_of(pts)
+        if photo is None:
+            continue
+        image, truth = _engine_input(photo, read_pts(pts), way)
+        images[photo.name] = image_error(face_shape(image, mode=0, refine=refine), truth)
+    return images
 
 
 def photo_of(pts: Path) -> Path | None:
@@ -339,10 +344,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"held-out helen-test: SKIPPED ({TRAIN_DIR} has no {HELD_OUT_GLOB})")
     if held_out:
         sample = held_out[::PHONE_SAMPLE_STEP]
-        whole, demand = (_errors_of(sample, way) for way in WAYS[2:])
-        both = [n for n in whole if np.isfinite(whole[n]) and np.isfinite(demand[n])]
-        a = np.array([whole[n] for n in both])
-        b = np.array([demand[n] for n in both])
+        whole, demand = (_image_errors(sample, way) for way in WAYS[2:])
+        both = [n for n in whole if whole[n]["found"] and demand[n]["found"]]
+        a = np.array([whole[n]["error"] for n in both])
+        b = np.array([demand[n]["error"] for n in both])
         print(
             f"phone size on helen-test (1 face in {PHONE_SAMPLE_STEP}, {len(sample)}): "
             f"whole {100 * a.mean():.2f}%, on demand {100 * b.mean():.2f}% over the {len(both)} "
@@ -355,19 +360,6 @@ def main(argv: list[str] | None = None) -> int:
 #: The phone-size comparison on helen-test takes every this many-th face (each is
 #: enlarged to a 12-megapixel JPEG and decoded whole and on demand).
 PHONE_SAMPLE_STEP = 3
-
-
-def _errors_of(paths: list[Path], way: str) -> dict[str, float]:
-    """The refined core-point error of each annotated photo given ``way`` (nan if missed)."""
-    out = {}
-    for pts in paths:
-        photo = photo_of(pts)
-        if photo is None:
-            continue
-        image, truth = _engine_input(photo, read_pts(pts), way)
-        r = image_error(face_shape(image, mode=0, refine=True), truth)
-        out[photo.name] = r["error"] if r["found"] else float("nan")
-    return out
 
 
 def _comparison(whole: dict[str, Any], demand: dict[str, Any]) -> str:

@@ -42,6 +42,7 @@ from webapp.vision.refine import (
     RefinementModel,
     align,
     cut_face,
+    cut_pixels,
     gradient_integrals,
     ibug68,
     load_model,
@@ -425,22 +426,6 @@ def _jittered(matrix, rng):
     return out
 
 
-def _warp(image, matrix):
-    import cv2
-
-    from webapp.vision.refine import CUT_SIZE, grey
-
-    pixels = cv2.warpAffine(
-        np.ascontiguousarray(image),
-        matrix,
-        (CUT_SIZE, CUT_SIZE),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=0,
-    )
-    return grey(pixels)
-
-
 def _flipped(image, mesh, truth):
     """The photo flipped left-right, the mesh and the annotation with it (renumbered)."""
     m, t = mirrored(mesh, truth)
@@ -505,7 +490,7 @@ def fit_stages(
             centre, w = align(mesh, model.reference)
             start = mapped(mesh, model, centre, w)
             for matrix in [cut.matrix, *([] if held[i] else _jittered(cut.matrix, rng_cut))]:
-                cuts.append(cut.pixels if matrix is cut.matrix else _warp(img, matrix))
+                cuts.append(cut.pixels if matrix is cut.matrix else cut_pixels(img, matrix))
                 starts.append(_flat(_in_cut(start, matrix)))
                 targets.append(_flat(_in_cut(truth, matrix)))
                 face.append(i)

@@ -45,12 +45,14 @@ RADII = tuple(float(r) for r in os.environ.get("TREE_RADII", "24,20,16,14,12,10,
 PRIOR = float(os.environ.get("TREE_PRIOR", 0.05))
 #: The cuts are blurred by this Gaussian sigma (cut pixels) before the pixels are read.
 BLUR = float(os.environ.get("TREE_BLUR", 1.0))
-#: Validate on training fold 0 (fit on the rest) instead of helen-test.
+#: Training starts per cut besides the stages' own points, and how far each is turned
+#: (radians) and scaled (log scale) about its centre at random.
 JITTER = int(os.environ.get("TREE_JITTER", 4))
 TURN = float(os.environ.get("TREE_TURN", 0.0))
 SCALE = float(os.environ.get("TREE_SCALE", 0.0))
 #: Weight of the core points' residuals when splits are chosen (the others weigh 1).
 CORE_WEIGHT = float(os.environ.get("TREE_CORE_WEIGHT", 1.0))
+#: Validate on training fold 0 (fit on the rest) instead of helen-test.
 VALIDATE = os.environ.get("TREE_VALIDATE", "") == "1"
 
 

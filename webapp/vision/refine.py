@@ -103,6 +103,11 @@ def cut_transform(mesh: NDArray[np.floating]) -> NDArray[np.float64]:
 def cut_face(image: NDArray[np.uint8], mesh: NDArray[np.floating]) -> FaceCut:
     """The face's grey cut from an RGB photo (or a grey one)."""
     matrix = cut_transform(mesh)
+    return FaceCut(pixels=cut_pixels(image, matrix), matrix=matrix)
+
+
+def cut_pixels(image: NDArray[np.uint8], matrix: NDArray[np.float64]) -> NDArray[np.uint8]:
+    """The grey CUT_SIZE square that ``matrix`` (photo to cut pixels) maps an RGB photo to."""
     pixels = cv2.warpAffine(
         np.ascontiguousarray(image),
         matrix,
@@ -111,7 +116,7 @@ def cut_face(image: NDArray[np.uint8], mesh: NDArray[np.floating]) -> FaceCut:
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0,
     )
-    return FaceCut(pixels=grey(pixels), matrix=matrix)
+    return grey(pixels)
 
 
 def grey(pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:

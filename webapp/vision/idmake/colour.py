@@ -18,18 +18,18 @@ from webapp.vision.idphoto.specs import BLUE, CREAM, LIGHT_BLUE, LIGHT_GREY, OFF
 
 RGB = tuple[int, int, int]
 
+
+def _key(name: str) -> str:
+    """A colour name as it is matched: lower case, without spaces, hyphens or underscores."""
+    return re.sub(r"[\s_-]+", "", name).lower()
+
+
 #: Every colour name :func:`parse_colour` accepts (lower case, spaces and
-#: hyphens ignored when matching).
+#: hyphens ignored when matching): the catalogue's background colours by their
+#: own names, and red.
 NAMED_COLOURS: Mapping[str, RGB] = MappingProxyType(
-    {
-        "white": WHITE.rgb,
-        "blue": BLUE.rgb,
-        "red": (255, 0, 0),
-        "lightgrey": LIGHT_GREY.rgb,
-        "offwhite": OFF_WHITE.rgb,
-        "cream": CREAM.rgb,
-        "lightblue": LIGHT_BLUE.rgb,
-    }
+    {_key(c.name): c.rgb for c in (WHITE, BLUE, LIGHT_GREY, OFF_WHITE, CREAM, LIGHT_BLUE)}
+    | {"red": (255, 0, 0)}
 )
 
 _ALIASES: Mapping[str, str] = MappingProxyType(
@@ -61,7 +61,7 @@ def parse_colour(text: str) -> RGB:
     """
     if not isinstance(text, str):
         raise ValueError(f"A colour must be text, not {type(text).__name__}.")
-    key = re.sub(r"[\s_-]+", "", text).lower()
+    key = _key(text)
     key = _ALIASES.get(key, key)
     if key in NAMED_COLOURS:
         return NAMED_COLOURS[key]

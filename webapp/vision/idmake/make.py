@@ -623,9 +623,7 @@ def _plan(
     EDGE_MARGIN of its edge (or past it), the photo does not reach far enough
     below the chin: ``not_enough_photo``.
     """
-    rows = _band_rows(
-        spec, top=top, chin=chin, eye=eye, face_width=face_width, offsets=offsets or {}
-    )
+    rows = _band_rows(spec, top=top, chin=chin, eye=eye, face_width=face_width, offsets=offsets)
     u, v = (float(x) for x in _solve(rows))
     height = spec.size_px[1]
     if bottom is not None and (v + height) / u > bottom + 0.5:

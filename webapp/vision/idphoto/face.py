@@ -110,13 +110,11 @@ def normalise_face(
     centre = ((x0 + x1) / 2, (y0 + y1) / 2)
     source = image
     pre = 1.0
+    if scale < 1.0:
+        region, left, top = _face_region(image, centre, distance)
     if scale < 0.5:
         # Shrink a region around the face first: warpAffine's bilinear
         # sampling would alias a large reduction.
-        pad = int(distance * 3.5)
-        cx, cy = int(centre[0]), int(centre[1])
-        left, top = max(0, cx - pad), max(0, cy - pad)
-        region = image[top : min(image.shape[0], cy + pad), left : min(image.shape[1], cx + pad)]
         pre = scale * 2.0
         size = (max(1, round(region.shape[1] * pre)), max(1, round(region.shape[0] * pre)))
         source = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
@@ -136,25 +134,39 @@ def normalise_face(
     full[:, 2] = matrix[:, 2] - (matrix[:, :2] * pre) @ offset
     points = mesh[:, :2].astype(np.float64) @ full[:, :2].T + full[:, 2]
     if scale < 1.0:
-        grey = _grey_at_scale(image, (x0 + x1) / 2, (y0 + y1) / 2, distance, scale, angle)
+        eyes = ((x0 + x1) / 2 - left, (y0 + y1) / 2 - top)
+        grey = _grey_at_scale(region, eyes, scale, angle)
     else:
         grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
     return FaceCrop(rgb=crop.astype(np.float32), points=points, matrix=full, grey=grey)
 
 
-def _grey_at_scale(
-    image: NDArray[np.uint8], cx: float, cy: float, distance: float, scale: float, angle: float
-) -> NDArray[np.float32]:
-    """The crop in grey, shrunk by area averaging to exactly ``scale``, then only turned."""
+def _face_region(
+    image: NDArray[np.uint8], centre: tuple[float, float], distance: float
+) -> tuple[NDArray[np.uint8], int, int]:
+    """The photo within 3.5 eye distances of the eyes' midpoint, and its left and top."""
     pad = int(distance * 3.5)
-    left, top = max(0, int(cx) - pad), max(0, int(cy) - pad)
-    bottom, right = min(image.shape[0], int(cy) + pad), min(image.shape[1], int(cx) + pad)
-    region = image[top:bottom, left:right]
+    cx, cy = int(centre[0]), int(centre[1])
+    left, top = max(0, cx - pad), max(0, cy - pad)
+    return (
+        image[top : min(image.shape[0], cy + pad), left : min(image.shape[1], cx + pad)],
+        left,
+        top,
+    )
+
+
+def _grey_at_scale(
+    region: NDArray[np.uint8], eyes: tuple[float, float], scale: float, angle: float
+) -> NDArray[np.float32]:
+    """The crop in grey, shrunk by area averaging to exactly ``scale``, then only turned.
+
+    ``region`` is :func:`_face_region`'s; ``eyes`` the eyes' midpoint in it.
+    """
     grey = cv2.cvtColor(np.ascontiguousarray(region), cv2.COLOR_RGB2GRAY)
     size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
     small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
     sx, sy = size[0] / grey.shape[1], size[1] / grey.shape[0]
-    centre = ((cx - left) * sx, (cy - top) * sy)
+    centre = (eyes[0] * sx, eyes[1] * sy)
     matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
     matrix[:, 2] += (NORM_EYES[0] - centre[0], NORM_EYES[1] - centre[1])
     turned = cv2.warpAffine(
