@@ -200,6 +200,14 @@ def test_what_only_a_new_photo_fixes_is_listed():
     assert "glasses" not in make_id_photo(glasses, "schengen_visa").retake
 
 
+def test_a_body_turned_from_the_camera_is_a_retake_and_only_then(made):
+    # The check's shoulders rule read on the whole photo: a body turned away stays turned
+    # in any crop, even one whose tight frame the check lets pass.
+    turned = make_id_photo(_load(DATA / "idmake" / "openface__lennon-2.jpg"), "schengen_visa")
+    assert "shoulders_uneven" in turned.retake
+    assert all("shoulders_uneven" not in photo.retake for photo in made.values())
+
+
 def test_hair_too_tall_for_the_bands_is_a_retake_and_only_then(made):
     # Big curly hair: with the face as wide as a Chinese ID card asks, the hair's top
     # comes to the top edge: the bands cannot all be met, and only a new photo helps.

@@ -54,7 +54,7 @@ from ..idphoto.check import (
 from ..idphoto.rules import RULES_BY_CODE, evaluate
 from ..idphoto.scene import lab_colour
 from ..idphoto.specs import IdPhotoSpec, get_spec
-from ..person import segment_person
+from ..person import find_shoulders, segment_person
 from .background import compose
 from .corrections import Corrections, apply_corrections
 from .matting import WORK_SIDE as MATTE_SIDE
@@ -99,6 +99,7 @@ RETAKE_RULES = (
     "mouth_open",
     "dark_glasses",
     "glasses",
+    "shoulders_uneven",
 )
 
 #: The topics of the check's rules whose failure in a made photo only a new photo fixes,
@@ -894,15 +895,19 @@ def _face_box(subject: _Subject, to_out: NDArray[np.float64]) -> tuple[float, fl
 
 
 def _input_retakes(subject: _Subject, spec: IdPhotoSpec | None) -> list[str]:
-    """The checker's rules a new photo would have to fix, read on the input's face."""
+    """The checker's rules a new photo would have to fix, read on the input's face and body."""
     mesh = subject.face.mesh
     yaw, _, pitch = geo.head_pose(mesh)
+    shoulders, _ = geo.shoulder_score(find_shoulders(subject.work), geo.face_geometry(mesh))
     figures: dict[str, Any] = {
         "yaw_angle": yaw,
         "pitch_angle": pitch,
         "eyes_close": int(round(geo.eye_openness(mesh)[0])),
         "mouth_close": int(round(geo.mouth_closedness(mesh)[0])),
         "eyes_sight": int(round(geo.gaze_score(mesh))),
+        # A body turned from the camera stays turned in any crop of it; read on the whole
+        # photo, where both shoulders show, not on a made photo that cuts them at its edges.
+        "shoulder_equal": shoulders,
     }
     if spec is not None and not spec.glasses_allowed:
         # Reading glasses costs a third of the making; tinted ones (refused everywhere) are
