@@ -28,6 +28,8 @@ def test_a_person_fuses_their_face_and_shares_it(
         page.goto(live_server.url + "/")
         page.click("nav >> text=Face fusion")
         page.click("ul.gallery >> text=Astronaut")
+        # The slider's readout is kept by the page's script: wait until it has run.
+        page.wait_for_load_state("load")
         prefilled = page.input_value("#id_shape")
         page.fill("#id_features", "80")
         shown = page.inner_text("output[data-output-of=id_features]")
