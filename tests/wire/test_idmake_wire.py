@@ -51,7 +51,9 @@ def test_a_retake_is_worded_by_the_checks_rule_when_it_is_one():
     from webapp.vision.idphoto import RULES_BY_CODE
 
     rule = RULES_BY_CODE["eyes_closed"]
-    assert idmake.wording("eyes_closed", idmake.RETAKE) == idmake.Wording(rule.en, rule.zh)
+    assert idmake.wording("eyes_closed", idmake.RETAKE) == idmake.Wording(
+        f"{rule.en} {rule.fix_en}", f"{rule.zh}。{rule.fix_zh}"
+    )
     assert idmake.wording("shoulders_missing", idmake.RETAKE).zh.startswith("照片中要有双肩")
     assert idmake.wording("something_new", idmake.FIXED).en == "something new"
 

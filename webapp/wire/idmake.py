@@ -91,13 +91,15 @@ RETAKE: Mapping[str, Wording] = {
 
 
 def wording(code: str, table: Mapping[str, Wording]) -> Wording:
-    """Return a code's wording: the table's, else the check's rule's, else the code itself."""
+    """Return a code's wording: the table's, else the check's rule's (what it found, then
+    what to do about it), else the code itself."""
     from webapp.vision.idphoto import RULES_BY_CODE
 
     if code in table:
         return table[code]
     if code in RULES_BY_CODE:
-        return Wording(RULES_BY_CODE[code].en, RULES_BY_CODE[code].zh)
+        rule = RULES_BY_CODE[code]
+        return Wording(f"{rule.en} {rule.fix_en}", f"{rule.zh}。{rule.fix_zh}")
     return Wording(code.replace("_", " "), code)
 
 
