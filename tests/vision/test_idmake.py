@@ -208,6 +208,14 @@ def test_a_body_turned_from_the_camera_is_a_retake_and_only_then(made):
     assert all("shoulders_uneven" not in photo.retake for photo in made.values())
 
 
+def test_a_black_and_white_photo_is_a_retake_even_on_a_coloured_background(good):
+    grey = np.repeat(good.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
+    made = make_id_photo(grey, "cn_id_card", background=(67, 142, 219))
+    assert "not_colour" in made.retake
+    encoded = encode_photo(made.image, format="jpg", dpi=350)
+    assert "not_colour" in check_made(made, "cn_id_card", encoded).reasons
+
+
 def test_hair_too_tall_for_the_bands_is_a_retake_and_only_then(made):
     # Big curly hair: with the face as wide as a Chinese ID card asks, the hair's top
     # comes to the top edge: the bands cannot all be met, and only a new photo helps.

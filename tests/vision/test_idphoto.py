@@ -175,6 +175,17 @@ def test_it_reads_the_figure(name, figure, value):
     assert _report(name).detect_result[figure] == value
 
 
+def test_a_black_and_white_photo_saved_in_colour_is_not_in_colour():
+    grey = np.asarray(Image.open(SET / "hv3-grey.jpg").convert("RGB"))
+    report = check_id_photo(_jpeg(grey))
+    assert report.detect_result["color_channels"] == 1
+    assert "not_colour" in report.reasons
+    # The same photo in colour has its three channels.
+    colour = check_id_photo((SET / "hv4-base.jpg").read_bytes())
+    assert colour.detect_result["color_channels"] == 3
+    assert "not_colour" not in colour.reasons
+
+
 def test_it_omits_dpi_when_the_file_has_none():
     result = _report("spec-cn_xuexin-ok.jpg").detect_result
     assert "dpi" not in result and "size_mm" not in result

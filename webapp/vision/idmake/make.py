@@ -50,6 +50,7 @@ from ..idphoto.check import (
     IdPhotoReport,
     _outline_outside,
     check_id_photo,
+    looks_grey,
 )
 from ..idphoto.rules import RULES_BY_CODE, evaluate
 from ..idphoto.scene import lab_colour
@@ -100,6 +101,7 @@ RETAKE_RULES = (
     "dark_glasses",
     "glasses",
     "shoulders_uneven",
+    "not_colour",
 )
 
 #: The topics of the check's rules whose failure in a made photo only a new photo fixes,
@@ -908,6 +910,8 @@ def _input_retakes(subject: _Subject, spec: IdPhotoSpec | None) -> list[str]:
         # A body turned from the camera stays turned in any crop of it; read on the whole
         # photo, where both shoulders show, not on a made photo that cuts them at its edges.
         "shoulder_equal": shoulders,
+        # A black-and-white photo stays one on a coloured background.
+        "color_channels": 1 if looks_grey(subject.work, subject.face.box) else 3,
     }
     if spec is not None and not spec.glasses_allowed:
         # Reading glasses costs a third of the making; tinted ones (refused everywhere) are
