@@ -41,7 +41,11 @@ is judged as a fixable one (the check decides).
   the same photo as a reference in the same run; and its 6-inch print sheet
   laid out and written as JPEG or PDF (target <= 100 ms more)::
 
-    python -m bench.idmake [--verbose] [--repeat 7]
+    python -m bench.idmake [--verbose] [--repeat 7] [--hair-crops DIR]
+
+``--hair-crops DIR`` also writes, for three photos with hair against a busy
+or coloured background, the made photo's hair edge beside its matte
+(``hair-edges.png``), to look at what the halo figure summarises.
 """
 
 from __future__ import annotations
@@ -391,11 +395,48 @@ def _verdict(value: float, target: float, *, higher: bool) -> str:
     return f"(target {sign} {target:g}: {'met' if met else 'MISSED'})"
 
 
+#: Photos (and specifications) whose hair edge ``--hair-crops`` shows: curls against sky
+#: and buildings, straight red hair against a blue lake, dark waves against a pale wall.
+HAIR_CROPS = (
+    ("bgmatting__0001_img.jpg", "cn_passport"),
+    ("dualstylegan__unsplash-rDEOVtE7vOs.jpg", "cn_passport"),
+    ("faceapi__neutral.jpg", "schengen_visa"),
+)
+
+
+def write_hair_crops(folder: Path) -> Path:
+    """The upper left of each HAIR_CROPS photo made on white, beside its matte, in one PNG."""
+    rows = []
+    for name, spec_name in HAIR_CROPS:
+        made = make_id_photo(load_image((SET / name).read_bytes()), spec_name)
+        height, width = made.image.shape[:2]
+        corner = (slice(0, int(0.45 * height)), slice(0, int(0.55 * width)))
+        matte = cv2.cvtColor((made.alpha[corner] * 255).astype(np.uint8), cv2.COLOR_GRAY2RGB)
+        row = np.hstack([made.image[corner], matte])
+        row = cv2.resize(row, (round(row.shape[1] * 360 / row.shape[0]), 360))
+        cv2.putText(
+            row, f"{name} {spec_name}", (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (200, 0, 0)
+        )
+        rows.append(row)
+    side = max(row.shape[1] for row in rows)
+    sheet = np.vstack(
+        [
+            cv2.copyMakeBorder(r, 0, 6, 0, side - r.shape[1], cv2.BORDER_CONSTANT, value=(255,) * 3)
+            for r in rows
+        ]
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "hair-edges.png"
+    cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--hair-crops", type=Path, metavar="DIR")
     args = parser.parse_args(argv)
     cores = pin_to_one_core()
     print(f"machine: {machine_line()}; timed on {cores}")
@@ -467,6 +508,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{layout_ms + max(jpeg_ms, pdf_ms):.0f} ms more than the photo "
             f"{_verdict(layout_ms + max(jpeg_ms, pdf_ms), SHEET_TARGET_MS, higher=False)}"
         )
+    if args.hair_crops is not None:
+        print(f"hair edges: {write_hair_crops(args.hair_crops)}")
     return 1 if problems else 0
 
 
