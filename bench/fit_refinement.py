@@ -665,6 +665,47 @@ def fit_stages(
           f"all 68 {100 * all_nme(points, truths[held]).mean():.2f}%")  # fmt: skip
 
 
+def score(cache: Path, train_dir: Path, keep: Path, points: Path | None = None) -> None:
+    """The held-out core error of the kept points (or ``points``' from bench.fit_trees'
+    TREE_TEST_OUT or bench.fit_weak's WEAK_TEST_OUT): on every held-out face and on the
+    faces dlib finds, plain and averaged with the mirror, beside dlib's own (bench.accuracy's)."""
+    from bench.accuracy import Dlib, core_error
+
+    names = np.load(cache)["names"]
+    kept = np.load(keep)
+    targets, face, flips = kept["targets"], kept["face"], kept["flips"]
+    source = kept if points is None else np.load(points)
+    index = source["test_index"]
+    pts = source["test_current"]
+    where = {(int(face[j]), int(flips[j])): n for n, j in enumerate(index)}
+    dlib = Dlib()
+    rows = []  # (plain, mirror-averaged or nan, dlib or None)
+    for n, j in enumerate(index):
+        if flips[j]:
+            continue
+        mine, truth = _pairs(pts[n]), _pairs(targets[j])
+        plain = float(core_nme(mine[None], truth[None])[0])
+        averaged = float("nan")
+        if (int(face[j]), 1) in where:
+            m = where[(int(face[j]), 1)]
+            matrices = kept["matrices"]
+            back = unmirrored(_pairs(pts[m]), matrices[index[m]], matrices[j], kept["widths"][j])
+            averaged = float(core_nme(((mine + back) / 2)[None], truth[None])[0])
+        pts_file = train_dir / f"{names[face[j]]}.pts"
+        found = dlib.points(read_photo(pts_file.with_suffix(".jpg")), read_pts(pts_file))
+        rows.append(
+            (plain, averaged, None if found is None else core_error(found, read_pts(pts_file)))
+        )
+    table = np.array([(a, b, np.nan if c is None else c) for a, b, c in rows])
+    found = ~np.isnan(table[:, 2])
+    for label, chosen in (("every held-out face", slice(None)), ("the faces dlib finds", found)):
+        plain, averaged = 100 * table[chosen, 0].mean(), 100 * table[chosen, 1].mean()
+        line = f"{label} ({len(table[chosen])}): {plain:.3f}%, with the mirror {averaged:.3f}%"
+        if label.endswith("finds"):
+            line += f"; dlib {100 * table[found, 2].mean():.3f}%"
+        print(line)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) == 3 and args[0] == "collect":
@@ -676,6 +717,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) in (3, 4, 5) and args[0] == "stages":
         out = Path(args[3]) if len(args) > 3 else PARAMS_PATH
         fit_stages(Path(args[1]), Path(args[2]), out, Path(args[4]) if len(args) > 4 else None)
+        return 0
+    if len(args) in (4, 5) and args[0] == "score":
+        score(*(Path(a) for a in args[1:]))
         return 0
     if len(args) == 2 and args[0] == "warp":
         compare_warps(Path(args[1]))

@@ -29,7 +29,7 @@ POINTS = tuple(int(k) for k in os.environ.get("WEAK_POINTS", "17,21,22,26,30,8")
 #: Cell sides (pooled pixels) of the HOG each weak point reads round itself.
 CELLS = tuple(int(c) for c in os.environ.get("WEAK_CELLS", "12+9+6+4+3+2").split("+"))
 ROUNDS = int(os.environ.get("WEAK_ROUNDS", 2))
-LAMBDAS = tuple(float(v) for v in os.environ.get("WEAK_LAMBDAS", "0.03,0.1,0.3,1,3").split(","))
+LAMBDAS = tuple(float(v) for v in os.environ.get("WEAK_LAMBDAS", "0.03,0.3,3,30,300").split(","))
 
 
 def _features(cuts, index, points, mean_shape):
@@ -53,9 +53,16 @@ def main(argv: list[str] | None = None) -> int:
     keep = np.load(args[0])
     cuts, targets, face, folds = keep["cuts"], keep["targets"], keep["face"], keep["folds"]
     owner, current = keep["owner"], keep["current"].copy()
+    starts = int(os.environ.get("STAGE_STARTS", 5))
+    if os.environ.get("WEAK_FIRST_ONLY", "") == "1":  # fit on the stages' own points only
+        own = np.arange(len(owner)) % starts == 0
+        owner, current, starts = owner[own], current[own], 1
     test_index, test_current = keep["test_index"], keep["test_current"].copy()
     mean_shape = keep["mean_shape"]
-    starts = int(os.environ.get("STAGE_STARTS", 5))
+    if os.environ.get("WEAK_FROM_MAP", "") == "1":  # a check: from the map's points, no stages
+        own = np.arange(len(owner)) % starts == 0
+        owner, starts = owner[own], 1
+        current, test_current = keep["map_starts"][owner], keep["map_starts"][test_index]
     first = np.flatnonzero(np.arange(len(owner)) % starts == 0)
     sample_fold = folds[face[owner]]
     n68 = targets.shape[1] // 2
@@ -103,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
                 lam: float(np.hypot(*(Y[first] - oof[first]).T).mean()) for lam, oof in oofs.items()
             }
             lam = min(errors, key=errors.get)
-            if errors[lam] >= float(np.hypot(*Y[first].T).mean()):
+            unmoved = float(np.hypot(*Y[first].T).mean())
+            print(f"    point {k}: cross-validated error {errors[lam]:.3f} cut pixels "
+                  f"(lambda {lam:g}) against {unmoved:.3f} unmoved", flush=True)  # fmt: skip
+            if errors[lam] >= unmoved:
                 continue  # no better cross-validated: the point stays
             step[:, [k, k + n68]] = oofs[lam]
             xm, W, ym = ridge(X, Y, lam)
