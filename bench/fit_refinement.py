@@ -17,6 +17,12 @@ HOG round it in the face's grey cut, :data:`STAGE_CELLS`), reading the
 training photos again, prints each stage's cross-validated and held-out
 error, and adds the stages to the same file. Run it after every ``fit``.
 
+``python -m bench.fit_refinement score CACHE.npz TRAIN_DIR KEEP.npz [POINTS.npz]``
+prints the held-out core error of the points a ``stages`` run kept (or of
+``POINTS.npz``: ``bench.fit_trees``' ``TREE_TEST_OUT``) on every held-out face
+and on the faces dlib finds, plain and averaged with the mirror image, beside
+dlib's own.
+
 The annotations are the iBUG 300-W re-annotations of AFW and HELEN, released
 for research use only; the fitted parameters carry those terms
 (``webapp/vision/data/REFINEMENT.md``).
