@@ -192,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  level {lv} (radius {radius:g}, lambda {lam:g}): held-out core "
               f"{held_out(test_shape)}, training (cross-validated) {trained(shape):.3f}%  "
               f"({time.perf_counter() - started:.0f} s)", flush=True)  # fmt: skip
+    if os.environ.get("LBF_SEED_OUT"):  # to seed bench.fit_trees (its TREE_SEED)
+        np.savez(os.environ["LBF_SEED_OUT"], owner=owner[:n_plain],
+                 current=_flat(shape[:n_plain]), test_index=test_index,
+                 test_current=_flat(test_shape))  # fmt: skip
     return 0
 
 

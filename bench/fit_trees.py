@@ -215,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     starts = int(os.environ.get("STAGE_STARTS", 5))
     first_start = np.arange(len(owner)) % starts == 0
     owner, current = owner[first_start], current[first_start]
+    if os.environ.get("TREE_SEED"):  # seeded by other points (bench.fit_lbf's LBF_SEED_OUT)
+        seed = np.load(os.environ["TREE_SEED"])
+        owner, current = seed["owner"], seed["current"]
+        test_index, test_current = seed["test_index"], seed["test_current"]
     if VALIDATE:  # fit on training folds 1-4, measure on fold 0's cross-validated points
         val = folds[face[owner]] == 0
         test_index, test_current = owner[val], current[val]
