@@ -17,6 +17,12 @@ HOG round it in the face's grey cut, :data:`STAGE_CELLS`), reading the
 training photos again, prints each stage's cross-validated and held-out
 error, and adds the stages to the same file. Run it after every ``fit``.
 
+``python -m bench.fit_refinement score CACHE.npz TRAIN_DIR KEEP.npz [POINTS.npz]``
+prints the held-out core error of the points a ``stages`` run kept (or of
+``POINTS.npz``: ``bench.fit_trees``' ``TREE_TEST_OUT``) on every held-out face
+and on the faces dlib finds, plain and averaged with the mirror image, beside
+dlib's own.
+
 The annotations are the iBUG 300-W re-annotations of AFW and HELEN, released
 for research use only; the fitted parameters carry those terms
 (``webapp/vision/data/REFINEMENT.md``).
@@ -29,6 +35,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -101,6 +108,16 @@ def collect(train_dir: Path, cache: Path) -> None:
     )
     print(f"{len(names)} faces meshed, {len(missed)} missed: {missed}")
 
+
+#: With STAGE_EYES set, the cut is made with the outer eye corners about that many cut
+#: pixels apart instead of 90 (the cut grows alike: 240 pixels for 100), for the
+#: fitting only (the engine's cut is refine.CUT_SIZE's).
+if os.environ.get("STAGE_EYES"):
+    import webapp.vision.refine as _refine
+
+    _factor = float(os.environ["STAGE_EYES"]) / 90.0
+    _refine.CUT_SIZE = 2 * round(_refine.CUT_SIZE * _factor / 2)
+    _refine.CUT_SPREAD = _refine.CUT_SPREAD * _factor
 
 #: iBUG point i of a mirrored face is point FLIP68[i] of the face.
 FLIP68 = np.array(
@@ -390,6 +407,12 @@ STAGE_CELLS = tuple(
 #: cross-validated points, and the annotation plus the map's cross-validated
 #: residual on another training face, drawn at random.
 STARTS = int(os.environ.get("STAGE_STARTS", 5))
+#: STAGE_FORCE=1 fits every stage of STAGE_CELLS even when one does not lower the
+#: cross-validated training error (to measure the ceiling on helen-test).
+FORCE = os.environ.get("STAGE_FORCE", "") == "1"
+#: STAGE_TEST_MIRROR=1 also cuts each held-out face's mirror image, so that the
+#: cascade's points can be averaged with its own on the mirror (un-mirrored).
+TEST_MIRROR = os.environ.get("STAGE_TEST_MIRROR", "") == "1"
 #: Ridge strengths tried per stage (relative to the mean eigenvalue), chosen by 5-fold
 #: cross-validation on the training faces.
 STAGE_LAMBDAS = tuple(
@@ -435,6 +458,35 @@ def _flipped(image, mesh, truth):
     return np.ascontiguousarray(image[:, ::-1]), m, t
 
 
+def unmirrored(points, matrix, plain_matrix, width):
+    """Points (68 x 2) in the cut of a photo's mirror image, in the plain photo's cut."""
+    inverse = cv2.invertAffineTransform(matrix)
+    photo = points @ inverse[:, :2].T + inverse[:, 2]
+    photo[:, 0] = width - 1 - photo[:, 0]
+    return _in_cut(photo[FLIP68], plain_matrix)
+
+
+def held_out_error(points, index, targets, face, flips, matrices, widths) -> str:
+    """The held-out core error of ``points`` (flat, on cuts ``index``): plain, and (when the
+    mirrors were cut) averaged with the same cascade's points on the mirror image."""
+    plain = flips[index] == 0
+    error = core_nme(_pairs(points[plain]), _pairs(targets[index[plain]]))
+    text = f"{100 * float(error.mean()):.3f}%"
+    if plain.all():
+        return text
+    where = {(int(face[j]), int(flips[j])): n for n, j in enumerate(index)}
+    averaged, truth = [], []
+    for n, j in enumerate(index):
+        if flips[j]:
+            continue
+        m = where[(int(face[j]), 1)]
+        back = unmirrored(_pairs(points[m]), matrices[index[m]], matrices[j], widths[j])
+        averaged.append((_pairs(points[n]) + back) / 2)
+        truth.append(_pairs(targets[j]))
+    mean = 100 * float(core_nme(np.array(averaged), np.array(truth)).mean())
+    return f"{text} (averaged with its mirror: {mean:.3f}%)"
+
+
 def _in_cut(points, matrix):
     return points @ matrix[:, :2].T + matrix[:, 2]
 
@@ -469,7 +521,7 @@ def fit_stages(
         lam0 = float(params["ridge_lambda"]) if "ridge_lambda" in params else 1e-3
     held = subsets == HELD_OUT
     # Every face (and, for training, its mirror image): its cut, the map's points and the truth.
-    cuts, starts, targets, face, flips, plain = [], [], [], [], [], []
+    cuts, starts, targets, face, flips, plain, matrices, widths = [], [], [], [], [], [], [], []
     oof_model = {}
     train_index = np.flatnonzero(~held)
     folds = np.arange(len(names)) % 5
@@ -481,7 +533,7 @@ def fit_stages(
     for i, name in enumerate(names):
         image = read_photo(train_dir / f"{name}.jpg")
         versions = [(image, meshes[i], truths[i])]
-        if not held[i]:
+        if not held[i] or TEST_MIRROR:
             versions.append(_flipped(image, meshes[i], truths[i]))
         for flip, (img, mesh, truth) in enumerate(versions):
             # Training faces start where the map fitted without their fold puts them.
@@ -495,6 +547,8 @@ def fit_stages(
                 targets.append(_flat(_in_cut(truth, matrix)))
                 face.append(i)
                 flips.append(flip)
+                matrices.append(matrix)
+                widths.append(img.shape[1])
                 plain.append(matrix is cut.matrix)
     starts, targets, face = np.array(starts), np.array(targets), np.array(face)
     test = held[face]
@@ -506,8 +560,15 @@ def fit_stages(
     def core(points, truth):
         return float(core_nme(_pairs(points), _pairs(truth)).mean())
 
-    alone = core(starts[test], targets[test]), core(starts[train], targets[train])
-    print(f"  map alone: {HELD_OUT} core {100 * alone[0]:.2f}%, "
+    test_index = np.flatnonzero(test)
+    matrices, widths = np.array(matrices), np.array(widths)
+    flips = np.array(flips)
+
+    def held_out(points):
+        return held_out_error(points, test_index, targets, face, flips, matrices, widths)
+
+    alone = held_out(starts[test_index]), core(starts[train], targets[train])
+    print(f"  map alone: {HELD_OUT} core {alone[0]}, "
           f"training (cross-validated) {100 * alone[1]:.2f}%")  # fmt: skip
     rng = np.random.default_rng(14)
     residuals = starts[train] - targets[train]
@@ -528,7 +589,6 @@ def fit_stages(
         moved = centre + (moved - centre) * factor[:, None]
         current[jitter] = np.concatenate([moved.real, moved.imag], axis=1)
     first = np.flatnonzero(~jitter & np.array(plain)[owner])  # the cross-validated score's
-    test_index = np.flatnonzero(test)
     test_current = starts[test_index].copy()
     sample_fold = folds[face[owner]]
     saved: dict[str, NDArray] = {}
@@ -561,7 +621,7 @@ def fit_stages(
                   f"{100 * scores[lam]:.2f}%", flush=True)  # fmt: skip
         lam = min(scores, key=scores.get)
         before = core(current[first], targets[owner[first]])
-        if scores[lam] >= before:
+        if scores[lam] >= before and not FORCE:
             print(f"  stage {n}: no better than {100 * before:.2f}% cross-validated; the "
                   f"cascade stops at {n} stages", flush=True)  # fmt: skip
             break
@@ -584,12 +644,13 @@ def fit_stages(
         saved[f"stage{n}_shape"] = shape_weights
         saved[f"stage{n}_bias"] = bias
         print(f"  stage {n} (cells {cells}, lambda {lam:g}): {HELD_OUT} core "
-              f"{100 * core(test_current, targets[test_index]):.2f}%, training (cross-validated) "
+              f"{held_out(test_current)}, training (cross-validated) "
               f"{100 * scores[lam]:.2f}%  ({time.perf_counter() - started:.0f} s)",
               flush=True)  # fmt: skip
     if keep is not None:
         np.savez(
-            keep, cuts=np.array(cuts), targets=targets, face=face, flips=np.array(flips),
+            keep, cuts=np.array(cuts), targets=targets, face=face, flips=flips,
+            matrices=matrices, widths=widths,
             held=held, folds=folds, owner=owner, current=current, test_index=test_index,
             test_current=test_current, map_starts=starts, mean_shape=mean_shape,
         )  # fmt: skip
@@ -599,12 +660,56 @@ def fit_stages(
     )  # fmt: skip
     load_model.cache_clear()
     model = load_model(out)
+    if FORCE or TEST_MIRROR or os.environ.get("STAGE_EYES"):  # an experiment: not the engine's
+        print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+        return
     points = np.array([ibug68(meshes[i], read_photo(train_dir / f"{names[i]}.jpg"), model=model)
                        for i in np.flatnonzero(held)])  # fmt: skip
     every = core_nme(points, truths[held])
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB); through the engine's code: "
           f"{HELD_OUT} core {100 * every.mean():.2f}% (median {100 * np.median(every):.2f}%), "
           f"all 68 {100 * all_nme(points, truths[held]).mean():.2f}%")  # fmt: skip
+
+
+def score(cache: Path, train_dir: Path, keep: Path, points: Path | None = None) -> None:
+    """The held-out core error of the kept points (or ``points``' from bench.fit_trees'
+    TREE_TEST_OUT or bench.fit_weak's WEAK_TEST_OUT): on every held-out face and on the
+    faces dlib finds, plain and averaged with the mirror, beside dlib's own (bench.accuracy's)."""
+    from bench.accuracy import Dlib, core_error
+
+    names = np.load(cache)["names"]
+    kept = np.load(keep)
+    targets, face, flips = kept["targets"], kept["face"], kept["flips"]
+    source = kept if points is None else np.load(points)
+    index = source["test_index"]
+    pts = source["test_current"]
+    where = {(int(face[j]), int(flips[j])): n for n, j in enumerate(index)}
+    dlib = Dlib()
+    rows = []  # (plain, mirror-averaged or nan, dlib or None)
+    for n, j in enumerate(index):
+        if flips[j]:
+            continue
+        mine, truth = _pairs(pts[n]), _pairs(targets[j])
+        plain = float(core_nme(mine[None], truth[None])[0])
+        averaged = float("nan")
+        if (int(face[j]), 1) in where:
+            m = where[(int(face[j]), 1)]
+            matrices = kept["matrices"]
+            back = unmirrored(_pairs(pts[m]), matrices[index[m]], matrices[j], kept["widths"][j])
+            averaged = float(core_nme(((mine + back) / 2)[None], truth[None])[0])
+        pts_file = train_dir / f"{names[face[j]]}.pts"
+        found = dlib.points(read_photo(pts_file.with_suffix(".jpg")), read_pts(pts_file))
+        rows.append(
+            (plain, averaged, None if found is None else core_error(found, read_pts(pts_file)))
+        )
+    table = np.array([(a, b, np.nan if c is None else c) for a, b, c in rows])
+    found = ~np.isnan(table[:, 2])
+    for label, chosen in (("every held-out face", slice(None)), ("the faces dlib finds", found)):
+        plain, averaged = 100 * table[chosen, 0].mean(), 100 * table[chosen, 1].mean()
+        line = f"{label} ({len(table[chosen])}): {plain:.3f}%, with the mirror {averaged:.3f}%"
+        if label.endswith("finds"):
+            line += f"; dlib {100 * table[found, 2].mean():.3f}%"
+        print(line)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -618,6 +723,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) in (3, 4, 5) and args[0] == "stages":
         out = Path(args[3]) if len(args) > 3 else PARAMS_PATH
         fit_stages(Path(args[1]), Path(args[2]), out, Path(args[4]) if len(args) > 4 else None)
+        return 0
+    if len(args) in (4, 5) and args[0] == "score":
+        score(*(Path(a) for a in args[1:]))
         return 0
     if len(args) == 2 and args[0] == "warp":
         compare_warps(Path(args[1]))

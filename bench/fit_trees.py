@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from bench.fit_refinement import core_nme
+from bench.fit_refinement import core_nme, held_out_error
 from webapp.vision.refine import N_IBUG
 
 LEVELS = int(os.environ.get("TREE_LEVELS", 6))
@@ -215,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     starts = int(os.environ.get("STAGE_STARTS", 5))
     first_start = np.arange(len(owner)) % starts == 0
     owner, current = owner[first_start], current[first_start]
+    if os.environ.get("TREE_SEED"):  # seeded by other points (bench.fit_lbf's LBF_SEED_OUT)
+        seed = np.load(os.environ["TREE_SEED"])
+        owner, current = seed["owner"], seed["current"]
+        test_index, test_current = seed["test_index"], seed["test_current"]
     if VALIDATE:  # fit on training folds 1-4, measure on fold 0's cross-validated points
         val = folds[face[owner]] == 0
         test_index, test_current = owner[val], current[val]
@@ -241,7 +245,14 @@ def main(argv: list[str] | None = None) -> int:
     test_shape = _complex(test_current)
     mean_pts = truth.mean(axis=0)
     mean_pts -= mean_pts.mean()
-    mean_pts += 108 + 108j
+    mean_pts += (cuts.shape[-1] / 2) * (1 + 1j)
+    mirrors = not VALIDATE and "matrices" in keep.files
+
+    def held_out(points):
+        if not mirrors:
+            return f"{core(points, test_truth):.3f}%"
+        return held_out_error(_flat(points), test_index, targets, face, keep["flips"],
+                              keep["matrices"], keep["widths"])  # fmt: skip
 
     def core(points, true):
         def pairs(z):
@@ -255,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"{len(owner)} training starts, {len(test_index)} measured; start: measured core "
-        f"{core(test_shape, test_truth):.3f}%, training {core(shape, truth):.3f}%",
+        f"{held_out(test_shape)}, training {core(shape, truth):.3f}%",
         flush=True,
     )
     saved: dict[str, NDArray] = {"tree_mean": _flat(mean_pts).astype(np.float32)}
@@ -276,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         tw = shape_similarity(mean_pts, test_shape)
         tX = tree_pixels(cuts, test_shape, tw, level, test_index)
         test_shape = test_shape + _complex(tree_step(tX, level)) * tw[:, None]
-        print(f"  level {lv} (radius {radius:g}): measured core {core(test_shape, test_truth):.3f}%"
+        print(f"  level {lv} (radius {radius:g}): measured core {held_out(test_shape)}"
               f" all {every(test_shape, test_truth):.3f}%"
               f", training {core(shape, truth):.3f}%  ({time.perf_counter() - started:.0f} s)",
               flush=True)  # fmt: skip
@@ -288,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         saved[f"tree{lv}_second"] = second
         saved[f"tree{lv}_threshold"] = threshold
         saved[f"tree{lv}_leaves"] = leaves.astype(np.float16)
+    if os.environ.get("TREE_TEST_OUT"):  # the held-out cuts' points, for other measures
+        np.savez(os.environ["TREE_TEST_OUT"], test_index=test_index, test_current=_flat(test_shape))
     if len(args) > 1:
         out = Path(args[1])
         with np.load(out) as params:

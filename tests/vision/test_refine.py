@@ -240,3 +240,21 @@ def test_the_augmented_training_cuts_are_the_same_face_turned_slightly(monkeypat
     for jitter in jitters:
         moved = np.abs(face @ jitter.T - face @ matrix.T).max()
         assert 0.5 < moved < 20  # cut pixels: moved, but the same face in the same place
+
+
+def test_points_on_the_mirror_image_come_back_onto_the_face():
+    """bench.fit_refinement (measured, not shipped): the mirror average un-mirrors the 68."""
+    import bench.fit_refinement as fitting
+
+    reference = load_model().reference
+    mesh = np.zeros((478, 3))
+    mesh[:468, 0] = reference[:468].real * 200 + 280  # off the photo's middle
+    mesh[:468, 1] = reference[:468].imag * 200 + 300
+    image = np.zeros((600, 640, 3), np.uint8)
+    truth = ibug68(mesh)
+    flipped, flipped_mesh, flipped_truth = fitting._flipped(image, mesh, truth)
+    np.testing.assert_allclose(flipped_truth[36], [639 - truth[45, 0], truth[45, 1]])
+    plain = cut_face(image, mesh).matrix
+    mirror = cut_face(flipped, flipped_mesh).matrix
+    back = fitting.unmirrored(fitting._in_cut(flipped_truth, mirror), mirror, plain, 640)
+    np.testing.assert_allclose(back, fitting._in_cut(truth, plain), atol=1e-9)
