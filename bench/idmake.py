@@ -292,7 +292,7 @@ def evaluate_set(folder: Path = SET, *, verbose: bool = False) -> dict[str, Any]
                     s["failed"].append(f"{name}: {', '.join(sorted(found))}")
                     s["makers_failure"].append(bool(found & MAKERS))
                 if made is not None:
-                    _measure(made, spec, s)
+                    _measure(made, spec, s, name)
             else:
                 told = bool(found & accept)
                 s["told"].append(told)
@@ -307,7 +307,7 @@ def evaluate_set(folder: Path = SET, *, verbose: bool = False) -> dict[str, Any]
     return stats
 
 
-def _measure(made: Any, spec: Any, s: dict[str, list[Any]]) -> None:
+def _measure(made: Any, spec: Any, s: dict[str, list[Any]], name: str) -> None:
     colour = made.background
     s["background"].append(background_delta_e(made.image, made.alpha, colour))
     band = halo_band(made.alpha)
@@ -324,9 +324,9 @@ def _measure(made: Any, spec: Any, s: dict[str, list[Any]]) -> None:
         low, high = limits
         edge = EDGE_SHARE * (high - low) / 2
         if not low <= value <= high:
-            s["geometry_outside"].append(f"{field}={value:.3f} not in {low:.3f}-{high:.3f}")
+            s["geometry_outside"].append(f"{name}: {field}={value:.3f} not in {low:.3f}-{high:.3f}")
         elif not low + edge <= value <= high - edge:
-            s["geometry_edge"].append(f"{field}={value:.3f} near {low:.3f}-{high:.3f}")
+            s["geometry_edge"].append(f"{name}: {field}={value:.3f} near {low:.3f}-{high:.3f}")
         s["geometry_checked"].append(field)
 
 
