@@ -198,7 +198,8 @@ class MadePhoto:
     retake : tuple of str
         What only a new photo can fix (the checker's rule codes, e.g.
         ``"eyes_closed"``, ``"glasses"``, ``"head_turned"``, and
-        ``"shoulders_missing"`` when the body had to be carried on past the edge).
+        ``"shoulders_missing"`` when the body had to be carried on past the edge);
+        empty from :func:`crop_hivision`, which only frames.
     framing : Framing
     background : (r, g, b)
         The background colour the person was put on.
@@ -277,7 +278,7 @@ def make_id_photo(
         spec = get_spec(spec)
     subject = _find_subject(image, spec=spec)
     options = {"background": background, "render": render, "corrections": corrections, "hd": hd}
-    return _make_for(subject, image, spec, options, offsets)
+    return _make_for(subject, image, spec, options, offsets, _input_retakes(subject, spec))
 
 
 def _make_for(
@@ -286,8 +287,9 @@ def _make_for(
     spec: IdPhotoSpec,
     options: Mapping[str, Any],
     offsets: Mapping[str, float] | None,
+    input_retakes: list[str],
 ) -> MadePhoto:
-    input_retakes = _input_retakes(subject, spec)
+    """``_make`` with ``options`` (``make_id_photo``'s), its refusals carrying ``input_retakes``."""
     try:
         return _make(
             subject,
@@ -341,7 +343,9 @@ def make_checked(
         spec = get_spec(spec)
     subject = _find_subject(image, spec=spec)
     full = {"background": None, "render": "plain", "corrections": None, "hd": True, **options}
-    made = _make_for(subject, image, spec, full, None)
+    # Read once: the input's face and body are the same whichever way it is framed.
+    input_retakes = _input_retakes(subject, spec)
+    made = _make_for(subject, image, spec, full, None, input_retakes)
     encoded = encode(made)
     report = check_made(made, spec, encoded)
     reasons = set(report.reasons)
@@ -349,7 +353,7 @@ def make_checked(
         return made, encoded, report
     offsets = check_offsets(made.framing, report.detect_result)
     try:
-        again = _make_for(subject, image, spec, full, offsets)
+        again = _make_for(subject, image, spec, full, offsets, input_retakes)
     except IdMakeError:
         return made, encoded, report
     encoded_again = encode(again)
@@ -528,7 +532,8 @@ def _find_subject(
             "not_enough_photo",
             side="sides" if side_cut else "top",
             retake="head_cut_off",
-            retakes=tuple(_input_retakes(subject, spec)),
+            # What else a new photo must fix (for a specification: Hivision's framing asks none).
+            retakes=() if spec is None else tuple(_input_retakes(subject, spec)),
         )
     return subject
 
@@ -896,7 +901,7 @@ def _face_box(subject: _Subject, to_out: NDArray[np.float64]) -> tuple[float, fl
     return float(x0), float(y0), float(x1), float(y1)
 
 
-def _input_retakes(subject: _Subject, spec: IdPhotoSpec | None) -> list[str]:
+def _input_retakes(subject: _Subject, spec: IdPhotoSpec) -> list[str]:
     """The checker's rules a new photo would have to fix, read on the input's face and body."""
     mesh = subject.face.mesh
     yaw, _, pitch = geo.head_pose(mesh)
@@ -913,7 +918,7 @@ def _input_retakes(subject: _Subject, spec: IdPhotoSpec | None) -> list[str]:
         # A black-and-white photo stays one on a coloured background.
         "color_channels": 1 if looks_grey(subject.work, subject.face.box) else 3,
     }
-    if spec is not None and not spec.glasses_allowed:
+    if not spec.glasses_allowed:
         # Reading glasses costs a third of the making; tinted ones (refused everywhere) are
         # left to the re-check of the made photo.
         crop = idface.normalise_face(subject.work, geo.face_geometry(mesh), mesh)
@@ -1042,7 +1047,9 @@ def crop_hivision(
         hd=np.ascontiguousarray(hd_made),
         alpha=np.clip(made_alpha, 0.0, 1.0).astype(np.float32),
         fixed=fixed,
-        retake=tuple(_input_retakes(subject, None)),
+        # HivisionIDPhotos' framing judges nothing, and its answers have no such list:
+        # the reading of the face and body (a pose run among it) is not paid for.
+        retake=(),
         framing=Framing(
             head_height=(g.chin[1] - head.top) * sy / height,
             head_top=(head.top - y1) * sy / height,
