@@ -24,8 +24,17 @@ import time
 import numpy as np
 from scipy.linalg import solve
 
-from bench.fit_refinement import core_nme, held_out_error
-from bench.fit_trees import TreeLevel, _complex, _flat, blurred, shape_similarity, tree_pixels
+from bench.fit_refinement import core_nme, held_out_figure
+from bench.fit_trees import (
+    TreeLevel,
+    _complex,
+    _flat,
+    blurred,
+    kept_starts,
+    mean_in_cut,
+    shape_similarity,
+    tree_pixels,
+)
 from webapp.vision.refine import N_IBUG
 
 LEVELS = int(os.environ.get("LBF_LEVELS", 2))
@@ -102,11 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     keep = np.load(args[0])
     cuts = blurred(keep["cuts"])
     targets, face, folds = keep["targets"], keep["face"], keep["folds"]
-    owner, current = keep["owner"], keep["current"]
-    test_index, test_current = keep["test_index"], keep["test_current"]
     starts = int(os.environ.get("STAGE_STARTS", 5))
-    first_start = np.arange(len(owner)) % starts == 0
-    owner, current = owner[first_start], current[first_start]
+    owner, current, test_index, test_current = kept_starts(keep, starts)
     rng = np.random.default_rng(14)
     residuals = current - targets[owner]
     more_owner, more_current = [owner], [current]
@@ -118,20 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     owner, current = np.concatenate(more_owner), np.concatenate(more_current)
     truth, shape = _complex(targets[owner]), _complex(current)
     test_shape = _complex(test_current)
-    mean_pts = truth.mean(axis=0)
-    mean_pts -= mean_pts.mean()
-    mean_pts += (cuts.shape[-1] / 2) * (1 + 1j)
+    mean_pts = mean_in_cut(truth, cuts.shape[-1])
     sample_fold = folds[face[owner]]
     scored = np.arange(len(owner)) < n_plain  # the stages' own points (not the jittered)
 
     def held_out(points):
-        if "matrices" not in keep.files:
-            truth_flat = targets[test_index]
-            pairs = np.stack([truth_flat[:, :N_IBUG], truth_flat[:, N_IBUG:]], -1)
-            mine = np.stack([points.real, points.imag], -1)
-            return f"{100 * core_nme(mine, pairs).mean():.3f}%"
-        return held_out_error(_flat(points), test_index, targets, face, keep["flips"],
-                              keep["matrices"], keep["widths"])  # fmt: skip
+        return held_out_figure(_flat(points), keep, test_index)
 
     def trained(points):
         mine = np.stack([points[scored].real, points[scored].imag], -1)

@@ -491,6 +491,17 @@ def _in_cut(points, matrix):
     return points @ matrix[:, :2].T + matrix[:, 2]
 
 
+def held_out_figure(points, keep, index, *, mirrors: bool = True) -> str:
+    """:func:`held_out_error` of flat ``points`` on the kept cuts ``index`` of a keep file
+    (``fit_stages``' KEEP.npz); the plain error alone when the file has no mirrored cuts'
+    transforms (it predates them) or ``mirrors`` is false."""
+    targets = keep["targets"]
+    if not mirrors or "matrices" not in keep.files:
+        return f"{100 * float(core_nme(_pairs(points), _pairs(targets[index])).mean()):.3f}%"
+    return held_out_error(points, index, targets, keep["face"], keep["flips"],
+                          keep["matrices"], keep["widths"])  # fmt: skip
+
+
 def _flat(points):
     """(..., 68, 2) -> (..., 136): 68 x then 68 y."""
     return np.concatenate([points[..., 0], points[..., 1]], axis=-1)

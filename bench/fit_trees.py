@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from bench.fit_refinement import core_nme, held_out_error
+from bench.fit_refinement import core_nme, held_out_figure
 from webapp.vision.refine import N_IBUG
 
 LEVELS = int(os.environ.get("TREE_LEVELS", 6))
@@ -141,6 +141,22 @@ def blurred(cuts: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return np.array([cv2.GaussianBlur(c, (0, 0), BLUR) for c in cuts])
 
 
+def kept_starts(keep, starts: int):
+    """The stages' own points kept by ``fit_refinement stages``: on the training cuts (the
+    first of each cut's ``starts``), and on the held-out cuts. Returns ``(owner, current,
+    test_index, test_current)``: the cut of each training start, its points (flat), the
+    held-out cuts and their points."""
+    owner, current = keep["owner"], keep["current"]
+    first = np.arange(len(owner)) % starts == 0
+    return owner[first], current[first], keep["test_index"], keep["test_current"]
+
+
+def mean_in_cut(truth: NDArray[np.complex128], side: int) -> NDArray[np.complex128]:
+    """The mean of the training truths (complex points), centred in a cut ``side`` pixels wide."""
+    mean = truth.mean(axis=0)
+    return mean - mean.mean() + (side / 2) * (1 + 1j)
+
+
 def _complex(flat: NDArray[np.float64]) -> NDArray[np.complex128]:
     return flat[..., :N_IBUG] + 1j * flat[..., N_IBUG:]
 
@@ -210,11 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     keep = np.load(args[0])
     cuts = blurred(keep["cuts"])
     targets, face, folds = keep["targets"], keep["face"], keep["folds"]
-    owner, current = keep["owner"], keep["current"]
-    test_index, test_current = keep["test_index"], keep["test_current"]
     starts = int(os.environ.get("STAGE_STARTS", 5))
-    first_start = np.arange(len(owner)) % starts == 0
-    owner, current = owner[first_start], current[first_start]
+    owner, current, test_index, test_current = kept_starts(keep, starts)
     if os.environ.get("TREE_SEED"):  # seeded by other points (bench.fit_lbf's LBF_SEED_OUT)
         seed = np.load(os.environ["TREE_SEED"])
         owner, current = seed["owner"], seed["current"]
@@ -243,16 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     shape = _complex(current)
     test_truth = _complex(targets[test_index])
     test_shape = _complex(test_current)
-    mean_pts = truth.mean(axis=0)
-    mean_pts -= mean_pts.mean()
-    mean_pts += (cuts.shape[-1] / 2) * (1 + 1j)
-    mirrors = not VALIDATE and "matrices" in keep.files
+    mean_pts = mean_in_cut(truth, cuts.shape[-1])
 
     def held_out(points):
-        if not mirrors:
-            return f"{core(points, test_truth):.3f}%"
-        return held_out_error(_flat(points), test_index, targets, face, keep["flips"],
-                              keep["matrices"], keep["widths"])  # fmt: skip
+        return held_out_figure(_flat(points), keep, test_index, mirrors=not VALIDATE)
 
     def core(points, true):
         def pairs(z):

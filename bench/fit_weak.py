@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from bench.fit_refinement import _pairs, core_nme, held_out_error, ridge, ridge_path
+from bench.fit_refinement import _pairs, core_nme, held_out_figure, ridge, ridge_path
 from webapp.vision.refine import gradient_integrals, point_features, shape_features
 
 POINTS = tuple(int(k) for k in os.environ.get("WEAK_POINTS", "17,21,22,26,30,8").split(","))
@@ -68,10 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     n68 = targets.shape[1] // 2
 
     def held_out(points):
-        if "matrices" not in keep.files:
-            return f"{100 * core_nme(_pairs(points), _pairs(targets[test_index])).mean():.3f}%"
-        return held_out_error(points, test_index, targets, face, keep["flips"],
-                              keep["matrices"], keep["widths"])  # fmt: skip
+        return held_out_figure(points, keep, test_index)
 
     def trained(points):
         return 100 * float(core_nme(_pairs(points[first]), _pairs(targets[owner[first]])).mean())
