@@ -405,7 +405,8 @@ HAIR_CROPS = (
 
 
 def write_hair_crops(folder: Path) -> Path:
-    """The upper left of each HAIR_CROPS photo made on white, beside its matte, in one PNG."""
+    """The upper left of each HAIR_CROPS photo made on its document's background, beside its
+    matte, in one PNG."""
     rows = []
     for name, spec_name in HAIR_CROPS:
         made = make_id_photo(load_image((SET / name).read_bytes()), spec_name)
